@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# sp: the Scalability Protocols as a Linux socket family.
+#
+#   make            build sp/sp.ko against KDIR (default: the cached debug tree)
+#   make check      everything, from a fresh machine: deps, kernel, module,
+#                   host tests, fuzz smoke, selftests in a VM
+#   make demo       boot a VM and run the demo programs
+#   make kernel     fetch and build the pinned kernel (FLAVOUR=debug|perf)
+#   make headers_install INSTALL_HDR_PATH=/usr
+#
+# KDIR=/path builds against any Rust-enabled 7.3 tree instead.
+
+FLAVOUR ?= debug
+LLVM ?= -19
+KDIR ?= $(shell bash $(CURDIR)/qemu/kernel.sh dir $(FLAVOUR))
+KSRC ?= $(realpath $(KDIR)/source)
+INSTALL_HDR_PATH ?= /usr
+FUZZ_SECONDS ?= 20
+
+export SP_CACHE LLVM
+
+.PHONY: all modules module clean kernel deps selftests host-test fuzz-smoke \
+	check demo vm-test headers_install rust-analyzer
+
+all: modules
+
+modules module:
+	@test -f $(KDIR)/Makefile || { echo "No kernel build at $(KDIR): run 'make kernel' (or set KDIR)."; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) modules
+
+rust-analyzer:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) LLVM=$(LLVM) rust-analyzer
+
+deps:
+	bash qemu/deps.sh
+
+kernel: deps
+	bash qemu/kernel.sh build $(FLAVOUR)
+
+selftests:
+	$(MAKE) -C selftests KSRC=$(KSRC) LLVM=
+
+host-test:
+	cd sp/proto && cargo test
+
+fuzz-smoke:
+	bash qemu/fuzz.sh $(FUZZ_SECONDS)
+
+vm-test: modules selftests
+	bash qemu/run.sh -- 'KSRC=$(KSRC) selftests/run_tests.sh'
+
+check:
+	bash qemu/check.sh
+
+demo: kernel
+	$(MAKE) modules
+	$(MAKE) -C demo
+	bash qemu/run.sh -- demo/run.sh
+
+headers_install:
+	install -D -m 644 uapi/linux/sp.h $(INSTALL_HDR_PATH)/include/linux/sp.h
+	install -D -m 644 uapi/netinet/sp.h $(INSTALL_HDR_PATH)/include/netinet/sp.h
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	-$(MAKE) -C selftests KSRC=$(KSRC) clean
+	-$(MAKE) -C demo clean

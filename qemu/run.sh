@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a kernel in QEMU with the host's root file system shared read-only
+# (9p), load sp.ko, run a command, and exit with its status.
+#
+#   qemu/run.sh [-k bzImage] [-m sp.ko] [-t seconds] [-l console.log] -- CMD...
+#
+# The command runs as root in the guest, in the repository directory, with
+# loopback up and /tmp writable.  Afterwards the guest unloads sp.ko (which
+# must succeed) and runs a kmemleak scan.  The run fails if the command
+# fails, if the module does not unload, or if the console shows a BUG,
+# WARNING, KASAN or lockdep report, a call trace, a hung task, a panic or a
+# kmemleak report.  The console log is kept (-l, default under $SP_CACHE).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+. "$here/common.sh"
+
+kdir=${KDIR:-$(bash "$here/kernel.sh" dir "${SP_FLAVOUR:-debug}")}
+kernel=$kdir/arch/x86/boot/bzImage
+module=$repo/sp/sp.ko
+timeout=${SP_VM_TIMEOUT:-1200}
+log=
+while [ $# -gt 0 ]; do
+	case $1 in
+	-k) kernel=$2; shift 2 ;;
+	-m) module=$2; shift 2 ;;
+	-t) timeout=$2; shift 2 ;;
+	-l) log=$2; shift 2 ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || sp_die "usage: $0 [-k bzImage] [-m sp.ko] [-t s] [-l log] -- CMD..."
+[ -f "$kernel" ] || sp_die "no kernel at $kernel (run: make kernel)"
+[ -f "$module" ] || sp_die "no module at $module (run: make)"
+
+out=$(mktemp -d "${TMPDIR:-/tmp}/sp-vm.XXXXXX")
+trap 'rm -rf "$out"' EXIT
+mkdir -p "$SP_CACHE/logs"
+[ -n "$log" ] || log=$SP_CACHE/logs/console-$(date +%Y%m%d-%H%M%S).log
+{
+	printf 'SP_REPO=%q\n' "$repo"
+	printf 'SP_MODULE=%q\n' "$module"
+	printf 'SP_CMD=%q\n' "$*"
+} > "$out/env"
+
+# KVM only where it can work: the CPU must show vmx or svm. On these
+# machines /dev/kvm exists without them and a KVM boot hangs.
+accel=(-accel tcg -cpu max)
+if [ "${SP_KVM:-auto}" != 0 ] && [ -w /dev/kvm ] &&
+   grep -qwE 'vmx|svm' /proc/cpuinfo; then
+	accel=(-accel kvm -cpu host)
+fi
+
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=6 ro"
+cmdline+=" root=/dev/root rootfstype=9p"
+cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
+cmdline+=" init=$here/guest-init.sh"
+
+: > "$log"
+sp_log "booting $(basename "$kernel") (${accel[1]}), log: $log"
+set +e
+timeout --foreground "$timeout" qemu-system-x86_64 "${accel[@]}" \
+	-m "${SP_VM_MEM:-2G}" -smp "${SP_VM_CPUS:-2}" \
+	-nodefaults -no-reboot -display none -monitor none \
+	-serial "file:$log" \
+	-kernel "$kernel" -append "$cmdline" \
+	-fsdev local,id=root,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=root,mount_tag=/dev/root \
+	-fsdev local,id=out,path="$out",security_model=none \
+	-device virtio-9p-pci,fsdev=out,mount_tag=spout \
+	</dev/null &
+qpid=$!
+tail -n +1 --pid=$qpid -f "$log" 2>/dev/null |
+	sed -u -n 's/\r$//; /^SP-BEGIN$/,/^SP-END /{/^SP-BEGIN$/d;p}'
+wait $qpid
+qrc=$?
+set -e
+
+# The runner's own checks, as TAP lines that qemu/check.sh counts.
+fail=0
+check() { # check NAME OK? [why]
+	if [ "$2" = 1 ]; then
+		echo "ok vm_$1"
+	else
+		echo "not ok vm_$1${3:+ # $3}"
+		fail=1
+	fi
+}
+rc=$(cat "$out/rc" 2>/dev/null || echo missing)
+[ $qrc = 124 ] && why="VM timed out after ${timeout}s" || why=
+check finished "$([ -z "$why" ] && [ "$rc" != missing ] && echo 1)" "${why:-no exit status}"
+check command "$([ "$rc" = 0 ] && echo 1)" "exit status $rc"
+check rmmod_after_close "$([ "$(cat "$out/rmmod" 2>/dev/null)" = 0 ] && echo 1)"
+splat='BUG:|WARNING:|KASAN:|Call Trace:|RIP:|Oops|Kernel panic|blocked for more than'
+splat+='|circular locking|recursive locking|inconsistent lock state|suspicious RCU'
+splat+='|UBSAN:|general protection fault'
+if grep -aEq "$splat" "$log"; then
+	check no_splat 0 "see $log"
+	grep -aE -m 20 -A 15 "$splat" "$log" | tr -d '\r' >&2 || true
+else
+	check no_splat 1
+fi
+if ! grep -aq "^SP-KMEMLEAK-SCANNED" "$log"; then
+	check kmemleak_clean 0 "the scan did not run"
+elif grep -aq "unreferenced object" "$log"; then
+	check kmemleak_clean 0 "see $log"
+	grep -a -A 20 "unreferenced object" "$log" | tr -d '\r' >&2 || true
+else
+	check kmemleak_clean 1
+fi
+exit $fail

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PF_SP socket lifecycle: creation for every type and protocol, close,
+ * module pinning, options at every level, and the errnos of operations a
+ * socket does not support yet.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/sp.h>
+
+#include "kselftest_harness.h"
+
+#define NR_TYPES 10
+
+/* Types that sp implements; the others are reserved. */
+static int type_supported(int type)
+{
+	switch (type) {
+	case SOCK_PAIR:
+	case SOCK_PUB:
+	case SOCK_SUB:
+	case SOCK_REQ:
+	case SOCK_REP:
+		return 1;
+	}
+	return 0;
+}
+
+FIXTURE(create)
+{
+};
+
+FIXTURE_VARIANT(create)
+{
+	int type;
+};
+
+FIXTURE_VARIANT_ADD(create, pair) { .type = SOCK_PAIR };
+FIXTURE_VARIANT_ADD(create, pub) { .type = SOCK_PUB };
+FIXTURE_VARIANT_ADD(create, sub) { .type = SOCK_SUB };
+FIXTURE_VARIANT_ADD(create, req) { .type = SOCK_REQ };
+FIXTURE_VARIANT_ADD(create, rep) { .type = SOCK_REP };
+FIXTURE_VARIANT_ADD(create, push) { .type = SOCK_PUSH };
+FIXTURE_VARIANT_ADD(create, pull) { .type = SOCK_PULL };
+FIXTURE_VARIANT_ADD(create, surveyor) { .type = SOCK_SURVEYOR };
+FIXTURE_VARIANT_ADD(create, respondent) { .type = SOCK_RESPONDENT };
+FIXTURE_VARIANT_ADD(create, bus) { .type = SOCK_BUS };
+
+FIXTURE_SETUP(create)
+{
+}
+
+FIXTURE_TEARDOWN(create)
+{
+}
+
+/* Every protocol value against this type: 0 and TCP work, nothing else. */
+TEST_F(create, protocols)
+{
+	static const int protos[] = {
+		0, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_SCTP, IPPROTO_MPTCP,
+		1, 255, 256, -1, 0x7fffffff,
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
+		int proto = protos[i];
+		int ok = proto == 0 || proto == IPPROTO_TCP;
+		int fd = socket(PF_SP, variant->type, proto);
+
+		if (!type_supported(variant->type)) {
+			EXPECT_EQ(-1, fd);
+			EXPECT_EQ(ESOCKTNOSUPPORT, errno) {
+				TH_LOG("type %d proto %d", variant->type, proto);
+			}
+		} else if (ok) {
+			ASSERT_LE(0, fd) {
+				TH_LOG("type %d proto %d: %s", variant->type,
+				       proto, strerror(errno));
+			}
+			EXPECT_EQ(0, close(fd));
+		} else {
+			EXPECT_EQ(-1, fd);
+			EXPECT_EQ(EPROTONOSUPPORT, errno) {
+				TH_LOG("type %d proto %d", variant->type, proto);
+			}
+		}
+		if (fd >= 0 && !ok)
+			close(fd);
+	}
+}
+
+TEST(bad_types)
+{
+	/* The socket layer refuses types >= SOCK_MAX before sp sees them. */
+	EXPECT_EQ(-1, socket(PF_SP, 11, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, socket(PF_SP, 0, 0));
+	EXPECT_EQ(ESOCKTNOSUPPORT, errno);
+	EXPECT_EQ(-1, socket(PF_SP, -1, 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST(many_sockets)
+{
+	int fds[256], i;
+
+	for (i = 0; i < 256; i++) {
+		fds[i] = socket(PF_SP, 1 + i % 5, 0);
+		ASSERT_LE(0, fds[i]);
+	}
+	for (i = 0; i < 256; i++)
+		ASSERT_EQ(0, close(fds[i]));
+}
+
+TEST(in_new_netns)
+{
+	int fd;
+
+	if (unshare(CLONE_NEWNET))
+		SKIP(return, "unshare(CLONE_NEWNET): %s", strerror(errno));
+	fd = socket(PF_SP, SOCK_REP, IPPROTO_TCP);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+}
+
+FIXTURE(sock)
+{
+	int fd;
+};
+
+FIXTURE_VARIANT(sock)
+{
+	int type;
+};
+
+FIXTURE_VARIANT_ADD(sock, pair) { .type = SOCK_PAIR };
+FIXTURE_VARIANT_ADD(sock, pub) { .type = SOCK_PUB };
+FIXTURE_VARIANT_ADD(sock, sub) { .type = SOCK_SUB };
+FIXTURE_VARIANT_ADD(sock, req) { .type = SOCK_REQ };
+FIXTURE_VARIANT_ADD(sock, rep) { .type = SOCK_REP };
+
+FIXTURE_SETUP(sock)
+{
+	self->fd = socket(PF_SP, variant->type, IPPROTO_TCP);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(sock)
+{
+	EXPECT_EQ(0, close(self->fd));
+}
+
+static int get_int(int fd, int level, int name, int *v)
+{
+	socklen_t len = sizeof(*v);
+	int ret = getsockopt(fd, level, name, v, &len);
+
+	if (!ret && len != sizeof(*v))
+		return errno = ERANGE, -1;
+	return ret;
+}
+
+static int set_int(int fd, int level, int name, int v)
+{
+	return setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+/* SOL_SOCKET works as in any family: the sock is a real struct sock. */
+TEST_F(sock, sol_socket_identity)
+{
+	socklen_t len = sizeof(int);
+	int fd, v;
+
+	fd = socket(PF_SP, variant->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_TYPE, &v, &len));
+	EXPECT_EQ(variant->type, v);
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &v, &len));
+	EXPECT_EQ(PF_SP, v);
+	ASSERT_EQ(0, getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len));
+	EXPECT_EQ(IPPROTO_TCP, v);
+	EXPECT_EQ(O_NONBLOCK, fcntl(fd, F_GETFL) & O_NONBLOCK);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(fd, F_GETFD));
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST_F(sock, rcvtimeo)
+{
+	struct timeval tv = { .tv_sec = 3, .tv_usec = 500000 }, got;
+	socklen_t len = sizeof(got);
+
+	ASSERT_EQ(0, setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	ASSERT_EQ(0, getsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &got, &len));
+	EXPECT_EQ(sizeof(got), len);
+	EXPECT_EQ(3, got.tv_sec);
+	EXPECT_EQ(500000, got.tv_usec);	/* a whole number of jiffies */
+
+	tv.tv_usec = 2000000;	/* out of range */
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)));
+	EXPECT_EQ(EDOM, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, 3));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(sock, sndbuf_is_core)
+{
+	int v;
+
+	ASSERT_EQ(0, set_int(self->fd, SOL_SOCKET, SO_SNDBUF, 65536));
+	ASSERT_EQ(0, get_int(self->fd, SOL_SOCKET, SO_SNDBUF, &v));
+	EXPECT_EQ(2 * 65536, v);	/* the kernel doubles it */
+}
+
+TEST_F(sock, unknown_options)
+{
+	static const int names[] = { 0, 13, 99, -1, 0x7fffffff };
+	unsigned int i;
+	int v = 1;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		EXPECT_EQ(-1, set_int(self->fd, SOL_SP, names[i], 1));
+		EXPECT_EQ(ENOPROTOOPT, errno);
+		EXPECT_EQ(-1, get_int(self->fd, SOL_SP, names[i], &v));
+		EXPECT_EQ(ENOPROTOOPT, errno);
+	}
+	/* Levels other than SOL_SOCKET and SOL_SP. */
+	EXPECT_EQ(-1, set_int(self->fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, 1));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, get_int(self->fd, IPPROTO_IP, 1, &v));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, set_int(self->fd, SOL_SP + 1, SP_MAXTTL, 1));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+}
+
+TEST_F(sock, sp_options)
+{
+	int v;
+
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RCVMAXSIZE, &v));
+	EXPECT_EQ(1 << 20, v);
+	ASSERT_EQ(0, set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, 16 << 20));
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RCVMAXSIZE, &v));
+	EXPECT_EQ(16 << 20, v);
+
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RECONNECT_IVL, &v));
+	EXPECT_EQ(100, v);
+	ASSERT_EQ(0, set_int(self->fd, SOL_SP, SP_RECONNECT_IVL, 20));
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RECONNECT_IVL, &v));
+	EXPECT_EQ(20, v);
+
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_HANDSHAKE_TIMEOUT, &v));
+	EXPECT_EQ(10000, v);
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_SNDBUF, &v));
+	EXPECT_EQ(128, v);
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_TCP_NODELAY, &v));
+	EXPECT_EQ(1, v);
+	ASSERT_EQ(0, set_int(self->fd, SOL_SP, SP_TCP_NODELAY, 0));
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_TCP_NODELAY, &v));
+	EXPECT_EQ(0, v);
+}
+
+TEST_F(sock, sp_options_invalid)
+{
+	void *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char small = 1;
+	socklen_t len = 2;
+	int v;
+
+	ASSERT_NE(MAP_FAILED, bad);
+
+	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, -1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, (1 << 30) + 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RECONNECT_IVL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_SNDBUF, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RCVBUF, 8193));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_TCP_NODELAY, 2));
+	EXPECT_EQ(EINVAL, errno);
+	/* Short values. */
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_RCVBUF, &small, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_RCVBUF, NULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SP, SP_RCVBUF, &v, &len));
+	EXPECT_EQ(EINVAL, errno);
+	/* Bad pointers. */
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_RCVBUF, bad, 4));
+	EXPECT_EQ(EFAULT, errno);
+	len = sizeof(v);
+	EXPECT_EQ(-1, getsockopt(self->fd, SOL_SP, SP_RCVBUF, bad, &len));
+	EXPECT_EQ(EFAULT, errno);
+	munmap(bad, 4096);
+	/* Oversized values are refused before any copy. */
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_RCVBUF, &v, 1 << 20));
+	EXPECT_EQ(EINVAL, errno);
+	/* Nothing changed. */
+	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RCVBUF, &v));
+	EXPECT_EQ(128, v);
+}
+
+TEST_F(sock, pattern_options)
+{
+	int is_req = variant->type == SOCK_REQ;
+	int is_reqrep = is_req || variant->type == SOCK_REP;
+	int v;
+
+	EXPECT_EQ(is_req ? 0 : -1, get_int(self->fd, SOL_SP, SP_RESEND_IVL, &v));
+	if (is_req) {
+		EXPECT_EQ(60000, v);
+	} else {
+		EXPECT_EQ(ENOPROTOOPT, errno);
+	}
+	EXPECT_EQ(is_reqrep ? 0 : -1, set_int(self->fd, SOL_SP, SP_MAXTTL, 4));
+	if (!is_reqrep) {
+		EXPECT_EQ(ENOPROTOOPT, errno);
+	} else {
+		EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_MAXTTL, 256));
+		EXPECT_EQ(EINVAL, errno);
+	}
+	/* Subscriptions belong to SUB; they arrive with PUB/SUB. */
+	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_SUBSCRIBE, "a", 1));
+	EXPECT_EQ(variant->type == SOCK_SUB ? EOPNOTSUPP : ENOPROTOOPT, errno);
+	EXPECT_EQ(-1, get_int(self->fd, SOL_SP, SP_SUBSCRIBE, &v));
+	EXPECT_EQ(ENOPROTOOPT, errno);
+}
+
+/* Operations that no pattern implements yet fail cleanly. */
+TEST_F(sock, not_yet_supported)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(5566),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t len = sizeof(sin);
+	char buf[8];
+
+	EXPECT_EQ(-1, bind(self->fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, connect(self->fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, listen(self->fd, 1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, accept(self->fd, NULL, NULL));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, getsockname(self->fd, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, send(self->fd, "x", 1, MSG_DONTWAIT));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, recv(self->fd, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, shutdown(self->fd, SHUT_RDWR));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_F(sock, poll_idle)
+{
+	struct pollfd p = { .fd = self->fd, .events = POLLIN | POLLOUT };
+
+	/* No transport: nothing to read, nowhere to send. */
+	EXPECT_EQ(0, poll(&p, 1, 0));
+	EXPECT_EQ(0, p.revents);
+}
+
+TEST(socketpair_refused)
+{
+	int sv[2];
+
+	EXPECT_EQ(-1, socketpair(PF_SP, SOCK_PAIR, 0, sv));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+/*
+ * An open socket pins the module; once it is closed the module unloads.
+ * The test reloads the module from $SP_MODULE (set by the VM runner).
+ */
+TEST(module_pinned_by_socket)
+{
+	const char *path = getenv("SP_MODULE");
+	int fd, mfd;
+
+	if (!path || geteuid())
+		SKIP(return, "needs root and SP_MODULE");
+	fd = socket(PF_SP, SOCK_REQ, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, syscall(__NR_delete_module, "sp", O_NONBLOCK));
+	EXPECT_EQ(EWOULDBLOCK, errno);
+	ASSERT_EQ(0, close(fd));
+
+	ASSERT_EQ(0, syscall(__NR_delete_module, "sp", O_NONBLOCK)) {
+		TH_LOG("delete_module after close: %s", strerror(errno));
+	}
+	EXPECT_EQ(-1, socket(PF_SP, SOCK_REQ, 0));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+
+	mfd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, mfd);
+	ASSERT_EQ(0, syscall(__NR_finit_module, mfd, "", 0)) {
+		TH_LOG("reload %s: %s", path, strerror(errno));
+	}
+	close(mfd);
+	fd = socket(PF_SP, SOCK_REQ, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST_HARNESS_MAIN

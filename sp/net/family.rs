@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Registration of a socket family and its `proto_ops` table.
+//!
+//! C headers: [`include/linux/net.h`](srctree/include/linux/net.h),
+//! [`include/net/sock.h`](srctree/include/net/sock.h) (through the C glue).
+
+use super::glue;
+use super::socket::{PollMask, Socket};
+use core::marker::PhantomData;
+use kernel::bindings;
+use kernel::error::{from_result, to_result, VTABLE_DEFAULT_ERROR};
+use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::module::{this_module, ModuleMetadata};
+use kernel::prelude::*;
+use kernel::types::{ForeignOwnable, Opaque};
+
+/// Largest `setsockopt()` value copied in, in bytes.
+pub const OPT_MAX: usize = 4096;
+
+/// Largest `getsockopt()` value handed out, in bytes.
+pub const OPT_OUT_MAX: usize = 64;
+
+/// Borrowed per-socket state of family `T`.
+pub type Data<'a, T> = <<T as Family>::Ptr as ForeignOwnable>::Borrowed<'a>;
+
+/// A socket family implemented in Rust.
+///
+/// Every socket carries a `Ptr` made by [`Family::create`]. The callbacks
+/// borrow it; it is dropped when the last reference to the socket's
+/// `struct sock` goes, after [`Family::release`].
+#[vtable]
+pub trait Family: Sized {
+    /// The module that owns the family; sockets pin it.
+    type OwnerModule: ModuleMetadata;
+
+    /// The per-socket state.
+    type Ptr: ForeignOwnable + Send + Sync;
+
+    /// The `AF_*` number.
+    const FAMILY: i32;
+
+    /// Makes the state of a new socket, or refuses the type or protocol.
+    fn create(sock: &Socket, protocol: i32, kern: bool) -> Result<Self::Ptr>;
+
+    /// Called by `close()`, before the socket's last reference is dropped.
+    fn release(_data: Data<'_, Self>, _sock: &Socket) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `setsockopt()` for any level but `SOL_SOCKET`.
+    fn setsockopt(
+        _data: Data<'_, Self>,
+        _sock: &Socket,
+        _level: i32,
+        _name: i32,
+        _val: &[u8],
+    ) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `getsockopt()` for any level but `SOL_SOCKET`: writes the value into
+    /// `out` (sized by the caller's buffer, at most [`OPT_OUT_MAX`]) and
+    /// returns its length.
+    fn getsockopt(
+        _data: Data<'_, Self>,
+        _sock: &Socket,
+        _level: i32,
+        _name: i32,
+        _out: &mut [u8],
+    ) -> Result<usize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The pattern-specific part of the `poll()` mask.
+    fn poll(_data: Data<'_, Self>, _sock: &Socket) -> PollMask {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// Borrows the state of the socket behind `sock`.
+///
+/// # Safety
+///
+/// `sock` must be a live socket of family `T` whose `sk` is attached, and
+/// the borrow must end before the socket is released.
+unsafe fn data<'a, T: Family>(sock: *mut bindings::socket) -> Data<'a, T> {
+    // SAFETY: The caller guarantees that `sock` and its `sk` are live.
+    let ptr = unsafe { glue::sp_glue_sk_priv((*sock).sk) };
+    // SAFETY: `create()` stored a `T::Ptr` before the socket became visible
+    // to user space; it is only reclaimed by `destruct()`, after release.
+    unsafe { T::Ptr::borrow(ptr) }
+}
+
+/// The `proto_ops` table and callbacks of family `T`.
+struct Ops<T: Family>(PhantomData<T>);
+
+impl<T: Family> Ops<T> {
+    /// # Safety
+    ///
+    /// Called by the socket layer with a socket being created in `net`.
+    unsafe extern "C" fn create(
+        net: *mut bindings::net,
+        sock: *mut bindings::socket,
+        protocol: c_int,
+        kern: c_int,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket layer passes a valid `net` and `sock`.
+            to_result(unsafe {
+                glue::sp_glue_sock_create(net, sock, kern, Self::vtable(), Some(Self::destruct))
+            })?;
+            // SAFETY: `sock` is valid and its `sk` was just attached.
+            let s = unsafe { Socket::from_raw(sock) };
+            match T::create(s, protocol, kern != 0) {
+                Ok(state) => {
+                    // SAFETY: `sk` is attached; its destructor reclaims the
+                    // pointer.
+                    unsafe { glue::sp_glue_sk_set_priv((*sock).sk, state.into_foreign()) };
+                    Ok(0)
+                }
+                Err(e) => {
+                    // SAFETY: `sk` is attached and holds no state yet.
+                    unsafe { glue::sp_glue_sock_abort(sock) };
+                    Err(e)
+                }
+            }
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called once, when the last reference to an sp `sk` is dropped.
+    unsafe extern "C" fn destruct(sk: *mut bindings::sock) {
+        // SAFETY: `sk` is an sp sock being destroyed.
+        let ptr = unsafe { glue::sp_glue_sk_priv(sk) };
+        // SAFETY: The pointer is null or came from `into_foreign()` in
+        // `create()`; nothing can borrow it any more.
+        drop(unsafe { T::Ptr::try_from_foreign(ptr) });
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer on `close()` of a socket of family `T`.
+    unsafe extern "C" fn release(sock: *mut bindings::socket) -> c_int {
+        // SAFETY: The socket layer passes a valid socket.
+        if unsafe { (*sock).sk }.is_null() {
+            return 0;
+        }
+        if T::HAS_RELEASE {
+            // SAFETY: The socket is live and attached until the glue call
+            // below.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            T::release(d, s);
+        }
+        // SAFETY: The socket is attached and no borrow of it remains.
+        unsafe { glue::sp_glue_sock_release(sock) };
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T`; `optval` holds
+    /// `optlen` bytes.
+    unsafe extern "C" fn setsockopt(
+        sock: *mut bindings::socket,
+        level: c_int,
+        name: c_int,
+        optval: bindings::sockptr_t,
+        optlen: c_uint,
+    ) -> c_int {
+        from_result(|| {
+            // CAST: `c_uint` fits in `usize` on every Linux target.
+            let len = optlen as usize;
+            if len > OPT_MAX {
+                return Err(EINVAL);
+            }
+            let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+            // SAFETY: `buf` has room for `len` bytes; `optval` holds them.
+            to_result(unsafe {
+                glue::sp_glue_copy_from_sockptr(buf.as_mut_ptr().cast::<c_void>(), optval, len)
+            })?;
+            // SAFETY: The socket is live and attached during the call.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            T::setsockopt(d, s, level, name, &buf)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T` with a valid
+    /// option container.
+    unsafe extern "C" fn getsockopt(
+        sock: *mut bindings::socket,
+        level: c_int,
+        name: c_int,
+        opt: *mut bindings::sockopt_t,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: `opt` is valid for the call.
+            let cap = unsafe { glue::sp_glue_sockopt_len(opt) };
+            let cap = usize::try_from(cap).map_err(|_| EINVAL)?.min(OPT_OUT_MAX);
+            let mut buf = [0u8; OPT_OUT_MAX];
+            // SAFETY: The socket is live and attached during the call.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            let n = T::getsockopt(d, s, level, name, &mut buf[..cap])?.min(cap);
+            // CAST: `n <= OPT_OUT_MAX`, which fits in `c_int`.
+            let n = n as c_int;
+            // SAFETY: `buf` holds at least `n` bytes; `opt` is valid.
+            to_result(unsafe {
+                glue::sp_glue_sockopt_put(opt, buf.as_ptr().cast::<c_void>(), n)
+            })?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for an open socket of family `T`.
+    unsafe extern "C" fn poll(
+        file: *mut bindings::file,
+        sock: *mut bindings::socket,
+        wait: *mut bindings::poll_table_struct,
+    ) -> bindings::__poll_t {
+        // SAFETY: The arguments are valid for the call.
+        let base = unsafe { glue::sp_glue_poll_wait(file, sock, wait) };
+        if !T::HAS_POLL {
+            return base;
+        }
+        // SAFETY: The socket is live and attached during the call.
+        let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+        base | T::poll(d, s).bits()
+    }
+
+    extern "C" fn no_bind(
+        _sock: *mut bindings::socket,
+        _addr: *mut bindings::sockaddr_unsized,
+        _len: c_int,
+    ) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_connect(
+        _sock: *mut bindings::socket,
+        _addr: *mut bindings::sockaddr_unsized,
+        _len: c_int,
+        _flags: c_int,
+    ) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_socketpair(
+        _a: *mut bindings::socket,
+        _b: *mut bindings::socket,
+    ) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_accept(
+        _sock: *mut bindings::socket,
+        _new: *mut bindings::socket,
+        _arg: *mut bindings::proto_accept_arg,
+    ) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_getname(
+        _sock: *mut bindings::socket,
+        _addr: *mut bindings::sockaddr,
+        _peer: c_int,
+    ) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_ioctl(
+        _sock: *mut bindings::socket,
+        _cmd: c_uint,
+        _arg: c_ulong,
+    ) -> c_int {
+        // Let the socket layer try its generic ioctls.
+        ENOIOCTLCMD.to_errno()
+    }
+
+    extern "C" fn no_listen(_sock: *mut bindings::socket, _len: c_int) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_shutdown(_sock: *mut bindings::socket, _how: c_int) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_sendmsg(
+        _sock: *mut bindings::socket,
+        _msg: *mut bindings::msghdr,
+        _len: usize,
+    ) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_recvmsg(
+        _sock: *mut bindings::socket,
+        _msg: *mut bindings::msghdr,
+        _len: usize,
+        _flags: c_int,
+    ) -> c_int {
+        EOPNOTSUPP.to_errno()
+    }
+
+    extern "C" fn no_mmap(
+        _file: *mut bindings::file,
+        _sock: *mut bindings::socket,
+        _vma: *mut bindings::vm_area_struct,
+    ) -> c_int {
+        ENODEV.to_errno()
+    }
+
+    const VTABLE: bindings::proto_ops = bindings::proto_ops {
+        family: T::FAMILY,
+        owner: this_module::<T::OwnerModule>().as_ptr(),
+        release: Some(Self::release),
+        bind: Some(Self::no_bind),
+        connect: Some(Self::no_connect),
+        socketpair: Some(Self::no_socketpair),
+        accept: Some(Self::no_accept),
+        getname: Some(Self::no_getname),
+        poll: Some(Self::poll),
+        ioctl: Some(Self::no_ioctl),
+        listen: Some(Self::no_listen),
+        shutdown: Some(Self::no_shutdown),
+        setsockopt: if T::HAS_SETSOCKOPT {
+            Some(Self::setsockopt)
+        } else {
+            None
+        },
+        getsockopt_iter: if T::HAS_GETSOCKOPT {
+            Some(Self::getsockopt)
+        } else {
+            None
+        },
+        sendmsg: Some(Self::no_sendmsg),
+        recvmsg: Some(Self::no_recvmsg),
+        mmap: Some(Self::no_mmap),
+        ..pin_init::zeroed()
+    };
+
+    const fn vtable() -> &'static bindings::proto_ops {
+        &Self::VTABLE
+    }
+
+    const FAMILY_OPS: bindings::net_proto_family = bindings::net_proto_family {
+        family: T::FAMILY,
+        create: Some(Self::create),
+        owner: this_module::<T::OwnerModule>().as_ptr(),
+    };
+}
+
+/// The registration of family `T` with the socket layer.
+///
+/// # Invariants
+///
+/// While the registration exists, the sp `struct proto` is registered and
+/// `family` is registered with `sock_register()`.
+#[pin_data(PinnedDrop)]
+pub struct Registration<T: Family> {
+    #[pin]
+    family: Opaque<bindings::net_proto_family>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The registration is only touched on creation and in `drop`; both
+// may run on any thread.
+unsafe impl<T: Family> Send for Registration<T> {}
+// SAFETY: `&Registration` exposes nothing.
+unsafe impl<T: Family> Sync for Registration<T> {}
+
+impl<T: Family> Registration<T> {
+    /// Registers family `T`; sockets of it can be created from then on.
+    pub fn register() -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            family <- Opaque::try_ffi_init(|slot: *mut bindings::net_proto_family| {
+                // SAFETY: Registering the glue's `struct proto` has no
+                // preconditions.
+                to_result(unsafe { glue::sp_glue_proto_register() })?;
+                // SAFETY: `slot` is writable and pinned for the lifetime of
+                // the registration.
+                unsafe { slot.write(Ops::<T>::FAMILY_OPS) };
+                // SAFETY: `slot` holds a valid family that stays in place
+                // until `drop` unregisters it.
+                let ret = unsafe { bindings::sock_register(slot) };
+                if ret != 0 {
+                    // SAFETY: Registered above; no socket can exist yet.
+                    unsafe { glue::sp_glue_proto_unregister() };
+                }
+                // INVARIANT: On success both registrations are in place.
+                to_result(ret)
+            }),
+            _t: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<T: Family> PinnedDrop for Registration<T> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant the family is registered. After
+        // `sock_unregister()` returns no new socket can be created, and the
+        // module cannot be unloaded while a socket (or sock) still exists,
+        // because both pin the owner module.
+        unsafe {
+            bindings::sock_unregister(T::FAMILY);
+            glue::sp_glue_proto_unregister();
+        }
+    }
+}

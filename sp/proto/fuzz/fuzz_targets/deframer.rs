@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Feeds arbitrary streams, cut at arbitrary points, through the deframer
+//! and checks it against a straightforward reference decoder.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sp_proto::frame::{Deframer, Error, Step, LEN_PREFIX};
+
+/// Reference: decode the whole stream at once.
+fn reference(data: &[u8], max: u64) -> (Vec<Vec<u8>>, Option<Error>) {
+    let mut frames = Vec::new();
+    let mut rest = data;
+    while rest.len() >= LEN_PREFIX {
+        let len = u64::from_be_bytes(rest[..LEN_PREFIX].try_into().unwrap());
+        if len > max.min((1 << 60) - 1) {
+            return (frames, Some(Error::TooLong { len, max }));
+        }
+        rest = &rest[LEN_PREFIX..];
+        if (rest.len() as u64) < len {
+            break;
+        }
+        frames.push(rest[..len as usize].to_vec());
+        rest = &rest[len as usize..];
+    }
+    (frames, None)
+}
+
+fuzz_target!(|input: &[u8]| {
+    // First byte: the limit; second: the chunk size; the rest: the stream.
+    if input.len() < 2 {
+        return;
+    }
+    let max = u64::from(input[0]) * 3;
+    let chunk = usize::from(input[1]).max(1);
+    let data = &input[2..];
+
+    let mut d = Deframer::new(max);
+    let mut frames = Vec::new();
+    let mut cur: Option<Vec<u8>> = None;
+    let mut err = None;
+    'outer: for piece in data.chunks(chunk) {
+        let mut rest = piece;
+        loop {
+            match d.step(rest) {
+                Err(e) => {
+                    err = Some(e);
+                    break 'outer;
+                }
+                Ok((n, step)) => {
+                    assert!(n <= rest.len());
+                    rest = &rest[n..];
+                    match step {
+                        Step::Need => {
+                            assert!(rest.is_empty());
+                            break;
+                        }
+                        Step::Start(len) => {
+                            assert!(cur.is_none() && len <= max);
+                            cur = Some(Vec::new());
+                        }
+                        Step::Body(b) => {
+                            assert!(!b.is_empty());
+                            cur.as_mut().unwrap().extend_from_slice(b);
+                        }
+                        Step::End => frames.push(cur.take().unwrap()),
+                    }
+                }
+            }
+        }
+    }
+    if err.is_none() {
+        if let Ok((0, Step::End)) = d.step(&[]) {
+            frames.push(cur.take().unwrap());
+        }
+    }
+    let (want, want_err) = reference(data, max);
+    assert_eq!(frames, want);
+    assert_eq!(err, want_err);
+});

@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The scalability patterns: socket types, wire protocol ids and peers.
+
+use crate::proto::uapi::sock;
+
+/// One SP protocol, as chosen by the `socket()` type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pattern {
+    /// PAIR v0, one peer at a time.
+    Pair,
+    /// PUB, the sending half of publish/subscribe.
+    Pub,
+    /// SUB, the receiving half of publish/subscribe.
+    Sub,
+    /// REQ, the client half of request/reply.
+    Req,
+    /// REP, the server half of request/reply.
+    Rep,
+    /// PUSH (reserved).
+    Push,
+    /// PULL (reserved).
+    Pull,
+    /// SURVEYOR (reserved).
+    Surveyor,
+    /// RESPONDENT (reserved).
+    Respondent,
+    /// BUS (reserved).
+    Bus,
+}
+
+impl Pattern {
+    /// Every pattern, in `socket()` type order.
+    pub const ALL: [Pattern; 10] = [
+        Pattern::Pair,
+        Pattern::Pub,
+        Pattern::Sub,
+        Pattern::Req,
+        Pattern::Rep,
+        Pattern::Push,
+        Pattern::Pull,
+        Pattern::Surveyor,
+        Pattern::Respondent,
+        Pattern::Bus,
+    ];
+
+    /// Maps a `socket()` type value to its pattern.
+    pub const fn from_sock_type(ty: i32) -> Option<Pattern> {
+        Some(match ty {
+            sock::PAIR => Pattern::Pair,
+            sock::PUB => Pattern::Pub,
+            sock::SUB => Pattern::Sub,
+            sock::REQ => Pattern::Req,
+            sock::REP => Pattern::Rep,
+            sock::PUSH => Pattern::Push,
+            sock::PULL => Pattern::Pull,
+            sock::SURVEYOR => Pattern::Surveyor,
+            sock::RESPONDENT => Pattern::Respondent,
+            sock::BUS => Pattern::Bus,
+            _ => return None,
+        })
+    }
+
+    /// The `socket()` type value of this pattern.
+    pub const fn sock_type(self) -> i32 {
+        match self {
+            Pattern::Pair => sock::PAIR,
+            Pattern::Pub => sock::PUB,
+            Pattern::Sub => sock::SUB,
+            Pattern::Req => sock::REQ,
+            Pattern::Rep => sock::REP,
+            Pattern::Push => sock::PUSH,
+            Pattern::Pull => sock::PULL,
+            Pattern::Surveyor => sock::SURVEYOR,
+            Pattern::Respondent => sock::RESPONDENT,
+            Pattern::Bus => sock::BUS,
+        }
+    }
+
+    /// The protocol id this pattern sends in its connection header.
+    pub const fn proto_id(self) -> u16 {
+        match self {
+            Pattern::Pair => 0x10,
+            Pattern::Pub => 0x20,
+            Pattern::Sub => 0x21,
+            Pattern::Req => 0x30,
+            Pattern::Rep => 0x31,
+            Pattern::Push => 0x50,
+            Pattern::Pull => 0x51,
+            Pattern::Surveyor => 0x62,
+            Pattern::Respondent => 0x63,
+            Pattern::Bus => 0x70,
+        }
+    }
+
+    /// The protocol id a peer must announce to be accepted.
+    pub const fn peer_id(self) -> u16 {
+        match self {
+            Pattern::Pub => Pattern::Sub.proto_id(),
+            Pattern::Sub => Pattern::Pub.proto_id(),
+            Pattern::Req => Pattern::Rep.proto_id(),
+            Pattern::Rep => Pattern::Req.proto_id(),
+            Pattern::Push => Pattern::Pull.proto_id(),
+            Pattern::Pull => Pattern::Push.proto_id(),
+            Pattern::Surveyor => Pattern::Respondent.proto_id(),
+            Pattern::Respondent => Pattern::Surveyor.proto_id(),
+            Pattern::Pair | Pattern::Bus => self.proto_id(),
+        }
+    }
+
+    /// Whether sp implements this pattern; the others are reserved and
+    /// `socket()` refuses them.
+    pub const fn is_supported(self) -> bool {
+        matches!(
+            self,
+            Pattern::Pair | Pattern::Pub | Pattern::Sub | Pattern::Req | Pattern::Rep
+        )
+    }
+
+    /// The pattern's name as NNG spells it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Pattern::Pair => "pair",
+            Pattern::Pub => "pub",
+            Pattern::Sub => "sub",
+            Pattern::Req => "req",
+            Pattern::Rep => "rep",
+            Pattern::Push => "push",
+            Pattern::Pull => "pull",
+            Pattern::Surveyor => "surveyor",
+            Pattern::Respondent => "respondent",
+            Pattern::Bus => "bus",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sock_type_round_trips() {
+        for p in Pattern::ALL {
+            assert_eq!(Pattern::from_sock_type(p.sock_type()), Some(p));
+        }
+        for bad in [-1, 0, 11, 12, i32::MAX, i32::MIN] {
+            assert_eq!(Pattern::from_sock_type(bad), None);
+        }
+    }
+
+    #[test]
+    fn peers_are_symmetric() {
+        for p in Pattern::ALL {
+            let peer = Pattern::ALL
+                .into_iter()
+                .find(|q| q.proto_id() == p.peer_id())
+                .unwrap();
+            assert_eq!(peer.peer_id(), p.proto_id(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn ids_match_protocol_table() {
+        // The table in PROTOCOL.md (sp-protocol-ids-01, as NNG uses it).
+        assert_eq!(Pattern::Req.proto_id(), 0x30);
+        assert_eq!(Pattern::Rep.peer_id(), 0x30);
+        assert_eq!(Pattern::Pub.peer_id(), 0x21);
+        assert_eq!(Pattern::Pair.peer_id(), 0x10);
+        assert_eq!(Pattern::Bus.peer_id(), 0x70);
+        assert_eq!(Pattern::Surveyor.peer_id(), 0x63);
+    }
+}

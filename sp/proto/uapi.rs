@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Numbers shared with user space through `uapi/linux/sp.h`.
+//!
+//! A host test (`tests/uapi.rs`) parses the C header and checks that every
+//! value here matches it.
+
+/// The address family: slot 13, never implemented in mainline.
+pub const AF_SP: i32 = 13;
+
+/// The option level of `setsockopt()`/`getsockopt()`.
+pub const SOL_SP: i32 = 288;
+
+/// `IPPROTO_TCP`, the one transport sp speaks.
+pub const IPPROTO_TCP: i32 = 6;
+
+/// `socket()` type values, scoped to `AF_SP`.
+pub mod sock {
+    /// `SOCK_PAIR`.
+    pub const PAIR: i32 = 1;
+    /// `SOCK_PUB`.
+    pub const PUB: i32 = 2;
+    /// `SOCK_SUB`.
+    pub const SUB: i32 = 3;
+    /// `SOCK_REQ`.
+    pub const REQ: i32 = 4;
+    /// `SOCK_REP`.
+    pub const REP: i32 = 5;
+    /// `SOCK_PUSH` (reserved).
+    pub const PUSH: i32 = 6;
+    /// `SOCK_PULL` (reserved).
+    pub const PULL: i32 = 7;
+    /// `SOCK_SURVEYOR` (reserved).
+    pub const SURVEYOR: i32 = 8;
+    /// `SOCK_RESPONDENT` (reserved).
+    pub const RESPONDENT: i32 = 9;
+    /// `SOCK_BUS` (reserved).
+    pub const BUS: i32 = 10;
+}
+
+/// `SOL_SP` option names.
+pub mod opt {
+    /// `SP_RCVMAXSIZE`: largest accepted incoming message, in bytes.
+    pub const RCVMAXSIZE: i32 = 1;
+    /// `SP_RECONNECT_IVL`: first reconnect delay, in milliseconds.
+    pub const RECONNECT_IVL: i32 = 2;
+    /// `SP_RECONNECT_IVL_MAX`: backoff ceiling in milliseconds, 0 for none.
+    pub const RECONNECT_IVL_MAX: i32 = 3;
+    /// `SP_HANDSHAKE_TIMEOUT`: time allowed for the peer's header, in ms.
+    pub const HANDSHAKE_TIMEOUT: i32 = 4;
+    /// `SP_RESEND_IVL`: REQ resend interval in milliseconds.
+    pub const RESEND_IVL: i32 = 5;
+    /// `SP_MAXTTL`: REQ/REP maximum hop count.
+    pub const MAXTTL: i32 = 6;
+    /// `SP_SNDBUF`: send queue depth, in messages.
+    pub const SNDBUF: i32 = 7;
+    /// `SP_RCVBUF`: receive queue depth, in messages.
+    pub const RCVBUF: i32 = 8;
+    /// `SP_TCP_NODELAY`: `TCP_NODELAY` on every pipe.
+    pub const TCP_NODELAY: i32 = 9;
+    /// `SP_SUBSCRIBE`: add a SUB prefix.
+    pub const SUBSCRIBE: i32 = 10;
+    /// `SP_UNSUBSCRIBE`: remove a SUB prefix.
+    pub const UNSUBSCRIBE: i32 = 11;
+    /// `SP_STATS`: read the socket's counters.
+    pub const STATS: i32 = 12;
+}

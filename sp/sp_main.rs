@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! sp: the Scalability Protocols (REQ/REP, PUB/SUB, PAIR, ...) as the
+//! `PF_SP` socket family, wire-compatible with NNG and nanomsg over TCP.
+//!
+//! The crate has three layers:
+//! - [`net`]: the abstraction over the socket layer and the C glue; the only
+//!   place with `unsafe`;
+//! - [`sock`]: the sp socket and its patterns, in safe Rust;
+//! - [`proto`]: the sans-IO protocol core, `core` only, also built and
+//!   tested on the host (`sp/proto/Cargo.toml`).
+
+use kernel::prelude::*;
+
+pub mod net;
+#[path = "proto/mod.rs"]
+pub mod proto;
+pub mod sock;
+
+module! {
+    type: SpModule,
+    name: "sp",
+    authors: ["The sp authors"],
+    description: "Scalability Protocols (SP) socket family",
+    license: "GPL",
+    alias: ["net-pf-13"],
+}
+
+/// The loaded module: it holds the family registration.
+#[pin_data]
+pub struct SpModule {
+    #[pin]
+    family: net::family::Registration<sock::SpFamily>,
+}
+
+impl kernel::InPlaceModule for SpModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        try_pin_init!(SpModule {
+            family <- net::family::Registration::register(),
+        })
+    }
+}

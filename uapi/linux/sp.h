@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * sp: the Scalability Protocols (nanomsg/NNG "SP") as a socket family.
+ *
+ *	fd = socket(PF_SP, SOCK_REQ, IPPROTO_TCP);
+ *	connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+ *	send(fd, "Hello", 5, 0);
+ *
+ * Messages are whole: one send() is one message and one recv() returns one
+ * message.  On the wire sp speaks the SP-over-TCP mapping that NNG and
+ * nanomsg use, so either end may be an unmodified NNG or nanomsg peer.
+ */
+#ifndef _UAPI_LINUX_SP_H
+#define _UAPI_LINUX_SP_H
+
+#include <linux/types.h>
+
+/*
+ * Address family.  Slot 13 (AF_NETBEUI) has never had an implementation in
+ * mainline Linux: it was reserved for an 802.2 LLC project that did not
+ * land, so no deployed program opens it expecting another protocol.
+ * Retired slots that did have users (AF_DECnet 12, AF_ECONET 19, AF_IRDA 23)
+ * were avoided.  The module carries the alias "net-pf-13".
+ */
+#ifndef AF_SP
+#define AF_SP		13
+#endif
+#ifndef PF_SP
+#define PF_SP		AF_SP
+#endif
+
+/* Option level for setsockopt()/getsockopt(); the first free SOL_ slot. */
+#ifndef SOL_SP
+#define SOL_SP		288
+#endif
+
+/*
+ * socket() types.  They are scoped to PF_SP and reuse the numbers below
+ * SOCK_MAX (11), because the socket layer rejects larger types before any
+ * family sees them.
+ *
+ *	type		value	wire id	peer		status
+ *	SOCK_PAIR	1	0x10	PAIR
+ *	SOCK_PUB	2	0x20	SUB
+ *	SOCK_SUB	3	0x21	PUB
+ *	SOCK_REQ	4	0x30	REP
+ *	SOCK_REP	5	0x31	REQ
+ *	SOCK_PUSH	6	0x50	PULL		reserved
+ *	SOCK_PULL	7	0x51	PUSH		reserved
+ *	SOCK_SURVEYOR	8	0x62	RESPONDENT	reserved
+ *	SOCK_RESPONDENT	9	0x63	SURVEYOR	reserved
+ *	SOCK_BUS	10	0x70	BUS		reserved
+ *
+ * A reserved type fails with ESOCKTNOSUPPORT.  The protocol argument is 0
+ * or IPPROTO_TCP (the only transport); anything else fails with
+ * EPROTONOSUPPORT.
+ */
+#define SOCK_PAIR	1
+#define SOCK_PUB	2
+#define SOCK_SUB	3
+#define SOCK_REQ	4
+#define SOCK_REP	5
+#define SOCK_PUSH	6
+#define SOCK_PULL	7
+#define SOCK_SURVEYOR	8
+#define SOCK_RESPONDENT	9
+#define SOCK_BUS	10
+
+/* SP protocol ids as sent in the 8-byte connection header. */
+#define SP_PROTO_PAIR		0x10
+#define SP_PROTO_PUB		0x20
+#define SP_PROTO_SUB		0x21
+#define SP_PROTO_REQ		0x30
+#define SP_PROTO_REP		0x31
+#define SP_PROTO_PUSH		0x50
+#define SP_PROTO_PULL		0x51
+#define SP_PROTO_SURVEYOR	0x62
+#define SP_PROTO_RESPONDENT	0x63
+#define SP_PROTO_BUS		0x70
+
+/*
+ * SOL_SP options.  Unless noted, the value is an int; times are in
+ * milliseconds.  An option that does not apply to the socket's type fails
+ * with ENOPROTOOPT, a value out of range with EINVAL, a short optlen with
+ * EINVAL.
+ *
+ *	option			types		default		range
+ *	SP_RCVMAXSIZE		all		1048576 bytes	0..2^30
+ *	SP_RECONNECT_IVL	all		100		1..3600000
+ *	SP_RECONNECT_IVL_MAX	all		5000		0..3600000
+ *	SP_HANDSHAKE_TIMEOUT	all		10000		1..3600000
+ *	SP_RESEND_IVL		REQ		60000		1..3600000
+ *	SP_MAXTTL		REQ, REP	8		1..255
+ *	SP_SNDBUF		all		128 messages	1..8192
+ *	SP_RCVBUF		all		128 messages	1..8192
+ *	SP_TCP_NODELAY		all		1		0 or 1
+ *	SP_SUBSCRIBE		SUB		(bytes, write-only)
+ *	SP_UNSUBSCRIBE		SUB		(bytes, write-only)
+ *	SP_STATS		all		struct sp_stats, read-only
+ *
+ * SP_RECONNECT_IVL_MAX 0 disables exponential backoff.  SP_SNDBUF and
+ * SP_RCVBUF count messages, like NNG_OPT_SENDBUF/RECVBUF; the byte limits
+ * SO_SNDBUF/SO_RCVBUF of SOL_SOCKET apply as well.
+ */
+#define SP_RCVMAXSIZE		1
+#define SP_RECONNECT_IVL	2
+#define SP_RECONNECT_IVL_MAX	3
+#define SP_HANDSHAKE_TIMEOUT	4
+#define SP_RESEND_IVL		5
+#define SP_MAXTTL		6
+#define SP_SNDBUF		7
+#define SP_RCVBUF		8
+#define SP_TCP_NODELAY		9
+#define SP_SUBSCRIBE		10
+#define SP_UNSUBSCRIBE		11
+#define SP_STATS		12
+
+/* Counters returned by SP_STATS; reserved fields read as zero. */
+struct sp_stats {
+	__u64	tx_msgs;
+	__u64	rx_msgs;
+	__u64	tx_dropped;	/* dropped on send (e.g. PUB queue full) */
+	__u64	rx_dropped;	/* dropped on receive (e.g. SUB queue full) */
+	__u64	pipes_refused;	/* failed handshakes, wrong peer type */
+	__u64	pipes_dropped;	/* pipes closed for protocol errors */
+	__u64	reserved[2];
+};
+
+#endif /* _UAPI_LINUX_SP_H */
