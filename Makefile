@@ -11,6 +11,7 @@
 #
 # KDIR=/path builds against any Rust-enabled 7.3 tree instead.
 
+SP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/sp
 FLAVOUR ?= debug
 LLVM ?= -19
 KDIR ?= $(shell bash $(CURDIR)/qemu/kernel.sh dir $(FLAVOUR))
@@ -19,6 +20,7 @@ INSTALL_HDR_PATH ?= /usr
 FUZZ_SECONDS ?= 20
 
 export SP_CACHE LLVM
+export PATH := $(SP_CACHE)/tools/bin:$(PATH)
 
 .PHONY: all modules module clean kernel deps selftests host-test fuzz-smoke \
 	check demo vm-test headers_install rust-analyzer
