@@ -17,6 +17,9 @@ ln -sf /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
+# The host's /tmp stays reachable under /mnt/hosttmp: the repository or the
+# cache may live there (CI clones into a temporary directory).
+mount --bind /tmp /mnt 2>/dev/null && hosttmp=/mnt
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/tmp
@@ -26,7 +29,15 @@ mount -t 9p -o trans=virtio,version=9p2000.L,cache=none spout /tmp/spout
 exec </dev/null >/dev/console 2>&1
 
 . /tmp/spout/env
-export SP_REPO SP_MODULE
+export SP_REPO SP_MODULE SP_CACHE
+for p in "$SP_REPO" "$SP_CACHE"; do
+	case $p in
+	/tmp/*)
+		mkdir -p "$p"
+		mount --bind "$hosttmp/${p#/tmp/}" "$p"
+		;;
+	esac
+done
 hostname sp-vm
 ip link set lo up
 ulimit -c 0

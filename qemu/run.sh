@@ -43,6 +43,7 @@ mkdir -p "$SP_CACHE/logs"
 {
 	printf 'SP_REPO=%q\n' "$repo"
 	printf 'SP_MODULE=%q\n' "$module"
+	printf 'SP_CACHE=%q\n' "$SP_CACHE"
 	printf 'SP_CMD=%q\n' "$*"
 } > "$out/env"
 
