@@ -11,7 +11,9 @@
 
 #include <linux/module.h>
 #include <linux/uio.h>
+#include <linux/tcp.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "sp_glue.h"
 
@@ -31,6 +33,8 @@ static inline struct sp_sock *sp_sk(struct sock *sk)
 	return container_of(sk, struct sp_sock, sk);
 }
 
+static struct workqueue_struct *sp_wq;
+
 static struct proto sp_proto = {
 	.name		= "SP",
 	.owner		= THIS_MODULE,
@@ -38,21 +42,44 @@ static struct proto sp_proto = {
 };
 
 /**
- * sp_glue_proto_register() - register the sp struct proto and its slab
+ * sp_glue_proto_register() - register the sp struct proto and its slab,
+ * and allocate the workqueue that runs all pipe and endpoint work
  *
  * Return: 0 or a negative errno.
  */
 int sp_glue_proto_register(void)
 {
-	return proto_register(&sp_proto, 1);
+	int err;
+
+	sp_wq = alloc_workqueue("sp", WQ_PERCPU | WQ_MEM_RECLAIM, 0);
+	if (!sp_wq)
+		return -ENOMEM;
+	err = proto_register(&sp_proto, 1);
+	if (err)
+		destroy_workqueue(sp_wq);
+	return err;
 }
 
 /**
  * sp_glue_proto_unregister() - undo sp_glue_proto_register()
+ *
+ * Every sp socket is gone by now (each pins the module), and with it every
+ * work item; destroy_workqueue() still drains what might be left.
  */
 void sp_glue_proto_unregister(void)
 {
 	proto_unregister(&sp_proto);
+	destroy_workqueue(sp_wq);
+}
+
+/**
+ * sp_glue_wq() - the sp workqueue
+ *
+ * Return: the workqueue; valid while the module is loaded.
+ */
+struct workqueue_struct *sp_glue_wq(void)
+{
+	return sp_wq;
 }
 
 /**
@@ -200,4 +227,490 @@ int sp_glue_sockopt_put(sockopt_t *opt, const void *src, int len)
 		return -EFAULT;
 	opt->optlen = len;
 	return 0;
+}
+
+/**
+ * sp_glue_rcvtimeo() - the receive timeout of a sock
+ * @sk: the sock
+ * @nonblock: MSG_DONTWAIT or O_NONBLOCK in force
+ *
+ * Return: the timeout in jiffies; 0 if @nonblock.
+ */
+long sp_glue_rcvtimeo(struct sock *sk, bool nonblock)
+{
+	return sock_rcvtimeo(sk, nonblock);
+}
+
+/**
+ * sp_glue_sndtimeo() - the send timeout of a sock
+ * @sk: the sock
+ * @nonblock: MSG_DONTWAIT or O_NONBLOCK in force
+ *
+ * Return: the timeout in jiffies; 0 if @nonblock.
+ */
+long sp_glue_sndtimeo(struct sock *sk, bool nonblock)
+{
+	return sock_sndtimeo(sk, nonblock);
+}
+
+/**
+ * sp_glue_wait() - sleep on the sock's wait queue until @ready
+ * @sk: the sock
+ * @timeo: in: jiffies left (MAX_SCHEDULE_TIMEOUT for none); out: the rest
+ * @ready: the condition, evaluated in process context (it may take mutexes)
+ * @ctx: its argument
+ *
+ * Return: 0 once @ready() holds; -EAGAIN when @timeo runs out (0 at once);
+ * -ERESTARTSYS or -EINTR when a signal is pending, per sock_intr_errno().
+ */
+int sp_glue_wait(struct sock *sk, long *timeo, bool (*ready)(void *ctx),
+		 void *ctx)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+	int err = 0;
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	while (!ready(ctx)) {
+		if (!*timeo) {
+			err = -EAGAIN;
+			break;
+		}
+		if (signal_pending(current)) {
+			err = sock_intr_errno(*timeo);
+			break;
+		}
+		*timeo = wait_woken(&wait, TASK_INTERRUPTIBLE, *timeo);
+	}
+	remove_wait_queue(sk_sleep(sk), &wait);
+	return err;
+}
+
+/**
+ * sp_glue_wake() - wake sleepers and pollers of a sock
+ * @sk: the sock
+ * @mask: the EPOLL* events that became true
+ */
+void sp_glue_wake(struct sock *sk, __poll_t mask)
+{
+	struct socket_wq *wq;
+
+	rcu_read_lock();
+	wq = rcu_dereference(sk->sk_wq);
+	if (skwq_has_sleeper(wq))
+		wake_up_interruptible_poll(&wq->wait, mask);
+	rcu_read_unlock();
+}
+
+/**
+ * sp_glue_sock_hold() - take a reference on a sock
+ * @sk: the sock
+ */
+void sp_glue_sock_hold(struct sock *sk)
+{
+	sock_hold(sk);
+}
+
+/**
+ * sp_glue_sock_put() - drop a reference on a sock
+ * @sk: the sock
+ */
+void sp_glue_sock_put(struct sock *sk)
+{
+	sock_put(sk);
+}
+
+/**
+ * sp_glue_sock_net() - the network namespace of a sock
+ * @sk: the sock
+ *
+ * Return: the namespace; valid while @sk is.
+ */
+struct net *sp_glue_sock_net(struct sock *sk)
+{
+	return sock_net(sk);
+}
+
+/**
+ * sp_glue_sk_rcvbuf() - SO_RCVBUF of a sock, in bytes
+ * @sk: the sock
+ *
+ * Return: the receive buffer size.
+ */
+int sp_glue_sk_rcvbuf(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_rcvbuf);
+}
+
+/**
+ * sp_glue_sk_lingertime() - SO_LINGER of a sock
+ * @sk: the sock
+ *
+ * Return: -1 when SO_LINGER is off, else the linger time in jiffies.
+ */
+long sp_glue_sk_lingertime(struct sock *sk)
+{
+	if (!sock_flag(sk, SOCK_LINGER))
+		return -1;
+	return READ_ONCE(sk->sk_lingertime);
+}
+
+/**
+ * sp_glue_msg_copy_from() - copy a message body in from sendmsg()
+ * @msg: the message
+ * @dst: kernel buffer of @len bytes
+ * @len: bytes to copy
+ *
+ * Return: 0 or -EFAULT.
+ */
+int sp_glue_msg_copy_from(struct msghdr *msg, void *dst, size_t len)
+{
+	return copy_from_iter_full(dst, len, &msg->msg_iter) ? 0 : -EFAULT;
+}
+
+/**
+ * sp_glue_msg_copy_to() - copy a message body out for recvmsg()
+ * @msg: the message
+ * @src: the data
+ * @len: bytes to copy, at most the room in @msg
+ *
+ * Return: 0 or -EFAULT.
+ */
+int sp_glue_msg_copy_to(struct msghdr *msg, const void *src, size_t len)
+{
+	return memcpy_to_msg(msg, (void *)src, len);
+}
+
+/**
+ * sp_glue_msg_set_flags() - add MSG_* flags to a received message
+ * @msg: the message
+ * @flags: the flags to add (MSG_TRUNC)
+ */
+void sp_glue_msg_set_flags(struct msghdr *msg, int flags)
+{
+	msg->msg_flags |= flags;
+}
+
+/**
+ * sp_glue_msg_name_set() - report that recvmsg() returns no address
+ * @msg: the message
+ *
+ * Return: 0.
+ */
+int sp_glue_msg_name_set(struct msghdr *msg)
+{
+	msg->msg_namelen = 0;
+	return 0;
+}
+
+/**
+ * sp_glue_tcp_create() - create a kernel TCP socket in a namespace
+ * @net: the namespace
+ * @family: AF_INET or AF_INET6
+ * @res: the new socket
+ *
+ * The socket holds a reference on @net, as a user socket would (see
+ * smc_create_clcsk()), so that its timers cannot outlive the namespace.
+ *
+ * Return: 0 or a negative errno.
+ */
+int sp_glue_tcp_create(struct net *net, int family, struct socket **res)
+{
+	int err;
+
+	err = sock_create_kern(net, family, SOCK_STREAM, IPPROTO_TCP, res);
+	if (err)
+		return err;
+	sk_net_refcnt_upgrade((*res)->sk);
+	return 0;
+}
+
+/**
+ * sp_glue_tcp_release() - close a kernel TCP socket
+ * @sock: the socket; its callbacks must have been cleared
+ */
+void sp_glue_tcp_release(struct socket *sock)
+{
+	sock_release(sock);
+}
+
+/**
+ * sp_glue_tcp_bind_listen() - bind and listen
+ * @sock: a new TCP socket
+ * @addr: the address (sockaddr_in or sockaddr_in6)
+ * @len: its length
+ * @backlog: the listen backlog
+ *
+ * Return: 0 or a negative errno.
+ */
+int sp_glue_tcp_bind_listen(struct socket *sock, struct sockaddr_unsized *addr,
+			    int len, int backlog)
+{
+	int err;
+
+	sock_set_reuseaddr(sock->sk);
+	err = kernel_bind(sock, addr, len);
+	if (err)
+		return err;
+	return kernel_listen(sock, backlog);
+}
+
+/**
+ * sp_glue_tcp_connect() - start a non-blocking connect
+ * @sock: a new TCP socket
+ * @addr: the peer (sockaddr_in or sockaddr_in6)
+ * @len: its length
+ *
+ * Return: 0 or -EINPROGRESS when under way, else a negative errno.
+ */
+int sp_glue_tcp_connect(struct socket *sock, struct sockaddr_unsized *addr,
+			int len)
+{
+	return kernel_connect(sock, addr, len, O_NONBLOCK);
+}
+
+/**
+ * sp_glue_tcp_accept() - accept one pending connection without blocking
+ * @sock: a listening socket from sp_glue_tcp_create()
+ * @res: the new socket
+ *
+ * Return: 0, -EAGAIN when none is pending, or a negative errno.
+ */
+int sp_glue_tcp_accept(struct socket *sock, struct socket **res)
+{
+	/* The child inherits the listener's netns reference (sk_clone). */
+	return kernel_accept(sock, res, O_NONBLOCK);
+}
+
+/**
+ * sp_glue_tcp_getname() - local or peer address of a TCP socket
+ * @sock: the socket
+ * @addr: room for a sockaddr_storage
+ * @peer: 0 for the local address, 1 for the peer
+ *
+ * Return: the address length or a negative errno.
+ */
+int sp_glue_tcp_getname(struct socket *sock, struct sockaddr *addr, int peer)
+{
+	return peer ? kernel_getpeername(sock, addr) :
+		      kernel_getsockname(sock, addr);
+}
+
+/**
+ * sp_glue_tcp_send() - send two buffers without blocking
+ * @sock: a connected TCP socket
+ * @a: first buffer
+ * @alen: its length (may be 0)
+ * @b: second buffer
+ * @blen: its length (may be 0)
+ *
+ * Return: bytes sent (possibly fewer than asked), -EAGAIN, or a negative
+ * errno.
+ */
+int sp_glue_tcp_send(struct socket *sock, const void *a, size_t alen,
+		     const void *b, size_t blen)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec iov[2] = {
+		{ .iov_base = (void *)a, .iov_len = alen },
+		{ .iov_base = (void *)b, .iov_len = blen },
+	};
+
+	return kernel_sendmsg(sock, &msg, iov, 2, alen + blen);
+}
+
+/**
+ * sp_glue_tcp_recv() - receive without blocking
+ * @sock: a connected TCP socket
+ * @buf: the buffer
+ * @len: its size
+ *
+ * Return: bytes received, 0 at end of stream, -EAGAIN, or a negative errno.
+ */
+int sp_glue_tcp_recv(struct socket *sock, void *buf, size_t len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+
+	return kernel_recvmsg(sock, &msg, &iov, 1, len, MSG_DONTWAIT);
+}
+
+/**
+ * sp_glue_tcp_state() - the TCP state of a socket
+ * @sock: the socket
+ *
+ * Return: TCP_ESTABLISHED, TCP_SYN_SENT, TCP_CLOSE, ...
+ */
+int sp_glue_tcp_state(struct socket *sock)
+{
+	return READ_ONCE(sock->sk->sk_state);
+}
+
+/**
+ * sp_glue_tcp_error() - take the pending socket error
+ * @sock: the socket
+ *
+ * Return: 0 or a negative errno (ECONNREFUSED, ...).
+ */
+int sp_glue_tcp_error(struct socket *sock)
+{
+	return sock_error(sock->sk);
+}
+
+/**
+ * sp_glue_tcp_set_nodelay() - set TCP_NODELAY
+ * @sock: the socket
+ * @on: the value
+ */
+void sp_glue_tcp_set_nodelay(struct socket *sock, bool on)
+{
+	if (on)
+		tcp_sock_set_nodelay(sock->sk);
+}
+
+/**
+ * struct sp_tcp_cb - callbacks installed on a kernel TCP socket
+ * @data_ready: the socket's original sk_data_ready
+ * @write_space: the socket's original sk_write_space
+ * @state_change: the socket's original sk_state_change
+ * @event: called (in softirq context, under sk_callback_lock) on events
+ * @ctx: its argument
+ */
+struct sp_tcp_cb {
+	void (*data_ready)(struct sock *sk);
+	void (*write_space)(struct sock *sk);
+	void (*state_change)(struct sock *sk);
+	void (*event)(void *ctx, unsigned int ev);
+	void *ctx;
+};
+
+static void sp_tcp_event(struct sock *sk, unsigned int ev)
+{
+	struct sp_tcp_cb *cb;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	cb = sk->sk_user_data;
+	if (cb)
+		cb->event(cb->ctx, ev);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void sp_tcp_data_ready(struct sock *sk)
+{
+	sp_tcp_event(sk, SP_TCP_READABLE);
+}
+
+static void sp_tcp_write_space(struct sock *sk)
+{
+	sp_tcp_event(sk, SP_TCP_WRITABLE);
+}
+
+static void sp_tcp_state_change(struct sock *sk)
+{
+	sp_tcp_event(sk, SP_TCP_STATE);
+}
+
+/**
+ * sp_glue_tcp_set_callbacks() - route a TCP socket's events to @event
+ * @sock: the socket
+ * @event: called in softirq context; it must not sleep or allocate
+ * @ctx: its argument, owned by the installation until
+ *	 sp_glue_tcp_clear_callbacks() returns it
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int sp_glue_tcp_set_callbacks(struct socket *sock,
+			      void (*event)(void *ctx, unsigned int ev),
+			      void *ctx)
+{
+	struct sock *sk = sock->sk;
+	struct sp_tcp_cb *cb;
+
+	cb = kzalloc(sizeof(*cb), GFP_KERNEL);
+	if (!cb)
+		return -ENOMEM;
+	cb->event = event;
+	cb->ctx = ctx;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	cb->data_ready = sk->sk_data_ready;
+	cb->write_space = sk->sk_write_space;
+	cb->state_change = sk->sk_state_change;
+	sk->sk_user_data = cb;
+	sk->sk_data_ready = sp_tcp_data_ready;
+	sk->sk_write_space = sp_tcp_write_space;
+	sk->sk_state_change = sp_tcp_state_change;
+	write_unlock_bh(&sk->sk_callback_lock);
+	return 0;
+}
+
+/**
+ * sp_glue_tcp_clear_callbacks() - undo sp_glue_tcp_set_callbacks()
+ * @sock: the socket
+ *
+ * No event runs or starts once this returns.
+ *
+ * Return: the @ctx given at installation, or NULL if none was installed.
+ */
+void *sp_glue_tcp_clear_callbacks(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct sp_tcp_cb *cb;
+	void *ctx = NULL;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	cb = sk->sk_user_data;
+	if (cb) {
+		sk->sk_user_data = NULL;
+		sk->sk_data_ready = cb->data_ready;
+		sk->sk_write_space = cb->write_space;
+		sk->sk_state_change = cb->state_change;
+		ctx = cb->ctx;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+	kfree(cb);
+	return ctx;
+}
+
+/**
+ * sp_glue_cancel_work_sync() - cancel a work item and wait for it
+ * @work: the work item
+ *
+ * Return: true if it was pending (its queued reference is the caller's to
+ * drop).
+ */
+bool sp_glue_cancel_work_sync(struct work_struct *work)
+{
+	return cancel_work_sync(work);
+}
+
+/**
+ * sp_glue_cancel_delayed_work_sync() - cancel a delayed work item and wait
+ * @work: the work_struct inside the delayed_work
+ *
+ * Return: true if it was pending (timer armed or queued).
+ */
+bool sp_glue_cancel_delayed_work_sync(struct work_struct *work)
+{
+	return cancel_delayed_work_sync(to_delayed_work(work));
+}
+
+/**
+ * sp_glue_random_below() - a uniform random number
+ * @ceil: the bound, at least 1
+ *
+ * Return: a number in [0, @ceil).
+ */
+u32 sp_glue_random_below(u32 ceil)
+{
+	return get_random_u32_below(ceil);
+}
+
+/**
+ * sp_glue_log_ratelimited() - log a peer's misbehaviour, ratelimited
+ * @what: what happened, a NUL-terminated string
+ * @val: a value to show with it
+ */
+void sp_glue_log_ratelimited(const char *what, long val)
+{
+	net_info_ratelimited("sp: %s (%ld)\n", what, val);
 }

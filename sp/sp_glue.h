@@ -10,11 +10,13 @@
 #include <linux/net.h>
 #include <linux/poll.h>
 #include <linux/sockptr.h>
+#include <linux/workqueue.h>
 
 struct sock;
 
 int sp_glue_proto_register(void);
 void sp_glue_proto_unregister(void);
+struct workqueue_struct *sp_glue_wq(void);
 
 int sp_glue_sock_create(struct net *net, struct socket *sock, int kern,
 			const struct proto_ops *ops,
@@ -31,5 +33,55 @@ __poll_t sp_glue_poll_wait(struct file *file, struct socket *sock,
 int sp_glue_copy_from_sockptr(void *dst, sockptr_t src, size_t size);
 int sp_glue_sockopt_len(const sockopt_t *opt);
 int sp_glue_sockopt_put(sockopt_t *opt, const void *src, int len);
+
+/* Waiting on and waking the sp socket. */
+long sp_glue_rcvtimeo(struct sock *sk, bool nonblock);
+long sp_glue_sndtimeo(struct sock *sk, bool nonblock);
+int sp_glue_wait(struct sock *sk, long *timeo, bool (*ready)(void *ctx),
+		 void *ctx);
+void sp_glue_wake(struct sock *sk, __poll_t mask);
+void sp_glue_sock_hold(struct sock *sk);
+void sp_glue_sock_put(struct sock *sk);
+struct net *sp_glue_sock_net(struct sock *sk);
+int sp_glue_sk_rcvbuf(struct sock *sk);
+long sp_glue_sk_lingertime(struct sock *sk);
+
+/* Message data. */
+int sp_glue_msg_copy_from(struct msghdr *msg, void *dst, size_t len);
+int sp_glue_msg_copy_to(struct msghdr *msg, const void *src, size_t len);
+void sp_glue_msg_set_flags(struct msghdr *msg, int flags);
+int sp_glue_msg_name_set(struct msghdr *msg);
+
+/* Kernel TCP sockets. */
+enum sp_tcp_event {
+	SP_TCP_READABLE	= 1,
+	SP_TCP_WRITABLE	= 2,
+	SP_TCP_STATE	= 4,
+};
+
+int sp_glue_tcp_create(struct net *net, int family, struct socket **res);
+void sp_glue_tcp_release(struct socket *sock);
+int sp_glue_tcp_bind_listen(struct socket *sock, struct sockaddr_unsized *addr,
+			    int len, int backlog);
+int sp_glue_tcp_connect(struct socket *sock, struct sockaddr_unsized *addr,
+			int len);
+int sp_glue_tcp_accept(struct socket *sock, struct socket **res);
+int sp_glue_tcp_getname(struct socket *sock, struct sockaddr *addr, int peer);
+int sp_glue_tcp_send(struct socket *sock, const void *a, size_t alen,
+		     const void *b, size_t blen);
+int sp_glue_tcp_recv(struct socket *sock, void *buf, size_t len);
+int sp_glue_tcp_state(struct socket *sock);
+int sp_glue_tcp_error(struct socket *sock);
+void sp_glue_tcp_set_nodelay(struct socket *sock, bool on);
+int sp_glue_tcp_set_callbacks(struct socket *sock,
+			      void (*event)(void *ctx, unsigned int ev),
+			      void *ctx);
+void *sp_glue_tcp_clear_callbacks(struct socket *sock);
+
+/* Work items. */
+bool sp_glue_cancel_work_sync(struct work_struct *work);
+bool sp_glue_cancel_delayed_work_sync(struct work_struct *work);
+u32 sp_glue_random_below(u32 ceil);
+void sp_glue_log_ratelimited(const char *what, long val);
 
 #endif /* _SP_GLUE_H */

@@ -12,9 +12,12 @@
 
 use kernel::prelude::*;
 
+mod endpoint;
 pub mod net;
+mod pipe;
 #[path = "proto/mod.rs"]
 pub mod proto;
+mod queue;
 pub mod sock;
 
 module! {

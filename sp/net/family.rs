@@ -6,7 +6,9 @@
 //! [`include/net/sock.h`](srctree/include/net/sock.h) (through the C glue).
 
 use super::glue;
+use super::msg::{MsgDst, MsgSrc};
 use super::socket::{PollMask, Socket};
+use super::tcp::SockAddr;
 use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::error::{from_result, to_result, VTABLE_DEFAULT_ERROR};
@@ -68,6 +70,43 @@ pub trait Family: Sized {
         _level: i32,
         _name: i32,
         _out: &mut [u8],
+    ) -> Result<usize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `bind()`: `addr` was parsed and checked for length and family.
+    fn bind(_data: Data<'_, Self>, _sock: &Socket, _addr: &SockAddr) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `connect()`.
+    fn connect(_data: Data<'_, Self>, _sock: &Socket, _addr: &SockAddr, _flags: i32) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `getsockname()` (`peer == false`) and `getpeername()`.
+    fn getname(_data: Data<'_, Self>, _sock: &Socket, _peer: bool) -> Result<SockAddr> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `sendmsg()`: returns the bytes sent.
+    fn sendmsg(
+        _data: Data<'_, Self>,
+        _sock: &Socket,
+        _msg: &mut MsgSrc<'_>,
+        _len: usize,
+    ) -> Result<usize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `recvmsg()` into a buffer of `len` bytes: returns the length to
+    /// report.
+    fn recvmsg(
+        _data: Data<'_, Self>,
+        _sock: &Socket,
+        _msg: &mut MsgDst<'_>,
+        _len: usize,
+        _flags: i32,
     ) -> Result<usize> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -233,6 +272,120 @@ impl<T: Family> Ops<T> {
         base | T::poll(d, s).bits()
     }
 
+    /// Copies a user address of `len` bytes out of `addr` and parses it.
+    ///
+    /// # Safety
+    ///
+    /// `addr` must hold `len` readable bytes when `len` is positive.
+    unsafe fn addr(addr: *mut bindings::sockaddr_unsized, len: c_int) -> Result<SockAddr> {
+        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        if addr.is_null() {
+            return Err(EINVAL);
+        }
+        // SAFETY: The socket layer copied `len` bytes (at most
+        // `sizeof(struct sockaddr_storage)`) into kernel memory at `addr`.
+        let raw = unsafe { core::slice::from_raw_parts(addr.cast::<u8>(), len) };
+        SockAddr::parse(raw)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T`.
+    unsafe extern "C" fn bind(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr_unsized,
+        len: c_int,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket layer passes a kernel copy of the address.
+            let a = unsafe { Self::addr(addr, len) }?;
+            // SAFETY: The socket is live and attached during the call.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            T::bind(d, s, &a)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T`.
+    unsafe extern "C" fn connect(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr_unsized,
+        len: c_int,
+        flags: c_int,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket layer passes a kernel copy of the address.
+            let a = unsafe { Self::addr(addr, len) }?;
+            // SAFETY: The socket is live and attached during the call.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            T::connect(d, s, &a, flags)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T`; `addr` has
+    /// room for a `sockaddr_storage`.
+    unsafe extern "C" fn getname(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr,
+        peer: c_int,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket is live and attached during the call.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            let a = T::getname(d, s, peer != 0)?;
+            let b = a.as_bytes();
+            // SAFETY: `addr` has room for a `sockaddr_storage` (128 bytes);
+            // `b` is at most 28 bytes.
+            unsafe { core::ptr::copy_nonoverlapping(b.as_ptr(), addr.cast::<u8>(), b.len()) };
+            // CAST: at most 28.
+            Ok(b.len() as c_int)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T` with a valid
+    /// message of `len` bytes.
+    unsafe extern "C" fn sendmsg(
+        sock: *mut bindings::socket,
+        msg: *mut bindings::msghdr,
+        len: usize,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket layer owns `msg` for the call and lends it.
+            let mut m = unsafe { MsgSrc::from_raw(msg) };
+            // SAFETY: The socket is live and attached during the call.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            let n = T::sendmsg(d, s, &mut m, len)?;
+            c_int::try_from(n).map_err(|_| EMSGSIZE)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T` with a valid
+    /// message buffer of `len` bytes.
+    unsafe extern "C" fn recvmsg(
+        sock: *mut bindings::socket,
+        msg: *mut bindings::msghdr,
+        len: usize,
+        flags: c_int,
+    ) -> c_int {
+        from_result(|| {
+            // SAFETY: The socket layer owns `msg` for the call and lends it.
+            let mut m = unsafe { MsgDst::from_raw(msg) };
+            // SAFETY: The socket is live and attached during the call.
+            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            let n = T::recvmsg(d, s, &mut m, len, flags)?;
+            c_int::try_from(n).map_err(|_| EMSGSIZE)
+        })
+    }
+
     extern "C" fn no_bind(
         _sock: *mut bindings::socket,
         _addr: *mut bindings::sockaddr_unsized,
@@ -319,11 +472,23 @@ impl<T: Family> Ops<T> {
         family: T::FAMILY,
         owner: this_module::<T::OwnerModule>().as_ptr(),
         release: Some(Self::release),
-        bind: Some(Self::no_bind),
-        connect: Some(Self::no_connect),
+        bind: if T::HAS_BIND {
+            Some(Self::bind)
+        } else {
+            Some(Self::no_bind)
+        },
+        connect: if T::HAS_CONNECT {
+            Some(Self::connect)
+        } else {
+            Some(Self::no_connect)
+        },
         socketpair: Some(Self::no_socketpair),
         accept: Some(Self::no_accept),
-        getname: Some(Self::no_getname),
+        getname: if T::HAS_GETNAME {
+            Some(Self::getname)
+        } else {
+            Some(Self::no_getname)
+        },
         poll: Some(Self::poll),
         ioctl: Some(Self::no_ioctl),
         listen: Some(Self::no_listen),
@@ -338,8 +503,16 @@ impl<T: Family> Ops<T> {
         } else {
             None
         },
-        sendmsg: Some(Self::no_sendmsg),
-        recvmsg: Some(Self::no_recvmsg),
+        sendmsg: if T::HAS_SENDMSG {
+            Some(Self::sendmsg)
+        } else {
+            Some(Self::no_sendmsg)
+        },
+        recvmsg: if T::HAS_RECVMSG {
+            Some(Self::recvmsg)
+        } else {
+            Some(Self::no_recvmsg)
+        },
         mmap: Some(Self::no_mmap),
         ..pin_init::zeroed()
     };

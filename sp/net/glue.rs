@@ -3,7 +3,7 @@
 //! Declarations of the C helpers in `sp/sp_glue.c` (see `sp/sp_glue.h`).
 
 use kernel::bindings;
-use kernel::ffi::{c_int, c_void};
+use kernel::ffi::{c_int, c_long, c_uint, c_void};
 
 // The bindings' `struct module` embeds a zero-sized `its_array`, which
 // rustc flags in any `extern` block that mentions a `struct socket`; the
@@ -12,6 +12,7 @@ use kernel::ffi::{c_int, c_void};
 extern "C" {
     pub(crate) fn sp_glue_proto_register() -> c_int;
     pub(crate) fn sp_glue_proto_unregister();
+    pub(crate) fn sp_glue_wq() -> *mut bindings::workqueue_struct;
     pub(crate) fn sp_glue_sock_create(
         net: *mut bindings::net,
         sock: *mut bindings::socket,
@@ -34,6 +35,79 @@ extern "C" {
         size: usize,
     ) -> c_int;
     pub(crate) fn sp_glue_sockopt_len(opt: *const bindings::sockopt_t) -> c_int;
+    pub(crate) fn sp_glue_rcvtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
+    pub(crate) fn sp_glue_sndtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
+    pub(crate) fn sp_glue_wait(
+        sk: *mut bindings::sock,
+        timeo: *mut c_long,
+        ready: Option<unsafe extern "C" fn(ctx: *mut c_void) -> bool>,
+        ctx: *mut c_void,
+    ) -> c_int;
+    pub(crate) fn sp_glue_wake(sk: *mut bindings::sock, mask: bindings::__poll_t);
+    pub(crate) fn sp_glue_sock_hold(sk: *mut bindings::sock);
+    pub(crate) fn sp_glue_sock_put(sk: *mut bindings::sock);
+    pub(crate) fn sp_glue_sock_net(sk: *mut bindings::sock) -> *mut bindings::net;
+    pub(crate) fn sp_glue_sk_rcvbuf(sk: *mut bindings::sock) -> c_int;
+    pub(crate) fn sp_glue_sk_lingertime(sk: *mut bindings::sock) -> c_long;
+    pub(crate) fn sp_glue_msg_copy_from(
+        msg: *mut bindings::msghdr,
+        dst: *mut c_void,
+        len: usize,
+    ) -> c_int;
+    pub(crate) fn sp_glue_msg_copy_to(
+        msg: *mut bindings::msghdr,
+        src: *const c_void,
+        len: usize,
+    ) -> c_int;
+    pub(crate) fn sp_glue_msg_set_flags(msg: *mut bindings::msghdr, flags: c_int);
+    pub(crate) fn sp_glue_tcp_create(
+        net: *mut bindings::net,
+        family: c_int,
+        res: *mut *mut bindings::socket,
+    ) -> c_int;
+    pub(crate) fn sp_glue_tcp_release(sock: *mut bindings::socket);
+    pub(crate) fn sp_glue_tcp_bind_listen(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr_unsized,
+        len: c_int,
+        backlog: c_int,
+    ) -> c_int;
+    pub(crate) fn sp_glue_tcp_connect(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr_unsized,
+        len: c_int,
+    ) -> c_int;
+    pub(crate) fn sp_glue_tcp_accept(
+        sock: *mut bindings::socket,
+        res: *mut *mut bindings::socket,
+    ) -> c_int;
+    pub(crate) fn sp_glue_tcp_getname(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr,
+        peer: c_int,
+    ) -> c_int;
+    pub(crate) fn sp_glue_tcp_send(
+        sock: *mut bindings::socket,
+        a: *const c_void,
+        alen: usize,
+        b: *const c_void,
+        blen: usize,
+    ) -> c_int;
+    pub(crate) fn sp_glue_tcp_recv(sock: *mut bindings::socket, buf: *mut c_void, len: usize)
+        -> c_int;
+    pub(crate) fn sp_glue_tcp_state(sock: *mut bindings::socket) -> c_int;
+    pub(crate) fn sp_glue_tcp_error(sock: *mut bindings::socket) -> c_int;
+    pub(crate) fn sp_glue_tcp_set_nodelay(sock: *mut bindings::socket, on: bool);
+    pub(crate) fn sp_glue_tcp_set_callbacks(
+        sock: *mut bindings::socket,
+        event: Option<unsafe extern "C" fn(ctx: *mut c_void, ev: c_uint)>,
+        ctx: *mut c_void,
+    ) -> c_int;
+    pub(crate) fn sp_glue_tcp_clear_callbacks(sock: *mut bindings::socket) -> *mut c_void;
+    pub(crate) fn sp_glue_cancel_work_sync(work: *mut bindings::work_struct) -> bool;
+    pub(crate) fn sp_glue_cancel_delayed_work_sync(work: *mut bindings::work_struct) -> bool;
+    pub(crate) fn sp_glue_random_below(ceil: u32) -> u32;
+    pub(crate) fn sp_glue_log_ratelimited(what: *const kernel::ffi::c_char, val: c_long);
     pub(crate) fn sp_glue_sockopt_put(
         opt: *mut bindings::sockopt_t,
         src: *const c_void,

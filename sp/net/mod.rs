@@ -5,14 +5,20 @@
 //!
 //! It is shaped like a future `rust/kernel/net/socket.rs`: a [`Family`]
 //! trait that a protocol implements in safe Rust, a [`Registration`] that
-//! registers it with the socket layer, and thin wrappers ([`Socket`],
-//! [`PollMask`]) for the objects the callbacks receive.
+//! registers it with the socket layer, and thin wrappers for the objects the
+//! callbacks receive ([`Socket`], [`MsgSrc`], [`MsgDst`]) and for the
+//! in-kernel TCP sockets under a family ([`TcpSocket`]).
 //!
 //! [`Family`]: family::Family
 //! [`Registration`]: family::Registration
 //! [`Socket`]: socket::Socket
-//! [`PollMask`]: socket::PollMask
+//! [`MsgSrc`]: msg::MsgSrc
+//! [`MsgDst`]: msg::MsgDst
+//! [`TcpSocket`]: tcp::TcpSocket
 
 pub mod family;
 mod glue;
+pub mod msg;
 pub mod socket;
+pub mod tcp;
+pub mod work;

@@ -2,7 +2,12 @@
 
 //! Wrappers for the objects that socket callbacks receive.
 
+use super::glue;
 use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::{c_long, c_void};
+use kernel::prelude::*;
+use kernel::time::Jiffies;
 use kernel::types::Opaque;
 
 /// A `struct socket`, as seen by the callbacks of its family.
@@ -55,5 +60,129 @@ impl PollMask {
 
     pub(crate) const fn bits(self) -> u32 {
         self.0
+    }
+}
+
+impl Socket {
+    fn sk(&self) -> *mut bindings::sock {
+        // SAFETY: By the type invariant the socket is valid and attached.
+        unsafe { (*self.0.get()).sk }
+    }
+
+    /// A counted reference to the socket's `struct sock`.
+    pub fn sk_ref(&self) -> SockRef {
+        let sk = self.sk();
+        // SAFETY: `sk` is attached to a live socket, so it is live.
+        unsafe { glue::sp_glue_sock_hold(sk) };
+        // INVARIANT: The reference was just taken.
+        SockRef(sk)
+    }
+
+    /// The receive timeout in jiffies (`SO_RCVTIMEO`); 0 when `nonblock`.
+    pub fn rcvtimeo(&self, nonblock: bool) -> Timeout {
+        // SAFETY: `sk` is live.
+        Timeout(unsafe { glue::sp_glue_rcvtimeo(self.sk(), nonblock) })
+    }
+
+    /// The send timeout in jiffies (`SO_SNDTIMEO`); 0 when `nonblock`.
+    pub fn sndtimeo(&self, nonblock: bool) -> Timeout {
+        // SAFETY: `sk` is live.
+        Timeout(unsafe { glue::sp_glue_sndtimeo(self.sk(), nonblock) })
+    }
+}
+
+/// Time left for a blocking call, in jiffies (`MAX_SCHEDULE_TIMEOUT` for
+/// none).
+#[derive(Clone, Copy, Debug)]
+pub struct Timeout(c_long);
+
+impl Timeout {
+    /// A timeout of `j` jiffies.
+    pub fn from_jiffies(j: Jiffies) -> Timeout {
+        Timeout(c_long::try_from(j).unwrap_or(c_long::MAX))
+    }
+
+    /// Whether no time is left.
+    pub fn is_zero(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// A counted reference to the `struct sock` of an sp socket.
+///
+/// # Invariants
+///
+/// The pointer is a live sock on which this value owns one reference.
+pub struct SockRef(*mut bindings::sock);
+
+// SAFETY: Socket references may be taken and dropped on any thread.
+unsafe impl Send for SockRef {}
+// SAFETY: All methods may be called concurrently; the sock does its own
+// locking.
+unsafe impl Sync for SockRef {}
+
+impl Clone for SockRef {
+    fn clone(&self) -> Self {
+        // SAFETY: By the invariant the sock is live.
+        unsafe { glue::sp_glue_sock_hold(self.0) };
+        SockRef(self.0)
+    }
+}
+
+impl Drop for SockRef {
+    fn drop(&mut self) {
+        // SAFETY: By the invariant this value owns one reference.
+        unsafe { glue::sp_glue_sock_put(self.0) };
+    }
+}
+
+impl SockRef {
+    /// Wakes the sleepers and pollers of the socket with `mask`.
+    pub fn wake(&self, mask: PollMask) {
+        // SAFETY: The sock is live; orphaned socks have no wait queue and
+        // the glue checks for that.
+        unsafe { glue::sp_glue_wake(self.0, mask.bits()) };
+    }
+
+    /// `SO_RCVBUF`, in bytes.
+    pub fn rcvbuf(&self) -> usize {
+        // SAFETY: The sock is live.
+        let b = unsafe { glue::sp_glue_sk_rcvbuf(self.0) };
+        usize::try_from(b).unwrap_or(0)
+    }
+
+    /// `SO_LINGER`: `None` when off, else the linger time.
+    pub fn linger(&self) -> Option<Timeout> {
+        // SAFETY: The sock is live.
+        let t = unsafe { glue::sp_glue_sk_lingertime(self.0) };
+        (t >= 0).then_some(Timeout(t))
+    }
+
+    /// The sock's network namespace; valid as long as `self` is.
+    pub(crate) fn net(&self) -> *mut bindings::net {
+        // SAFETY: The sock is live and holds its namespace.
+        unsafe { glue::sp_glue_sock_net(self.0) }
+    }
+
+    /// Sleeps on the socket's wait queue until `ready()` holds.
+    ///
+    /// `ready` runs in process context and may take mutexes. Returns
+    /// `EAGAIN` when `timeo` runs out, `EINTR`/`ERESTARTSYS` on a signal;
+    /// `timeo` keeps the time left.
+    pub fn wait<F: FnMut() -> bool>(&self, timeo: &mut Timeout, mut ready: F) -> Result {
+        unsafe extern "C" fn tramp<F: FnMut() -> bool>(ctx: *mut c_void) -> bool {
+            // SAFETY: `ctx` is the `&mut F` passed below, live for the call.
+            let f = unsafe { &mut *ctx.cast::<F>() };
+            f()
+        }
+        // SAFETY: The sock is live; `ready` outlives the call.
+        to_result(unsafe {
+            glue::sp_glue_wait(
+                self.0,
+                &mut timeo.0,
+                Some(tramp::<F>),
+                (&raw mut ready).cast::<c_void>(),
+            )
+        })
     }
 }

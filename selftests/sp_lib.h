@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by the sp selftests. */
+#ifndef SP_LIB_H
+#define SP_LIB_H
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <netinet/sp.h>
+
+static inline struct sockaddr_in sp_loopback(uint16_t port)
+{
+	struct sockaddr_in sin;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return sin;
+}
+
+static inline int sp_set_timeo(int fd, int opt, int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* A socket of @type bound to 127.0.0.1:0; its port goes to *@port. */
+static inline int sp_listen_any(int type, uint16_t *port)
+{
+	struct sockaddr_in sin = sp_loopback(0);
+	socklen_t len = sizeof(sin);
+	int fd = socket(PF_SP, type, 0);
+
+	if (fd < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static inline int sp_dial(int type, uint16_t port)
+{
+	struct sockaddr_in sin = sp_loopback(port);
+	int fd = socket(PF_SP, type, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Milliseconds on the monotonic clock. */
+static inline int64_t sp_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits up to @ms for @events on @fd; returns revents or 0. */
+static inline int sp_poll1(int fd, short events, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+
+	if (poll(&p, 1, ms) <= 0)
+		return 0;
+	return p.revents;
+}
+
+/* A raw TCP connection to 127.0.0.1:@port, blocking. */
+static inline int sp_raw_connect(uint16_t port)
+{
+	struct sockaddr_in sin = sp_loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline void sp_header(unsigned char h[8], uint16_t proto)
+{
+	h[0] = 0; h[1] = 'S'; h[2] = 'P'; h[3] = 0;
+	h[4] = proto >> 8; h[5] = proto & 0xff; h[6] = 0; h[7] = 0;
+}
+
+static inline void sp_be64(unsigned char b[8], uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		b[i] = v & 0xff;
+}
+
+/* Reads exactly @len bytes with a timeout; returns bytes read (less at EOF). */
+static inline ssize_t sp_read_full(int fd, void *buf, size_t len, int ms)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n;
+
+		if (!(sp_poll1(fd, POLLIN, ms) & (POLLIN | POLLHUP | POLLERR)))
+			break;
+		n = read(fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+/* Whether the peer closed @fd within @ms (EOF or reset). */
+static inline int sp_peer_closed(int fd, int ms)
+{
+	char c;
+	int64_t end = sp_now_ms() + ms;
+
+	while (sp_now_ms() < end) {
+		ssize_t n;
+
+		if (!sp_poll1(fd, POLLIN, end - sp_now_ms()))
+			continue;
+		n = recv(fd, &c, 1, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return 1;
+	}
+	return 0;
+}
+
+#endif /* SP_LIB_H */

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The SP-over-TCP transport under SOCK_PAIR: bind/connect, handshake,
+ * framing, message semantics, hostile peers and reconnects.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/un.h>
+
+#include "sp_lib.h"
+#include "kselftest_harness.h"
+
+/* A connected PAIR: a binds, b dials. */
+FIXTURE(pair)
+{
+	int a, b;
+	uint16_t port;
+};
+
+FIXTURE_SETUP(pair)
+{
+	int i;
+
+	self->a = sp_listen_any(SOCK_PAIR, &self->port);
+	ASSERT_LE(0, self->a);
+	self->b = sp_dial(SOCK_PAIR, self->port);
+	ASSERT_LE(0, self->b);
+	/* Connected once both can send. */
+	for (i = 0; i < 500; i++)
+		if ((sp_poll1(self->a, POLLOUT, 10) & POLLOUT) &&
+		    (sp_poll1(self->b, POLLOUT, 10) & POLLOUT))
+			break;
+	ASSERT_LT(i, 500) TH_LOG("the pair did not connect");
+	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 5000));
+	ASSERT_EQ(0, sp_set_timeo(self->b, SO_RCVTIMEO, 5000));
+	ASSERT_EQ(0, sp_set_timeo(self->a, SO_SNDTIMEO, 5000));
+	ASSERT_EQ(0, sp_set_timeo(self->b, SO_SNDTIMEO, 5000));
+}
+
+FIXTURE_TEARDOWN(pair)
+{
+	close(self->a);
+	close(self->b);
+}
+
+TEST_F(pair, both_ways)
+{
+	char buf[64];
+
+	ASSERT_EQ(5, send(self->b, "hello", 5, 0));
+	ASSERT_EQ(5, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	ASSERT_EQ(5, send(self->a, "world", 5, 0));
+	ASSERT_EQ(5, recv(self->b, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "world", 5));
+}
+
+TEST_F(pair, message_boundaries)
+{
+	char buf[64];
+	int i;
+
+	/* Three sends are three messages, never merged or split. */
+	ASSERT_EQ(1, send(self->b, "a", 1, 0));
+	ASSERT_EQ(0, send(self->b, "", 0, 0));
+	ASSERT_EQ(3, send(self->b, "xyz", 3, 0));
+	ASSERT_EQ(1, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ('a', buf[0]);
+	ASSERT_EQ(0, recv(self->a, buf, sizeof(buf), 0));
+	ASSERT_EQ(3, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(sizeof(i), send(self->b, &i, sizeof(i), 0));
+	for (i = 0; i < 100; i++) {
+		int v;
+
+		ASSERT_EQ(sizeof(v), recv(self->a, &v, sizeof(v), 0));
+		ASSERT_EQ(i, v);
+	}
+}
+
+static void roundtrip(struct __test_metadata *_metadata, int from, int to,
+		      size_t len)
+{
+	unsigned char *out = malloc(len + 1), *in = malloc(len + 1);
+	size_t i;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_NE(NULL, in);
+	for (i = 0; i < len; i++)
+		out[i] = i * 7 + (i >> 8);
+	ASSERT_EQ((ssize_t)len, send(from, out, len, 0));
+	ASSERT_EQ((ssize_t)len, recv(to, in, len + 1, 0));
+	EXPECT_EQ(0, memcmp(out, in, len));
+	free(out);
+	free(in);
+}
+
+TEST_F(pair, sizes)
+{
+	static const size_t sizes[] = { 0, 1, 65536, (1 << 20) - 1, 1 << 20 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		roundtrip(_metadata, self->b, self->a, sizes[i]);
+		roundtrip(_metadata, self->a, self->b, sizes[i]);
+	}
+}
+
+TEST_F(pair, large_16m)
+{
+	int lim = 16 << 20;
+
+	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVMAXSIZE, &lim, sizeof(lim)));
+	/* The limit is read when a pipe starts: reconnect for it to apply. */
+	close(self->b);
+	self->b = sp_dial(SOCK_PAIR, self->port);
+	ASSERT_LE(0, self->b);
+	ASSERT_EQ(0, sp_set_timeo(self->b, SO_SNDTIMEO, 10000));
+	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 30000));
+	roundtrip(_metadata, self->b, self->a, 16 << 20);
+}
+
+TEST_F(pair, truncation)
+{
+	char buf[4];
+
+	ASSERT_EQ(10, send(self->b, "0123456789", 10, 0));
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	ASSERT_EQ(4, recvmsg(self->a, &msg, 0));
+	EXPECT_EQ(MSG_TRUNC, msg.msg_flags & MSG_TRUNC);
+	EXPECT_EQ(0, memcmp(buf, "0123", 4));
+	/* MSG_TRUNC asks for the real length, as with datagrams. */
+	ASSERT_EQ(10, send(self->b, "0123456789", 10, 0));
+	EXPECT_EQ(10, recv(self->a, buf, sizeof(buf), MSG_TRUNC));
+}
+
+TEST_F(pair, iovecs)
+{
+	struct iovec out[3] = {
+		{ .iov_base = "ab", .iov_len = 2 },
+		{ .iov_base = "", .iov_len = 0 },
+		{ .iov_base = "cde", .iov_len = 3 },
+	};
+	struct msghdr m = { .msg_iov = out, .msg_iovlen = 3 };
+	char x[2], y[8];
+	struct iovec in[2] = {
+		{ .iov_base = x, .iov_len = 2 },
+		{ .iov_base = y, .iov_len = 8 },
+	};
+	struct msghdr r = { .msg_iov = in, .msg_iovlen = 2 };
+
+	ASSERT_EQ(5, sendmsg(self->b, &m, 0));
+	ASSERT_EQ(5, recvmsg(self->a, &r, 0));
+	EXPECT_EQ(0, memcmp(x, "ab", 2));
+	EXPECT_EQ(0, memcmp(y, "cde", 3));
+	EXPECT_EQ(0, r.msg_flags & MSG_TRUNC);
+}
+
+TEST_F(pair, dontwait_and_rcvtimeo)
+{
+	char buf[8];
+	int64_t t;
+
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 300));
+	t = sp_now_ms();
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	t = sp_now_ms() - t;
+	EXPECT_LE(250, t);
+	EXPECT_GE(3000, t);
+	/* O_NONBLOCK behaves as MSG_DONTWAIT. */
+	ASSERT_EQ(0, fcntl(self->a, F_SETFL, O_NONBLOCK));
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(pair, unsupported_flags)
+{
+	char buf[8];
+
+	EXPECT_EQ(-1, send(self->b, "x", 1, MSG_OOB));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_OOB));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
+TEST_F(pair, poll)
+{
+	char buf[8];
+
+	EXPECT_EQ(POLLOUT, sp_poll1(self->a, POLLIN | POLLOUT, 0));
+	ASSERT_EQ(1, send(self->b, "x", 1, 0));
+	EXPECT_EQ(POLLIN, sp_poll1(self->a, POLLIN, 5000));
+	ASSERT_EQ(1, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, sp_poll1(self->a, POLLIN, 0));
+}
+
+static void on_alarm(int sig)
+{
+}
+
+TEST_F(pair, signal_interrupts_recv)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char buf[8];
+
+	/* No SA_RESTART: the blocked call fails with EINTR. */
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 0));
+	alarm(1);
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(EINTR, errno);
+	alarm(0);
+}
+
+TEST_F(pair, send_backpressure)
+{
+	int one = 1, i, n = 0;
+	char big[4096] = { 0 };
+
+	/* With the receiver not reading, a bounded number of sends fit. */
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &one, sizeof(one)));
+	for (i = 0; i < 100000; i++) {
+		if (send(self->b, big, sizeof(big), MSG_DONTWAIT) < 0) {
+			EXPECT_EQ(EAGAIN, errno);
+			break;
+		}
+		n++;
+	}
+	EXPECT_LT(i, 100000) TH_LOG("sends never blocked");
+	TH_LOG("%d messages of 4 KiB queued before EAGAIN", n);
+}
+
+TEST_F(pair, linger_delivers_queued)
+{
+	char buf[8];
+	int i;
+
+	for (i = 0; i < 50; i++)
+		ASSERT_EQ(sizeof(i), send(self->b, &i, sizeof(i), 0));
+	close(self->b);
+	self->b = -1;
+	for (i = 0; i < 50; i++) {
+		int v;
+
+		ASSERT_EQ(sizeof(v), recv(self->a, &v, sizeof(v), 0));
+		ASSERT_EQ(i, v);
+	}
+	(void)buf;
+}
+
+TEST_F(pair, throughput)
+{
+	const int n = 2000;
+	char buf[64] = { 0 };
+	int64_t t;
+	int i;
+
+	t = sp_now_ms();
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(64, send(self->b, buf, 64, 0));
+		ASSERT_EQ(64, recv(self->a, buf, sizeof(buf), 0));
+	}
+	t = sp_now_ms() - t;
+	TH_LOG("%d 64-byte messages one way then back to sender: %lld ms (%lld msg/s)",
+	       n, (long long)t, t ? (long long)n * 1000 / t : 0);
+}
+
+TEST(no_peer_dontwait)
+{
+	uint16_t port;
+	int fd = sp_listen_any(SOCK_PAIR, &port);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, send(fd, "x", 1, MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, sp_set_timeo(fd, SO_SNDTIMEO, 200));
+	EXPECT_EQ(-1, send(fd, "x", 1, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, sp_poll1(fd, POLLOUT, 0));
+	close(fd);
+}
+
+TEST(connect_before_listen_and_reconnect)
+{
+	uint16_t port;
+	char buf[8];
+	int a, b;
+
+	/* Find a free port, then dial it before anyone listens. */
+	a = sp_listen_any(SOCK_PAIR, &port);
+	ASSERT_LE(0, a);
+	close(a);
+	b = socket(PF_SP, SOCK_PAIR, 0);
+	ASSERT_LE(0, b);
+	struct sockaddr_in sin = sp_loopback(port);
+	ASSERT_EQ(0, connect(b, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sp_set_timeo(b, SO_SNDTIMEO, 10000));
+
+	a = socket(PF_SP, SOCK_PAIR, 0);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sp_set_timeo(a, SO_RCVTIMEO, 10000));
+	ASSERT_EQ(2, send(b, "r1", 2, 0));
+	ASSERT_EQ(2, recv(a, buf, sizeof(buf), 0));
+
+	/* The listener restarts: the dialer finds the new one. */
+	close(a);
+	a = socket(PF_SP, SOCK_PAIR, 0);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sp_set_timeo(a, SO_RCVTIMEO, 10000));
+	ASSERT_EQ(2, send(b, "r2", 2, 0));
+	ASSERT_EQ(2, recv(a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "r2", 2));
+	close(a);
+	close(b);
+}
+
+TEST(ipv6_loopback)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(sin6);
+	char buf[8];
+	int a, b;
+
+	a = socket(PF_SP, SOCK_PAIR, 0);
+	ASSERT_LE(0, a);
+	if (bind(a, (struct sockaddr *)&sin6, sizeof(sin6)))
+		SKIP(close(a); return, "no IPv6 loopback: %s", strerror(errno));
+	ASSERT_EQ(0, getsockname(a, (struct sockaddr *)&sin6, &len));
+	EXPECT_EQ(AF_INET6, sin6.sin6_family);
+	EXPECT_NE(0, sin6.sin6_port);
+	b = socket(PF_SP, SOCK_PAIR, 0);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, connect(b, (struct sockaddr *)&sin6, sizeof(sin6)));
+	ASSERT_EQ(0, sp_set_timeo(b, SO_SNDTIMEO, 5000));
+	ASSERT_EQ(0, sp_set_timeo(a, SO_RCVTIMEO, 5000));
+	ASSERT_EQ(2, send(b, "v6", 2, 0));
+	ASSERT_EQ(2, recv(a, buf, sizeof(buf), 0));
+	close(a);
+	close(b);
+}
+
+TEST(bad_sockaddr)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr_in sin = sp_loopback(0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	int fd = socket(PF_SP, SOCK_PAIR, 0);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	EXPECT_EQ(EAFNOSUPPORT, errno);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, 8));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sin6, 20));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, 0));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST(bind_errors)
+{
+	struct sockaddr_in sin = sp_loopback(0);
+	socklen_t len = sizeof(sin);
+	int tcp = socket(AF_INET, SOCK_STREAM, 0), fd;
+
+	ASSERT_LE(0, tcp);
+	ASSERT_EQ(0, bind(tcp, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(tcp, 1));
+	ASSERT_EQ(0, getsockname(tcp, (struct sockaddr *)&sin, &len));
+	fd = socket(PF_SP, SOCK_PAIR, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRINUSE, errno);
+	sin.sin_addr.s_addr = inet_addr("192.0.2.1");	/* not ours */
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, sizeof(sin)));
+	EXPECT_EQ(EADDRNOTAVAIL, errno);
+	close(fd);
+	close(tcp);
+}
+
+TEST(two_listeners)
+{
+	uint16_t p1, p2;
+	struct sockaddr_in sin = sp_loopback(0);
+	socklen_t len = sizeof(sin);
+	char buf[8];
+	int a = sp_listen_any(SOCK_PAIR, &p1), b;
+
+	ASSERT_LE(0, a);
+	/* Each bind() adds a listener; getsockname reports the first. */
+	sin = sp_loopback(0);
+	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, getsockname(a, (struct sockaddr *)&sin, &len));
+	EXPECT_EQ(p1, ntohs(sin.sin_port));
+	b = sp_dial(SOCK_PAIR, p1);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, sp_set_timeo(b, SO_SNDTIMEO, 5000));
+	ASSERT_EQ(0, sp_set_timeo(a, SO_RCVTIMEO, 5000));
+	ASSERT_EQ(1, send(b, "1", 1, 0));
+	ASSERT_EQ(1, recv(a, buf, sizeof(buf), 0));
+	(void)p2;
+	close(a);
+	close(b);
+}
+
+/* Hostile or foreign peers on raw TCP. */
+FIXTURE(raw)
+{
+	int sp;
+	uint16_t port;
+};
+
+FIXTURE_SETUP(raw)
+{
+	self->sp = sp_listen_any(SOCK_PAIR, &self->port);
+	ASSERT_LE(0, self->sp);
+	ASSERT_EQ(0, sp_set_timeo(self->sp, SO_RCVTIMEO, 5000));
+}
+
+FIXTURE_TEARDOWN(raw)
+{
+	close(self->sp);
+}
+
+/* After a hostile peer, a good one still works. */
+static void good_peer_works(struct __test_metadata *_metadata, uint16_t port, int sp)
+{
+	unsigned char h[8], frame[8 + 2];
+	char buf[8];
+	int fd = sp_raw_connect(port);
+
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_PAIR);
+	ASSERT_EQ(8, write(fd, h, 8));
+	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x10\0\0", 8));
+	sp_be64(frame, 2);
+	memcpy(frame + 8, "ok", 2);
+	ASSERT_EQ(10, write(fd, frame, 10));
+	ASSERT_EQ(2, recv(sp, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "ok", 2));
+	close(fd);
+}
+
+TEST_F(raw, nng_style_peer_split_writes)
+{
+	unsigned char h[8], frame[8 + 5];
+	char buf[8];
+	int fd = sp_raw_connect(self->port), i;
+
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_PAIR);
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(1, write(fd, h + i, 1));
+		usleep(1000);
+	}
+	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+	sp_be64(frame, 5);
+	memcpy(frame + 8, "hello", 5);
+	for (i = 0; i < 13; i++) {
+		ASSERT_EQ(1, write(fd, frame + i, 1));
+		usleep(500);
+	}
+	ASSERT_EQ(5, recv(self->sp, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	/* And sp's frames to the peer: length then body. */
+	ASSERT_EQ(3, send(self->sp, "abc", 3, 0));
+	ASSERT_EQ(11, sp_read_full(fd, frame, 11, 5000));
+	EXPECT_EQ(0, memcmp(frame, "\0\0\0\0\0\0\0\3abc", 11));
+	close(fd);
+}
+
+TEST_F(raw, wrong_protocol_refused)
+{
+	unsigned char h[8];
+	int fd = sp_raw_connect(self->port);
+
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_REQ);
+	ASSERT_EQ(8, write(fd, h, 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	good_peer_works(_metadata, self->port, self->sp);
+}
+
+TEST_F(raw, bad_magic_refused)
+{
+	int fd = sp_raw_connect(self->port);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(8, write(fd, "GET / HT", 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	good_peer_works(_metadata, self->port, self->sp);
+}
+
+TEST_F(raw, reserved_bytes_refused)
+{
+	unsigned char h[8];
+	int fd = sp_raw_connect(self->port);
+
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_PAIR);
+	h[7] = 1;
+	ASSERT_EQ(8, write(fd, h, 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	good_peer_works(_metadata, self->port, self->sp);
+}
+
+TEST_F(raw, oversize_frame_drops_pipe)
+{
+	unsigned char h[8], len[8];
+	int fd = sp_raw_connect(self->port);
+
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_PAIR);
+	ASSERT_EQ(8, write(fd, h, 8));
+	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+	sp_be64(len, (1 << 20) + 1);
+	ASSERT_EQ(8, write(fd, len, 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	good_peer_works(_metadata, self->port, self->sp);
+}
+
+TEST_F(raw, huge_length_drops_pipe)
+{
+	unsigned char h[8], len[8];
+	int fd = sp_raw_connect(self->port);
+
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_PAIR);
+	ASSERT_EQ(8, write(fd, h, 8));
+	sp_be64(len, 1ULL << 63);
+	ASSERT_EQ(8, write(fd, len, 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	good_peer_works(_metadata, self->port, self->sp);
+}
+
+TEST_F(raw, handshake_timeout)
+{
+	int ms = 300, fd;
+
+	ASSERT_EQ(0, setsockopt(self->sp, SOL_SP, SP_HANDSHAKE_TIMEOUT, &ms, sizeof(ms)));
+	fd = sp_raw_connect(self->port);
+	ASSERT_LE(0, fd);
+	/* Say nothing: sp gives up after the timeout. */
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	good_peer_works(_metadata, self->port, self->sp);
+}
+
+TEST_F(raw, second_peer_refused)
+{
+	unsigned char h[8];
+	int first, second;
+
+	first = sp_raw_connect(self->port);
+	ASSERT_LE(0, first);
+	sp_header(h, SP_PROTO_PAIR);
+	ASSERT_EQ(8, write(first, h, 8));
+	ASSERT_EQ(8, sp_read_full(first, h, 8, 5000));
+	EXPECT_EQ(POLLOUT, sp_poll1(self->sp, POLLOUT, 5000));
+
+	second = sp_raw_connect(self->port);
+	ASSERT_LE(0, second);
+	sp_header(h, SP_PROTO_PAIR);
+	ASSERT_EQ(8, write(second, h, 8));
+	EXPECT_TRUE(sp_peer_closed(second, 5000));
+	close(second);
+	/* The first is still the peer. */
+	EXPECT_FALSE(sp_peer_closed(first, 200));
+	ASSERT_EQ(1, send(self->sp, "z", 1, 0));
+	ASSERT_EQ(9, sp_read_full(first, h, 8, 5000) + sp_read_full(first, h, 1, 5000));
+	close(first);
+}
+
+TEST_F(raw, peer_reset_mid_frame)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	unsigned char h[8], frame[8 + 3];
+	int fd = sp_raw_connect(self->port);
+
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_PAIR);
+	ASSERT_EQ(8, write(fd, h, 8));
+	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+	sp_be64(frame, 100);
+	memcpy(frame + 8, "abc", 3);
+	ASSERT_EQ(11, write(fd, frame, 11));
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(fd);	/* RST */
+	good_peer_works(_metadata, self->port, self->sp);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! In-kernel TCP sockets and the socket addresses that name them.
+
+use super::glue;
+use super::socket::SockRef;
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::ffi::{c_int, c_uint, c_void};
+use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow};
+
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+const SOCKADDR_IN_LEN: usize = 16;
+const SOCKADDR_IN6_LEN: usize = 28;
+
+/// An IPv4 or IPv6 socket address (`sockaddr_in`/`sockaddr_in6`).
+///
+/// # Invariants
+///
+/// `buf[..len]` holds a `sockaddr_in` (`len == 16`) or a `sockaddr_in6`
+/// (`len == 28`) whose family field matches.
+#[derive(Clone, Copy)]
+pub struct SockAddr {
+    buf: [u8; SOCKADDR_IN6_LEN],
+    len: usize,
+}
+
+impl SockAddr {
+    /// Parses a user address of `raw.len()` bytes.
+    ///
+    /// A length too short for its family gives `EINVAL`; a family other
+    /// than `AF_INET`/`AF_INET6` gives `EAFNOSUPPORT`.
+    pub fn parse(raw: &[u8]) -> Result<SockAddr> {
+        let fam = match raw.get(..2) {
+            Some(&[a, b]) => u16::from_ne_bytes([a, b]),
+            _ => return Err(EINVAL),
+        };
+        let need = match fam {
+            AF_INET => SOCKADDR_IN_LEN,
+            // RFC 2133's 24-byte form lacks the scope id; take it as inet6 does.
+            AF_INET6 if raw.len() >= 24 => raw.len().min(SOCKADDR_IN6_LEN),
+            AF_INET6 => return Err(EINVAL),
+            _ => return Err(EAFNOSUPPORT),
+        };
+        if raw.len() < need {
+            return Err(EINVAL);
+        }
+        let mut buf = [0u8; SOCKADDR_IN6_LEN];
+        buf[..need].copy_from_slice(&raw[..need]);
+        let len = if fam == AF_INET { SOCKADDR_IN_LEN } else { SOCKADDR_IN6_LEN };
+        // INVARIANT: the family was checked and the length set to match.
+        Ok(SockAddr { buf, len })
+    }
+
+    /// The address family.
+    pub fn family(&self) -> u16 {
+        u16::from_ne_bytes([self.buf[0], self.buf[1]])
+    }
+
+    /// The port, in host order.
+    pub fn port(&self) -> u16 {
+        u16::from_be_bytes([self.buf[2], self.buf[3]])
+    }
+
+    /// The raw bytes (a `sockaddr_in` or `sockaddr_in6`).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    fn as_raw(&self) -> (*mut bindings::sockaddr_unsized, c_int) {
+        // CAST: the kernel only reads the address; `len` is at most 28.
+        (self.buf.as_ptr().cast_mut().cast(), self.len as c_int)
+    }
+}
+
+/// The TCP connection states sp cares about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TcpState {
+    /// `TCP_SYN_SENT`/`TCP_SYN_RECV`: connecting.
+    Connecting,
+    /// `TCP_ESTABLISHED`.
+    Established,
+    /// Anything else: closing or closed.
+    Closed,
+}
+
+/// Events that a kernel TCP socket reports.
+#[derive(Clone, Copy, Debug)]
+pub struct TcpEvents(u32);
+
+impl TcpEvents {
+    /// Data arrived (or a connection is waiting on a listener).
+    pub fn readable(self) -> bool {
+        self.0 & 1 != 0
+    }
+}
+
+/// The receiver of a TCP socket's events.
+pub trait TcpWatcher: Send + Sync + Sized {
+    /// Called in softirq context under the socket's callback lock: must not
+    /// sleep, allocate with `GFP_KERNEL` or take a mutex. Typically queues
+    /// work.
+    fn event(this: ArcBorrow<'_, Self>, ev: TcpEvents);
+}
+
+/// An owned in-kernel TCP socket whose events go to a `W`.
+///
+/// # Invariants
+///
+/// `sock` is a live kernel socket owned by this value. When a watcher is
+/// installed, the socket's `sk_user_data` holds one `Arc<W>` reference.
+pub struct TcpSocket<W: TcpWatcher> {
+    sock: NonNull<bindings::socket>,
+    _w: PhantomData<Arc<W>>,
+}
+
+// SAFETY: The socket may be used and released from any thread; concurrent
+// use is serialised by the owner (`&mut self` or its own lock).
+unsafe impl<W: TcpWatcher> Send for TcpSocket<W> {}
+// SAFETY: `&self` methods are safe to call concurrently on a kernel socket.
+unsafe impl<W: TcpWatcher> Sync for TcpSocket<W> {}
+
+impl<W: TcpWatcher> TcpSocket<W> {
+    fn create(sk: &SockRef, family: u16) -> Result<Self> {
+        let mut sock = core::ptr::null_mut();
+        // SAFETY: The namespace is held by `sk`; `sock` is writable.
+        to_result(unsafe { glue::sp_glue_tcp_create(sk.net(), c_int::from(family), &mut sock) })?;
+        // INVARIANT: creation succeeded, so `sock` is a live socket we own.
+        Ok(TcpSocket {
+            sock: NonNull::new(sock).ok_or(ENOMEM)?,
+            _w: PhantomData,
+        })
+    }
+
+    /// A listening socket bound to `addr`, in the namespace of `sk`.
+    pub fn listen(sk: &SockRef, addr: &SockAddr, backlog: i32) -> Result<Self> {
+        let s = Self::create(sk, addr.family())?;
+        let (a, len) = addr.as_raw();
+        // SAFETY: `s.sock` is live; `a` holds `len` valid bytes.
+        to_result(unsafe { glue::sp_glue_tcp_bind_listen(s.sock.as_ptr(), a, len, backlog) })?;
+        Ok(s)
+    }
+
+    /// A socket connecting to `addr` without blocking.
+    pub fn connect(sk: &SockRef, addr: &SockAddr) -> Result<Self> {
+        let s = Self::create(sk, addr.family())?;
+        let (a, len) = addr.as_raw();
+        // SAFETY: `s.sock` is live; `a` holds `len` valid bytes.
+        let r = unsafe { glue::sp_glue_tcp_connect(s.sock.as_ptr(), a, len) };
+        if r != 0 && r != EINPROGRESS.to_errno() {
+            return Err(Error::from_errno(r));
+        }
+        Ok(s)
+    }
+
+    /// Accepts one pending connection; `None` when none is waiting.
+    pub fn accept<V: TcpWatcher>(&self) -> Result<Option<TcpSocket<V>>> {
+        let mut sock = core::ptr::null_mut();
+        // SAFETY: `self.sock` is a live socket; `sock` is writable.
+        let r = unsafe { glue::sp_glue_tcp_accept(self.sock.as_ptr(), &mut sock) };
+        if r == EAGAIN.to_errno() {
+            return Ok(None);
+        }
+        to_result(r)?;
+        // INVARIANT: accept succeeded, so `sock` is a live socket we own.
+        Ok(Some(TcpSocket {
+            sock: NonNull::new(sock).ok_or(ENOMEM)?,
+            _w: PhantomData,
+        }))
+    }
+
+    /// The local (`peer == false`) or remote address.
+    pub fn name(&self, peer: bool) -> Result<SockAddr> {
+        let mut buf = [0u8; 128];
+        // SAFETY: `buf` has room for any sockaddr; the socket is live.
+        let r = unsafe {
+            glue::sp_glue_tcp_getname(self.sock.as_ptr(), buf.as_mut_ptr().cast(), c_int::from(peer))
+        };
+        to_result(r.min(0))?;
+        // CAST: `r` is a non-negative length at most 128.
+        SockAddr::parse(&buf[..r as usize])
+    }
+
+    /// Sends from `a` then `b` without blocking; returns the bytes taken,
+    /// or `EAGAIN`.
+    pub fn send(&self, a: &[u8], b: &[u8]) -> Result<usize> {
+        // SAFETY: The buffers are valid for their lengths; the socket is
+        // live.
+        let r = unsafe {
+            glue::sp_glue_tcp_send(
+                self.sock.as_ptr(),
+                a.as_ptr().cast::<c_void>(),
+                a.len(),
+                b.as_ptr().cast::<c_void>(),
+                b.len(),
+            )
+        };
+        to_result(r.min(0))?;
+        // CAST: `r` is non-negative.
+        Ok(r as usize)
+    }
+
+    /// Receives into `buf` without blocking: `Ok(0)` at end of stream,
+    /// `EAGAIN` when nothing is there.
+    pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
+        // SAFETY: `buf` is valid for its length; the socket is live.
+        let r = unsafe {
+            glue::sp_glue_tcp_recv(self.sock.as_ptr(), buf.as_mut_ptr().cast::<c_void>(), buf.len())
+        };
+        to_result(r.min(0))?;
+        // CAST: `r` is non-negative.
+        Ok(r as usize)
+    }
+
+    /// The connection state.
+    pub fn state(&self) -> TcpState {
+        // SAFETY: The socket is live.
+        match unsafe { glue::sp_glue_tcp_state(self.sock.as_ptr()) } {
+            1 => TcpState::Established,
+            2 | 3 => TcpState::Connecting,
+            _ => TcpState::Closed,
+        }
+    }
+
+    /// Takes the pending socket error, if any.
+    pub fn take_error(&self) -> Result {
+        // SAFETY: The socket is live.
+        to_result(unsafe { glue::sp_glue_tcp_error(self.sock.as_ptr()) })
+    }
+
+    /// Sets `TCP_NODELAY`.
+    pub fn set_nodelay(&self, on: bool) {
+        // SAFETY: The socket is live.
+        unsafe { glue::sp_glue_tcp_set_nodelay(self.sock.as_ptr(), on) };
+    }
+
+    /// Routes the socket's events to `w` until the socket is dropped.
+    pub fn watch(&self, w: Arc<W>) -> Result {
+        unsafe extern "C" fn event<W: TcpWatcher>(ctx: *mut c_void, ev: c_uint) {
+            // SAFETY: `ctx` came from `Arc::into_raw` in `watch` and the
+            // installation owns that reference until it is cleared, which
+            // waits for running events (the callback lock).
+            let w = unsafe { ArcBorrow::from_raw(ctx.cast::<W>()) };
+            W::event(w, TcpEvents(ev));
+        }
+        let ctx = Arc::into_raw(w).cast_mut().cast::<c_void>();
+        // SAFETY: The socket is live; `ctx` stays valid until cleared.
+        let r = unsafe { glue::sp_glue_tcp_set_callbacks(self.sock.as_ptr(), Some(event::<W>), ctx) };
+        if r != 0 {
+            // SAFETY: Not installed, so the reference is still ours.
+            drop(unsafe { Arc::from_raw(ctx.cast::<W>()) });
+        }
+        to_result(r)
+    }
+}
+
+impl<W: TcpWatcher> Drop for TcpSocket<W> {
+    fn drop(&mut self) {
+        // SAFETY: The socket is live and ours.
+        let ctx = unsafe { glue::sp_glue_tcp_clear_callbacks(self.sock.as_ptr()) };
+        if !ctx.is_null() {
+            // SAFETY: The installation owned this reference; no event runs
+            // any more.
+            drop(unsafe { Arc::from_raw(ctx.cast::<W>()) });
+        }
+        // SAFETY: We own the socket and nothing refers to it any more.
+        unsafe { glue::sp_glue_tcp_release(self.sock.as_ptr()) };
+    }
+}

@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A pipe: one TCP connection to one peer, speaking the SP-over-TCP
+//! mapping. All I/O runs in the pipe's work item, in process context; the
+//! TCP callbacks only queue it.
+
+use crate::endpoint::Dialer;
+use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
+use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
+use crate::proto::frame::{self, Deframer, Step};
+use crate::proto::header;
+use crate::queue::Msg;
+use crate::sock::SpSock;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow, Mutex};
+use kernel::time::msecs_to_jiffies;
+use kernel::workqueue::{DelayedWork, Work, WorkItem};
+
+/// Bytes read from TCP into the scratch buffer at a time.
+const RX_CHUNK: usize = 16 * 1024;
+
+/// Bytes a work run may move each way before it yields the worker.
+const BUDGET: usize = 256 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Waiting for TCP to connect (dialed pipes).
+    Connecting,
+    /// Exchanging the 8-byte SP headers.
+    Handshake,
+    /// Carrying messages.
+    Ready,
+}
+
+/// A frame being sent: its length prefix, body, and how much went out.
+struct Tx {
+    prefix: [u8; frame::LEN_PREFIX],
+    msg: Msg,
+    off: usize,
+}
+
+struct PipeState {
+    /// The connection; `None` once the pipe is closed.
+    tcp: Option<TcpSocket<Pipe>>,
+    phase: Phase,
+    hdr_sent: usize,
+    hdr_in: [u8; header::LEN],
+    hdr_got: usize,
+    deframer: Deframer,
+    /// The frame being received.
+    rx: Option<Msg>,
+    /// A complete message the socket had no room for yet.
+    rx_held: Option<Msg>,
+    /// Scratch buffer: `buf[start..end]` is received but not yet parsed.
+    buf: KVec<u8>,
+    start: usize,
+    end: usize,
+    tx: Option<Tx>,
+}
+
+/// One connection of an sp socket.
+#[pin_data]
+pub(crate) struct Pipe {
+    sock: Arc<SpSock>,
+    dialer: Option<Arc<Dialer>>,
+    rcvbuf: usize,
+    #[pin]
+    work: Work<Pipe, 0>,
+    #[pin]
+    timer: DelayedWork<Pipe, 1>,
+    timed_out: AtomicBool,
+    tx_busy: AtomicBool,
+    #[pin]
+    st: Mutex<PipeState>,
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Self, 0> for Pipe { self.work }
+}
+kernel::impl_has_delayed_work! {
+    impl HasDelayedWork<Self, 1> for Pipe { self.timer }
+}
+
+impl Pipe {
+    /// Starts a pipe on `tcp` (accepted, or connecting when `dialer` is
+    /// set) and registers it with `sock`.
+    pub(crate) fn start(
+        sock: &Arc<SpSock>,
+        dialer: Option<Arc<Dialer>>,
+        tcp: TcpSocket<Pipe>,
+    ) -> Result<Arc<Pipe>> {
+        let opts = sock.opts();
+        let phase = if dialer.is_some() {
+            Phase::Connecting
+        } else {
+            Phase::Handshake
+        };
+        tcp.set_nodelay(opts.tcp_nodelay);
+        let buf = KVec::from_elem(0u8, RX_CHUNK, GFP_KERNEL)?;
+        let p = Arc::pin_init(
+            try_pin_init!(Pipe {
+                sock: sock.clone(),
+                dialer,
+                rcvbuf: opts.rcvbuf as usize,
+                work <- kernel::new_work!("sp_pipe_work"),
+                timer <- kernel::new_delayed_work!("sp_pipe_timer"),
+                timed_out: AtomicBool::new(false),
+                tx_busy: AtomicBool::new(false),
+                st <- kernel::new_mutex!(PipeState {
+                    tcp: None,
+                    phase,
+                    hdr_sent: 0,
+                    hdr_in: [0; header::LEN],
+                    hdr_got: 0,
+                    deframer: Deframer::new(u64::from(opts.rcvmaxsize)),
+                    rx: None,
+                    rx_held: None,
+                    buf,
+                    start: 0,
+                    end: 0,
+                    tx: None,
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        sock.add_pipe(&p)?;
+        {
+            let mut st = p.st.lock();
+            if let Err(e) = tcp.watch(p.clone()) {
+                drop(st);
+                p.closed(e);
+                return Err(e);
+            }
+            st.tcp = Some(tcp);
+        }
+        let delay = msecs_to_jiffies(opts.handshake_timeout);
+        let _ = queue().enqueue_delayed::<_, 1>(p.clone(), delay);
+        p.kick();
+        Ok(p)
+    }
+
+    /// Queues the pipe's I/O work.
+    pub(crate) fn kick(self: &Arc<Self>) {
+        let _ = queue().enqueue::<_, 0>(self.clone());
+    }
+
+    /// Whether a frame is partly written.
+    pub(crate) fn tx_busy(&self) -> bool {
+        self.tx_busy.load(Ordering::Acquire)
+    }
+
+    /// Closes the pipe from `close()` of the socket: no dialer is told.
+    pub(crate) fn stop(self: &Arc<Self>) {
+        let tcp = self.st.lock().tcp.take();
+        // Dropping the socket clears its callbacks: no new events.
+        drop(tcp);
+        cancel_delayed_sync::<_, 1>(self);
+        cancel_sync::<_, 0>(self);
+    }
+
+    /// The pipe failed or the peer went away.
+    fn closed(self: &Arc<Self>, why: Error) {
+        if why != ECONNRESET && why != EPIPE {
+            log_ratelimited(c"closing pipe", i64::from(why.to_errno()));
+        }
+        cancel_delayed_sync::<_, 1>(self);
+        self.sock.detach(self);
+        if let Some(d) = &self.dialer {
+            d.pipe_closed();
+        }
+    }
+
+    fn run(self: &Arc<Self>) {
+        let mut st = self.st.lock();
+        if st.tcp.is_none() {
+            return;
+        }
+        if let Err(e) = self.io(&mut st) {
+            let tcp = st.tcp.take();
+            self.tx_busy.store(false, Ordering::Release);
+            drop(st);
+            drop(tcp);
+            self.closed(e);
+        }
+    }
+
+    fn io(self: &Arc<Self>, st: &mut PipeState) -> Result {
+        let Some(tcp) = st.tcp.as_ref() else {
+            return Ok(());
+        };
+        if st.phase == Phase::Connecting {
+            match tcp.state() {
+                TcpState::Connecting => return Ok(()),
+                TcpState::Established => st.phase = Phase::Handshake,
+                TcpState::Closed => {
+                    tcp.take_error()?;
+                    return Err(ECONNREFUSED);
+                }
+            }
+        }
+        if st.phase == Phase::Handshake {
+            if self.timed_out.load(Ordering::Acquire) {
+                log_ratelimited(c"peer did not send its SP header in time", 0);
+                return Err(ETIMEDOUT);
+            }
+            if !self.handshake(st)? {
+                return Ok(());
+            }
+            cancel_delayed_sync::<_, 1>(self);
+            if let Err(e) = self.sock.attach(self) {
+                log_ratelimited(c"refusing a second PAIR peer", 0);
+                return Err(e);
+            }
+            st.phase = Phase::Ready;
+            if let Some(d) = &self.dialer {
+                d.connected();
+            }
+        }
+        let more_rx = self.rx(st)?;
+        let more_tx = self.tx(st)?;
+        if more_rx || more_tx {
+            // Budget used up: let other work run, then continue.
+            self.kick();
+        }
+        Ok(())
+    }
+
+    /// Sends our header and reads the peer's; true once both are done
+    /// and the peer's checked out.
+    fn handshake(&self, st: &mut PipeState) -> Result<bool> {
+        let Some(tcp) = st.tcp.as_ref() else {
+            return Ok(false);
+        };
+        let ours = header::encode(self.sock.pattern.proto_id());
+        while st.hdr_sent < header::LEN {
+            match tcp.send(&ours[st.hdr_sent..], &[]) {
+                Ok(n) => st.hdr_sent += n,
+                Err(e) if e == EAGAIN => break,
+                Err(e) => return Err(e),
+            }
+        }
+        while st.hdr_got < header::LEN {
+            let got = st.hdr_got;
+            match tcp.recv(&mut st.hdr_in[got..]) {
+                Ok(0) => return Err(ECONNRESET),
+                Ok(n) => st.hdr_got += n,
+                Err(e) if e == EAGAIN => break,
+                Err(e) => return Err(e),
+            }
+        }
+        if st.hdr_sent < header::LEN || st.hdr_got < header::LEN {
+            return Ok(false);
+        }
+        match header::check(&st.hdr_in, self.sock.pattern.peer_id()) {
+            Ok(_) => Ok(true),
+            Err(header::Error::WrongPeer(id)) => {
+                log_ratelimited(c"refusing peer of wrong protocol", i64::from(id));
+                Err(EPROTO)
+            }
+            Err(_) => {
+                log_ratelimited(c"refusing peer with a bad SP header", 0);
+                Err(EPROTO)
+            }
+        }
+    }
+
+    /// Receives and delivers messages; true if the budget ran out.
+    fn rx(self: &Arc<Self>, st: &mut PipeState) -> Result<bool> {
+        let mut moved = 0;
+        loop {
+            if let Some(m) = st.rx_held.take() {
+                if let Err(m) = self.sock.deliver(self, m, self.rcvbuf) {
+                    // No room: the socket kicks us when a message is read.
+                    st.rx_held = Some(m);
+                    return Ok(false);
+                }
+            }
+            if st.start == st.end {
+                if moved >= BUDGET {
+                    return Ok(true);
+                }
+                let Some(tcp) = st.tcp.as_ref() else {
+                    return Ok(false);
+                };
+                match tcp.recv(&mut st.buf) {
+                    Ok(0) => return Err(ECONNRESET),
+                    Ok(n) => {
+                        st.start = 0;
+                        st.end = n;
+                        moved += n;
+                    }
+                    Err(e) if e == EAGAIN => return Ok(false),
+                    Err(e) => return Err(e),
+                }
+            }
+            self.parse(st)?;
+        }
+    }
+
+    /// Runs the scratch buffer through the deframer until it is empty or a
+    /// message is held back.
+    fn parse(&self, st: &mut PipeState) -> Result {
+        let PipeState {
+            deframer,
+            rx,
+            rx_held,
+            buf,
+            start,
+            end,
+            ..
+        } = st;
+        while rx_held.is_none() {
+            let (used, step) = match deframer.step(&buf[*start..*end]) {
+                Ok(s) => s,
+                Err(frame::Error::TooLong { len, .. }) => {
+                    log_ratelimited(c"dropping pipe: frame over SP_RCVMAXSIZE", len as i64);
+                    return Err(EMSGSIZE);
+                }
+            };
+            *start += used;
+            match step {
+                Step::Need => return Ok(()),
+                Step::Start(len) => {
+                    let len = usize::try_from(len).map_err(|_| EMSGSIZE)?;
+                    *rx = Some(KVVec::with_capacity(len, GFP_KERNEL)?);
+                }
+                Step::Body(b) => {
+                    rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, GFP_KERNEL)?;
+                }
+                Step::End => *rx_held = rx.take(),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes queued messages; true if the budget ran out.
+    fn tx(self: &Arc<Self>, st: &mut PipeState) -> Result<bool> {
+        let mut moved = 0;
+        loop {
+            if st.tx.is_none() {
+                let Some(msg) = self.sock.take_send(self) else {
+                    return Ok(false);
+                };
+                if moved >= BUDGET {
+                    // Put nothing back: start it on the next run.
+                    st.tx = Some(Tx {
+                        prefix: frame::encode_len(msg.len() as u64),
+                        msg,
+                        off: 0,
+                    });
+                    self.tx_busy.store(true, Ordering::Release);
+                    return Ok(true);
+                }
+                st.tx = Some(Tx {
+                    prefix: frame::encode_len(msg.len() as u64),
+                    msg,
+                    off: 0,
+                });
+                self.tx_busy.store(true, Ordering::Release);
+            }
+            let (Some(tcp), Some(t)) = (st.tcp.as_ref(), st.tx.as_mut()) else {
+                return Ok(false);
+            };
+            let (a, b) = if t.off < frame::LEN_PREFIX {
+                (&t.prefix[t.off..], &t.msg[..])
+            } else {
+                (&[][..], &t.msg[t.off - frame::LEN_PREFIX..])
+            };
+            match tcp.send(a, b) {
+                Ok(n) => {
+                    t.off += n;
+                    moved += n;
+                    if t.off == frame::LEN_PREFIX + t.msg.len() {
+                        st.tx = None;
+                        self.tx_busy.store(false, Ordering::Release);
+                    }
+                }
+                // The write-space callback kicks us.
+                Err(e) if e == EAGAIN => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl WorkItem<0> for Pipe {
+    type Pointer = Arc<Pipe>;
+
+    fn run(this: Arc<Pipe>) {
+        Pipe::run(&this);
+    }
+}
+
+impl WorkItem<1> for Pipe {
+    type Pointer = Arc<Pipe>;
+
+    fn run(this: Arc<Pipe>) {
+        // The handshake timer: the I/O work decides.
+        this.timed_out.store(true, Ordering::Release);
+        this.kick();
+    }
+}
+
+impl TcpWatcher for Pipe {
+    fn event(this: ArcBorrow<'_, Self>, _ev: TcpEvents) {
+        let p: Arc<Pipe> = this.into();
+        p.kick();
+    }
+}

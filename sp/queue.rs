@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A FIFO of messages that grows on demand and counts its bytes.
+
+use kernel::prelude::*;
+
+/// A message body.
+pub(crate) type Msg = KVVec<u8>;
+
+/// A FIFO of messages: a ring over a vector that doubles when full.
+///
+/// # Invariants
+///
+/// `len <= slots.len()`, and the `len` slots from `head` (wrapping) are
+/// `Some`, the others `None`. `bytes` is the sum of their lengths.
+pub(crate) struct MsgQueue {
+    slots: KVec<Option<Msg>>,
+    head: usize,
+    len: usize,
+    bytes: usize,
+}
+
+impl MsgQueue {
+    /// An empty queue; it allocates on the first push.
+    pub(crate) const fn new() -> Self {
+        MsgQueue {
+            slots: KVec::new(),
+            head: 0,
+            len: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Messages queued.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing is queued.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes queued.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn grow(&mut self) -> Result {
+        let cap = (self.slots.len() * 2).max(4);
+        let mut slots = KVec::with_capacity(cap, GFP_KERNEL)?;
+        for i in 0..self.len {
+            let j = (self.head + i) % self.slots.len();
+            slots.push(self.slots[j].take(), GFP_KERNEL)?;
+        }
+        while slots.len() < cap {
+            slots.push(None, GFP_KERNEL)?;
+        }
+        self.slots = slots;
+        self.head = 0;
+        Ok(())
+    }
+
+    /// Appends `m`; on allocation failure `m` is handed back.
+    pub(crate) fn push(&mut self, m: Msg) -> core::result::Result<(), Msg> {
+        if self.len == self.slots.len() && self.grow().is_err() {
+            return Err(m);
+        }
+        let i = (self.head + self.len) % self.slots.len();
+        self.bytes += m.len();
+        self.slots[i] = Some(m);
+        // INVARIANT: slot `i` is the first free one after the queued slots.
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Takes the oldest message.
+    pub(crate) fn pop(&mut self) -> Option<Msg> {
+        if self.len == 0 {
+            return None;
+        }
+        let m = self.slots[self.head].take()?;
+        self.head = (self.head + 1) % self.slots.len();
+        self.len -= 1;
+        self.bytes -= m.len();
+        Some(m)
+    }
+
+    /// Drops every message.
+    pub(crate) fn clear(&mut self) {
+        while self.pop().is_some() {}
+    }
+}
