@@ -4,15 +4,15 @@
 # Install what building and testing sp needs on a Debian bookworm host.
 # Idempotent: every step checks first and does nothing when it is done.
 #
-#   qemu/deps.sh          compilers, qemu, busybox, bindgen, rust-src
-#   qemu/deps.sh nng      additionally libnng-dev/nng-utils (interop tests)
+#   qemu/deps.sh     compilers, qemu, busybox, NNG (interop peers),
+#                    bindgen, rust-src
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev qemu-system-x86 busybox-static
       bc flex bison libelf-dev libssl-dev cpio kmod make gcc libc6-dev
       python3 xz-utils)
-[ "${1:-}" = nng ] && pkgs+=(libnng-dev nng-utils)
+pkgs+=(libnng-dev nng-utils pkg-config)
 
 missing=()
 for p in "${pkgs[@]}"; do

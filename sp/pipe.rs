@@ -8,7 +8,7 @@ use crate::endpoint::Dialer;
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
 use crate::proto::frame::{self, Deframer, Step};
-use crate::proto::header;
+use crate::proto::header::{self, Handshake};
 use crate::queue::Msg;
 use crate::sock::SpSock;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -44,9 +44,7 @@ struct PipeState {
     /// The connection; `None` once the pipe is closed.
     tcp: Option<TcpSocket<Pipe>>,
     phase: Phase,
-    hdr_sent: usize,
-    hdr_in: [u8; header::LEN],
-    hdr_got: usize,
+    hs: Handshake,
     deframer: Deframer,
     /// The frame being received.
     rx: Option<Msg>,
@@ -110,9 +108,7 @@ impl Pipe {
                 st <- kernel::new_mutex!(PipeState {
                     tcp: None,
                     phase,
-                    hdr_sent: 0,
-                    hdr_in: [0; header::LEN],
-                    hdr_got: 0,
+                    hs: Handshake::new(sock.pattern.proto_id(), sock.pattern.peer_id()),
                     deframer: Deframer::new(u64::from(opts.rcvmaxsize)),
                     rx: None,
                     rx_held: None,
@@ -229,40 +225,37 @@ impl Pipe {
     /// Sends our header and reads the peer's; true once both are done
     /// and the peer's checked out.
     fn handshake(&self, st: &mut PipeState) -> Result<bool> {
-        let Some(tcp) = st.tcp.as_ref() else {
+        let PipeState { tcp, hs, .. } = st;
+        let Some(tcp) = tcp.as_ref() else {
             return Ok(false);
         };
-        let ours = header::encode(self.sock.pattern.proto_id());
-        while st.hdr_sent < header::LEN {
-            match tcp.send(&ours[st.hdr_sent..], &[]) {
-                Ok(n) => st.hdr_sent += n,
+        while !hs.to_send().is_empty() {
+            match tcp.send(hs.to_send(), &[]) {
+                Ok(n) => hs.sent(n),
                 Err(e) if e == EAGAIN => break,
                 Err(e) => return Err(e),
             }
         }
-        while st.hdr_got < header::LEN {
-            let got = st.hdr_got;
-            match tcp.recv(&mut st.hdr_in[got..]) {
+        while !hs.recv_buf().is_empty() {
+            let n = match tcp.recv(hs.recv_buf()) {
                 Ok(0) => return Err(ECONNRESET),
-                Ok(n) => st.hdr_got += n,
+                Ok(n) => n,
                 Err(e) if e == EAGAIN => break,
                 Err(e) => return Err(e),
+            };
+            match hs.received(n) {
+                Ok(()) => {}
+                Err(header::Error::WrongPeer(id)) => {
+                    log_ratelimited(c"refusing peer of wrong protocol", i64::from(id));
+                    return Err(EPROTO);
+                }
+                Err(_) => {
+                    log_ratelimited(c"refusing peer with a bad SP header", 0);
+                    return Err(EPROTO);
+                }
             }
         }
-        if st.hdr_sent < header::LEN || st.hdr_got < header::LEN {
-            return Ok(false);
-        }
-        match header::check(&st.hdr_in, self.sock.pattern.peer_id()) {
-            Ok(_) => Ok(true),
-            Err(header::Error::WrongPeer(id)) => {
-                log_ratelimited(c"refusing peer of wrong protocol", i64::from(id));
-                Err(EPROTO)
-            }
-            Err(_) => {
-                log_ratelimited(c"refusing peer with a bad SP header", 0);
-                Err(EPROTO)
-            }
-        }
+        Ok(hs.is_done())
     }
 
     /// Receives and delivers messages; true if the budget ran out.
