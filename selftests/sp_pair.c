@@ -9,7 +9,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 #include "sp_lib.h"
 #include "kselftest_harness.h"
@@ -275,6 +277,74 @@ TEST_F(pair, throughput)
 	t = sp_now_ms() - t;
 	TH_LOG("%d 64-byte messages one way then back to sender: %lld ms (%lld msg/s)",
 	       n, (long long)t, t ? (long long)n * 1000 / t : 0);
+}
+
+TEST_F(pair, epoll)
+{
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int ep = epoll_create1(0);
+	char buf[8];
+
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->a, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	ASSERT_EQ(3, send(self->b, "abc", 3, 0));
+	ASSERT_EQ(1, epoll_wait(ep, &out, 1, 5000));
+	EXPECT_EQ(EPOLLIN, out.events & EPOLLIN);
+	ASSERT_EQ(3, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	close(ep);
+}
+
+TEST_F(pair, so_linger_zero_closes_at_once)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int64_t t;
+
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	t = sp_now_ms();
+	close(self->b);
+	self->b = -1;
+	EXPECT_GT(500, sp_now_ms() - t);
+}
+
+TEST(unprivileged)
+{
+	struct sockaddr_in low = sp_loopback(80);
+	pid_t pid;
+	int status;
+
+	if (geteuid())
+		SKIP(return, "needs root to drop privileges");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		uint16_t port = 0;
+		char buf[8];
+		int a, b;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		a = socket(PF_SP, SOCK_PAIR, 0);
+		if (a < 0)
+			_exit(11);
+		/* Low ports need CAP_NET_BIND_SERVICE, as for TCP. */
+		if (bind(a, (struct sockaddr *)&low, sizeof(low)) != -1 || errno != EACCES)
+			_exit(12);
+		close(a);
+		a = sp_listen_any(SOCK_PAIR, &port);
+		b = sp_dial(SOCK_PAIR, port);
+		if (a < 0 || b < 0)
+			_exit(13);
+		sp_set_timeo(a, SO_RCVTIMEO, 5000);
+		sp_set_timeo(b, SO_SNDTIMEO, 5000);
+		if (send(b, "u", 1, 0) != 1 || recv(a, buf, sizeof(buf), 0) != 1)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST(no_peer_dontwait)
