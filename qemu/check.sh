@@ -28,12 +28,12 @@ count_tap() {
 	p=$(grep -cE '^(# )?ok [0-9]+ |^ok vm_' "$1")
 	s=$(grep -cE '^(# )?ok .*# SKIP' "$1")
 	f=$(grep -cE '^(# )?not ok [0-9]+ |^not ok vm_' "$1")
-	# A top-level program result is counted only when the program printed
-	# no results of its own (it crashed or timed out); otherwise its nested
-	# lines already count it.
+	# A failing program counts as one failure of its own when none of its
+	# nested results failed (it crashed or timed out part way); otherwise
+	# its nested lines already count it.
 	local tp tf
 	tp=$(grep -cE '^ok [0-9]+ selftests: ' "$1")
-	tf=$(awk '/^# (not )?ok [0-9]+ /{n++} /^not ok [0-9]+ selftests: /{if(!n)c++; n=0} /^ok [0-9]+ selftests: /{n=0} END{print c+0}' "$1")
+	tf=$(awk '/^# not ok [0-9]+ /{nf++} /^not ok [0-9]+ selftests: /{if(!nf)c++; nf=0} /^ok [0-9]+ selftests: /{nf=0} END{print c+0}' "$1")
 	local tfall
 	tfall=$(grep -cE '^not ok [0-9]+ selftests: ' "$1")
 	pass=$((pass + p - s - tp))

@@ -16,6 +16,8 @@ if [ ${#tests[@]} = 0 ]; then
 	tests=($(sed -n 's/^TEST_\(GEN_\)\?PROGS *:\?= *//p' Makefile))
 fi
 . "$BASE_DIR/kselftest/runner.sh"
+# The runner looks for 'settings' under BASE_DIR; we live outside it.
+export kselftest_override_timeout=$(sed -n 's/^timeout=//p' settings)
 export COLLECTION=sp
 ktap_print_header
 ktap_set_plan ${#tests[@]}
