@@ -11,4 +11,5 @@ pub mod frame;
 pub mod header;
 pub mod options;
 pub mod pattern;
+pub mod reqrep;
 pub mod uapi;
