@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
+#include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <pthread.h>
 
 #include "sp_lib.h"
 #include "kselftest_harness.h"
@@ -183,6 +185,248 @@ TEST(pair_roundtrip_rate_vs_nng)
 	TH_LOG("%d PAIR round trips of 64 B: sp %lld ms (%lld/s), NNG %lld ms (%lld/s)",
 	       n, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
 	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
+}
+
+/* An NNG REP that answers each request with the request plus one. */
+struct nng_server {
+	nng_socket s;
+	int served, stop_after;
+};
+
+static void *nng_rep_main(void *arg)
+{
+	struct nng_server *sv = arg;
+
+	while (!sv->stop_after || sv->served < sv->stop_after) {
+		uint32_t q;
+		size_t len = sizeof(q);
+
+		if (nng_recv(sv->s, &q, &len, 0) || len != sizeof(q))
+			break;
+		q++;
+		if (nng_send(sv->s, &q, sizeof(q), 0))
+			break;
+		sv->served++;
+	}
+	return NULL;
+}
+
+static int nng_rep_listen(nng_socket *s, int *port)
+{
+	nng_listener l;
+
+	if (nng_rep0_open(s) || nng_prep(*s))
+		return -1;
+	if (nng_listen(*s, "tcp://127.0.0.1:0", &l, 0))
+		return -1;
+	return nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port);
+}
+
+static void sp_requests(struct __test_metadata *_metadata, int req, int n)
+{
+	uint32_t i;
+
+	for (i = 0; i < (uint32_t)n; i++) {
+		uint32_t a;
+
+		ASSERT_EQ(sizeof(i), send(req, &i, sizeof(i), 0));
+		ASSERT_EQ(sizeof(a), recv(req, &a, sizeof(a), 0)) {
+			TH_LOG("request %u: %s", i, strerror(errno));
+		}
+		ASSERT_EQ(i + 1, a);
+	}
+}
+
+FIXTURE(slow)
+{
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+/* 10k round trips take about 40 s under TCG with KASAN. */
+TEST_F_TIMEOUT(slow, reqrep_sp_req_nng_rep_10k, 240)
+{
+	struct nng_server sv = { 0 };
+	pthread_t th;
+	int port, req;
+	int64_t t;
+
+	ASSERT_EQ(0, nng_rep_listen(&sv.s, &port));
+	ASSERT_EQ(0, pthread_create(&th, NULL, nng_rep_main, &sv));
+	req = sp_dial(SOCK_REQ, port);
+	ASSERT_LE(0, req);
+	sp_timeouts(_metadata, req);
+	t = sp_now_ms();
+	sp_requests(_metadata, req, 10000);
+	t = sp_now_ms() - t;
+	TH_LOG("10000 requests sp REQ -> NNG REP: %lld ms", (long long)t);
+	close(req);
+	nng_close(sv.s);
+	pthread_join(th, NULL);
+	EXPECT_EQ(10000, sv.served);
+}
+
+TEST(reqrep_sp_req_binds_nng_rep_dials)
+{
+	struct nng_server sv = { 0 };
+	uint16_t port;
+	char url[64];
+	pthread_t th;
+	int req;
+
+	req = sp_listen_any(SOCK_REQ, &port);
+	ASSERT_LE(0, req);
+	sp_timeouts(_metadata, req);
+	ASSERT_EQ(0, nng_rep0_open(&sv.s));
+	ASSERT_EQ(0, nng_prep(sv.s));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	ASSERT_EQ(0, nng_dial(sv.s, url, NULL, 0));
+	ASSERT_EQ(0, pthread_create(&th, NULL, nng_rep_main, &sv));
+	sp_requests(_metadata, req, 100);
+	close(req);
+	nng_close(sv.s);
+	pthread_join(th, NULL);
+}
+
+/* NNG REQ against an sp REP, each side binding in turn. */
+static void nng_requests(struct __test_metadata *_metadata, nng_socket s, int rep, int n)
+{
+	uint32_t i;
+
+	for (i = 0; i < (uint32_t)n; i++) {
+		uint32_t q, a;
+		size_t len = sizeof(a);
+
+		ASSERT_EQ(0, nng_send(s, &i, sizeof(i), 0));
+		ASSERT_EQ(sizeof(q), recv(rep, &q, sizeof(q), 0));
+		ASSERT_EQ(i, q);
+		q += 7;
+		ASSERT_EQ(sizeof(q), send(rep, &q, sizeof(q), 0));
+		ASSERT_EQ(0, nng_recv(s, &a, &len, 0));
+		ASSERT_EQ(i + 7, a);
+	}
+}
+
+TEST(reqrep_nng_req_sp_rep)
+{
+	uint16_t port;
+	nng_socket s;
+	char url[64];
+	int rep;
+
+	rep = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, rep);
+	sp_timeouts(_metadata, rep);
+	ASSERT_EQ(0, nng_req0_open(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	ASSERT_EQ(0, nng_dial(s, url, NULL, 0));
+	nng_requests(_metadata, s, rep, 200);
+	nng_close(s);
+	close(rep);
+}
+
+TEST(reqrep_nng_req_binds_sp_rep_dials)
+{
+	nng_listener l;
+	nng_socket s;
+	int port, rep;
+
+	ASSERT_EQ(0, nng_req0_open(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	ASSERT_EQ(0, nng_listen(s, "tcp://127.0.0.1:0", &l, 0));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	rep = sp_dial(SOCK_REP, port);
+	ASSERT_LE(0, rep);
+	sp_timeouts(_metadata, rep);
+	nng_requests(_metadata, s, rep, 200);
+	nng_close(s);
+	close(rep);
+}
+
+TEST(reqrep_nng_rep_restarts)
+{
+	struct nng_server sv = { .stop_after = 50 };
+	char url[64];
+	nng_listener l;
+	pthread_t th;
+	int port, req, ivl = 500;
+	uint32_t q = 1000, a;
+
+	ASSERT_EQ(0, nng_rep_listen(&sv.s, &port));
+	ASSERT_EQ(0, pthread_create(&th, NULL, nng_rep_main, &sv));
+	req = sp_dial(SOCK_REQ, port);
+	ASSERT_LE(0, req);
+	sp_timeouts(_metadata, req);
+	ASSERT_EQ(0, setsockopt(req, SOL_SP, SP_RESEND_IVL, &ivl, sizeof(ivl)));
+	sp_requests(_metadata, req, 50);
+	pthread_join(th, NULL);
+	nng_close(sv.s);
+	/* The REP is gone; a request goes out into nothing... */
+	ASSERT_EQ(sizeof(q), send(req, &q, sizeof(q), 0));
+	/* ...and a new REP on the same port answers it. */
+	sv = (struct nng_server){ 0 };
+	ASSERT_EQ(0, nng_rep0_open(&sv.s));
+	ASSERT_EQ(0, nng_prep(sv.s));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	ASSERT_EQ(0, nng_listen(sv.s, url, &l, 0));
+	ASSERT_EQ(0, pthread_create(&th, NULL, nng_rep_main, &sv));
+	ASSERT_EQ(sizeof(a), recv(req, &a, sizeof(a), 0)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(q + 1, a);
+	close(req);
+	nng_close(sv.s);
+	pthread_join(th, NULL);
+}
+
+TEST(reqrep_nng_rep_killed_holding_request)
+{
+	nng_socket r1, r2;
+	int p1, p2, req, ivl = 60000;
+	struct sockaddr_in sin;
+	uint32_t q = 42, got, a;
+	size_t len = sizeof(got);
+	nng_socket holder, other;
+
+	ASSERT_EQ(0, nng_rep_listen(&r1, &p1));
+	ASSERT_EQ(0, nng_rep_listen(&r2, &p2));
+	req = socket(PF_SP, SOCK_REQ, 0);
+	ASSERT_LE(0, req);
+	sp_timeouts(_metadata, req);
+	ASSERT_EQ(0, setsockopt(req, SOL_SP, SP_RESEND_IVL, &ivl, sizeof(ivl)));
+	sin = sp_loopback(p1);
+	ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
+	sin = sp_loopback(p2);
+	ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
+	usleep(500000);
+	ASSERT_EQ(sizeof(q), send(req, &q, sizeof(q), 0));
+	nng_socket_set_ms(r1, NNG_OPT_RECVTIMEO, 1000);
+	if (nng_recv(r1, &got, &len, 0) == 0) {
+		holder = r1;
+		other = r2;
+	} else {
+		len = sizeof(got);
+		ASSERT_EQ(0, nng_recv(r2, &got, &len, 0));
+		holder = r2;
+		other = r1;
+	}
+	EXPECT_EQ(q, got);
+	nng_close(holder);	/* killed while holding the request */
+	nng_socket_set_ms(other, NNG_OPT_RECVTIMEO, 10000);
+	len = sizeof(got);
+	ASSERT_EQ(0, nng_recv(other, &got, &len, 0));
+	EXPECT_EQ(q, got);
+	got++;
+	ASSERT_EQ(0, nng_send(other, &got, sizeof(got), 0));
+	ASSERT_EQ(sizeof(a), recv(req, &a, sizeof(a), 0));
+	EXPECT_EQ(q + 1, a);
+	nng_close(other);
+	close(req);
 }
 
 TEST_HARNESS_MAIN

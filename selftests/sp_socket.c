@@ -343,7 +343,7 @@ TEST_F(sock, pattern_options)
 /* Operations that sp does not offer, or not for this type yet. */
 TEST_F(sock, not_supported)
 {
-	int pair = variant->type == SOCK_PAIR;
+	int t = variant->type;
 	char buf[8];
 
 	EXPECT_EQ(-1, listen(self->fd, 1));
@@ -352,11 +352,36 @@ TEST_F(sock, not_supported)
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_EQ(-1, shutdown(self->fd, SHUT_RDWR));
 	EXPECT_EQ(EOPNOTSUPP, errno);
-	/* No peer: PAIR would block; the others have no send/recv yet. */
-	EXPECT_EQ(-1, send(self->fd, "x", 1, MSG_DONTWAIT));
-	EXPECT_EQ(pair ? EAGAIN : EOPNOTSUPP, errno);
+	/*
+	 * No peer: PAIR would block; REP has no request to answer and REQ
+	 * none to await (state errors); PUB/SUB have no send/recv yet. A REQ
+	 * request waits for a pipe, so its send succeeds.
+	 */
+	if (t == SOCK_REQ) {
+		EXPECT_EQ(1, send(self->fd, "x", 1, MSG_DONTWAIT));
+	} else {
+		EXPECT_EQ(-1, send(self->fd, "x", 1, MSG_DONTWAIT));
+		EXPECT_EQ(t == SOCK_PAIR ? EAGAIN : t == SOCK_REP ? EINVAL : EOPNOTSUPP, errno);
+	}
 	EXPECT_EQ(-1, recv(self->fd, buf, sizeof(buf), MSG_DONTWAIT));
-	EXPECT_EQ(pair ? EAGAIN : EOPNOTSUPP, errno);
+	EXPECT_EQ(t == SOCK_PUB || t == SOCK_SUB ? EOPNOTSUPP : EAGAIN, errno);
+}
+
+TEST_F(sock, state_errors)
+{
+	char buf[8];
+
+	if (variant->type == SOCK_REQ) {
+		/* recv() with no request outstanding. */
+		EXPECT_EQ(-1, recv(self->fd, buf, sizeof(buf), 0));
+		EXPECT_EQ(EINVAL, errno);
+	} else if (variant->type == SOCK_REP) {
+		/* send() with no request received. */
+		EXPECT_EQ(-1, send(self->fd, "x", 1, 0));
+		EXPECT_EQ(EINVAL, errno);
+	} else {
+		SKIP(return, "no state errors for this type");
+	}
 }
 
 TEST_F(sock, getsockname_unbound)
@@ -375,9 +400,9 @@ TEST_F(sock, poll_idle)
 {
 	struct pollfd p = { .fd = self->fd, .events = POLLIN | POLLOUT };
 
-	/* No transport: nothing to read, nowhere to send. */
-	EXPECT_EQ(0, poll(&p, 1, 0));
-	EXPECT_EQ(0, p.revents);
+	/* No peer: nothing to read; only a REQ can always send. */
+	EXPECT_EQ(variant->type == SOCK_REQ, poll(&p, 1, 0));
+	EXPECT_EQ(variant->type == SOCK_REQ ? POLLOUT : 0, p.revents);
 }
 
 TEST(socketpair_refused)

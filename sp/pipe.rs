@@ -9,8 +9,8 @@ use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
-use crate::queue::Msg;
-use crate::sock::SpSock;
+use crate::queue::{Item, Msg, MsgQueue};
+use crate::sock::{Delivery, SpSock};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow, Mutex};
@@ -69,6 +69,10 @@ pub(crate) struct Pipe {
     timer: DelayedWork<Pipe, 1>,
     timed_out: AtomicBool,
     tx_busy: AtomicBool,
+    /// Messages routed to this pipe (REQ requests, REP replies). A leaf
+    /// lock: nothing else is taken while it is held.
+    #[pin]
+    outq: Mutex<MsgQueue>,
     #[pin]
     st: Mutex<PipeState>,
 }
@@ -105,6 +109,7 @@ impl Pipe {
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
                 timed_out: AtomicBool::new(false),
                 tx_busy: AtomicBool::new(false),
+                outq <- kernel::new_mutex!(MsgQueue::new()),
                 st <- kernel::new_mutex!(PipeState {
                     tcp: None,
                     phase,
@@ -144,6 +149,16 @@ impl Pipe {
     /// Whether a frame is partly written.
     pub(crate) fn tx_busy(&self) -> bool {
         self.tx_busy.load(Ordering::Acquire)
+    }
+
+    /// Whether messages wait in the pipe's own queue.
+    pub(crate) fn has_out(&self) -> bool {
+        !self.outq.lock().is_empty()
+    }
+
+    /// Queues `m` to go out on this pipe; the caller kicks it.
+    pub(crate) fn push_out(&self, m: Msg) -> Result {
+        self.outq.lock().push(Item::plain(m)).map_err(|_| ENOMEM)
     }
 
     /// Closes the pipe from `close()` of the socket: no dialer is told.
@@ -263,10 +278,17 @@ impl Pipe {
         let mut moved = 0;
         loop {
             if let Some(m) = st.rx_held.take() {
-                if let Err(m) = self.sock.deliver(self, m, self.rcvbuf) {
+                match self.sock.deliver(self, m, self.rcvbuf) {
+                    Delivery::Done => {}
                     // No room: the socket kicks us when a message is read.
-                    st.rx_held = Some(m);
-                    return Ok(false);
+                    Delivery::Full(m) => {
+                        st.rx_held = Some(m);
+                        return Ok(false);
+                    }
+                    Delivery::Close(e) => {
+                        log_ratelimited(c"dropping pipe: malformed request or reply", 0);
+                        return Err(e);
+                    }
                 }
             }
             if st.start == st.end {
@@ -332,7 +354,8 @@ impl Pipe {
         let mut moved = 0;
         loop {
             if st.tx.is_none() {
-                let Some(msg) = self.sock.take_send(self) else {
+                let own = self.outq.lock().pop().map(|it| it.msg);
+                let Some(msg) = own.or_else(|| self.sock.take_send(self)) else {
                     return Ok(false);
                 };
                 if moved >= BUDGET {

@@ -2,10 +2,37 @@
 
 //! A FIFO of messages that grows on demand and counts its bytes.
 
+use crate::pipe::Pipe;
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// A message body.
 pub(crate) type Msg = KVVec<u8>;
+
+/// A queued message: its body, the pipe it came from (REP routes the reply
+/// there), and how many leading bytes are header (a backtrace or request
+/// id) rather than payload.
+pub(crate) struct Item {
+    pub(crate) msg: Msg,
+    pub(crate) pipe: Option<Arc<Pipe>>,
+    pub(crate) hdr: usize,
+}
+
+impl Item {
+    /// A message with no header and no pipe.
+    pub(crate) fn plain(msg: Msg) -> Self {
+        Item {
+            msg,
+            pipe: None,
+            hdr: 0,
+        }
+    }
+
+    /// The payload, after the header.
+    pub(crate) fn payload(&self) -> &[u8] {
+        self.msg.get(self.hdr..).unwrap_or(&[])
+    }
+}
 
 /// A FIFO of messages: a ring over a vector that doubles when full.
 ///
@@ -14,7 +41,7 @@ pub(crate) type Msg = KVVec<u8>;
 /// `len <= slots.len()`, and the `len` slots from `head` (wrapping) are
 /// `Some`, the others `None`. `bytes` is the sum of their lengths.
 pub(crate) struct MsgQueue {
-    slots: KVec<Option<Msg>>,
+    slots: KVec<Option<Item>>,
     head: usize,
     len: usize,
     bytes: usize,
@@ -62,12 +89,12 @@ impl MsgQueue {
     }
 
     /// Appends `m`; on allocation failure `m` is handed back.
-    pub(crate) fn push(&mut self, m: Msg) -> core::result::Result<(), Msg> {
+    pub(crate) fn push(&mut self, m: Item) -> core::result::Result<(), Item> {
         if self.len == self.slots.len() && self.grow().is_err() {
             return Err(m);
         }
         let i = (self.head + self.len) % self.slots.len();
-        self.bytes += m.len();
+        self.bytes += m.msg.len();
         self.slots[i] = Some(m);
         // INVARIANT: slot `i` is the first free one after the queued slots.
         self.len += 1;
@@ -75,14 +102,14 @@ impl MsgQueue {
     }
 
     /// Takes the oldest message.
-    pub(crate) fn pop(&mut self) -> Option<Msg> {
+    pub(crate) fn pop(&mut self) -> Option<Item> {
         if self.len == 0 {
             return None;
         }
         let m = self.slots[self.head].take()?;
         self.head = (self.head + 1) % self.slots.len();
         self.len -= 1;
-        self.bytes -= m.len();
+        self.bytes -= m.msg.len();
         Some(m)
     }
 

@@ -14,12 +14,15 @@ use crate::net::socket::{PollMask, SockRef, Socket, Timeout};
 use crate::net::tcp::SockAddr;
 use crate::pipe::Pipe;
 use crate::proto::options::{self, Options};
+use crate::net::work::random_below;
 use crate::proto::pattern::Pattern;
+use crate::proto::reqrep::{self, RequestIds};
 use crate::proto::uapi;
-use crate::queue::{Msg, MsgQueue};
+use crate::queue::{Item, Msg, MsgQueue};
+use crate::resend::Resend;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
-use kernel::time::msecs_to_jiffies;
+use kernel::time::{msecs_to_jiffies, Instant, Monotonic};
 
 /// Linger time on `close()` when `SO_LINGER` is off, in milliseconds.
 const DEFAULT_LINGER_MS: u32 = 1000;
@@ -35,16 +38,36 @@ pub(crate) struct Inner {
     closing: bool,
     /// Every pipe, handshaking or active.
     pipes: KVec<Arc<Pipe>>,
-    /// PAIR: the one peer pipe.
-    peer: Option<Arc<Pipe>>,
+    /// Pipes past the handshake; PAIR has at most one.
+    ready: KVec<Arc<Pipe>>,
+    /// Round-robin position in `ready` (REQ).
+    rr: usize,
+    /// REQ: the outstanding request.
+    req: Option<Request>,
+    /// REQ: request ids.
+    ids: RequestIds,
+    /// REQ: the resend timer, made on the first request.
+    resend: Option<Arc<Resend>>,
+    /// REP: where the reply to the last received request goes.
+    current: Option<(KVec<u8>, Arc<Pipe>)>,
     listeners: KVec<Arc<Listener>>,
     dialers: KVec<Arc<Dialer>>,
     /// Received messages, oldest first.
     recvq: MsgQueue,
-    /// Messages waiting for the peer pipe.
+    /// PAIR: messages waiting for the peer pipe.
     sendq: MsgQueue,
     /// A pipe that stopped reading because `recvq` was full.
     stalled: Option<Arc<Pipe>>,
+}
+
+/// A REQ's outstanding request.
+pub(crate) struct Request {
+    id: u32,
+    /// The wire body: request id, then payload.
+    msg: Msg,
+    /// The pipe it went out on, if any.
+    pipe: Option<Arc<Pipe>>,
+    sent_at: Instant<Monotonic>,
 }
 
 impl Inner {
@@ -53,6 +76,46 @@ impl Inner {
             sk.wake(mask);
         }
     }
+
+    fn peer(&self) -> Option<&Arc<Pipe>> {
+        self.ready.first()
+    }
+
+    /// REQ: sends the outstanding request on the next ready pipe, round
+    /// robin. Without a ready pipe it waits for one to attach.
+    fn dispatch(&mut self) {
+        let Some(req) = self.req.as_mut() else {
+            return;
+        };
+        req.pipe = None;
+        if self.ready.is_empty() {
+            return;
+        }
+        self.rr = (self.rr + 1) % self.ready.len();
+        let p = self.ready[self.rr].clone();
+        let mut copy = match KVVec::with_capacity(req.msg.len(), GFP_KERNEL) {
+            Ok(c) => c,
+            Err(_) => return,
+        };
+        if copy.extend_from_slice(&req.msg, GFP_KERNEL).is_err() {
+            return;
+        }
+        req.sent_at = Instant::now();
+        if p.push_out(copy).is_ok() {
+            req.pipe = Some(p.clone());
+            p.kick();
+        }
+    }
+}
+
+/// What a pipe's received message led to.
+pub(crate) enum Delivery {
+    /// Queued, or dropped by the pattern's rules.
+    Done,
+    /// No room; the pipe is kicked once there is.
+    Full(Msg),
+    /// The peer broke the protocol: close the pipe.
+    Close(Error),
 }
 
 /// The state of one sp socket.
@@ -112,10 +175,13 @@ impl SpSock {
             return Err(ESHUTDOWN);
         }
         // PAIR has one peer at a time, like NNG pair0.
-        if g.peer.is_some() {
+        if self.pattern == Pattern::Pair && !g.ready.is_empty() {
             return Err(EBUSY);
         }
-        g.peer = Some(p.clone());
+        g.ready.push(p.clone(), GFP_KERNEL)?;
+        if g.req.as_ref().is_some_and(|r| r.pipe.is_none()) {
+            g.dispatch();
+        }
         g.wake(PollMask::WRITABLE);
         Ok(())
     }
@@ -124,44 +190,83 @@ impl SpSock {
     pub(crate) fn detach(&self, p: &Arc<Pipe>) {
         let mut g = self.inner.lock();
         remove(&mut g.pipes, p);
-        if g.peer.as_ref().is_some_and(|q| Arc::ptr_eq(p, q)) {
-            g.peer = None;
-            // Blocked senders re-check; they may now time out or wait.
-            g.wake(PollMask::WRITABLE);
+        remove(&mut g.ready, p);
+        // REQ: a request on a dead pipe goes out again at once.
+        let carried = g.req.as_ref().and_then(|r| r.pipe.as_ref()).is_some_and(|q| Arc::ptr_eq(p, q));
+        if carried {
+            g.dispatch();
         }
+        // Blocked senders re-check; they may now time out or wait.
+        g.wake(PollMask::WRITABLE);
         if g.stalled.as_ref().is_some_and(|q| Arc::ptr_eq(p, q)) {
             g.stalled = None;
         }
     }
 
-    /// A pipe received `m`. When the receive queue is full the message is
-    /// handed back and the pipe is kicked once there is room.
-    pub(crate) fn deliver(&self, p: &Arc<Pipe>, m: Msg, rcvbuf: usize) -> core::result::Result<(), Msg> {
+    /// A pipe received `m`: apply the pattern's rules and queue it.
+    pub(crate) fn deliver(&self, p: &Arc<Pipe>, m: Msg, rcvbuf: usize) -> Delivery {
+        let item = match self.pattern {
+            Pattern::Req => {
+                let id = match reqrep::reply_id(&m) {
+                    Ok(id) => id,
+                    Err(_) => return Delivery::Close(EPROTO),
+                };
+                let mut g = self.inner.lock();
+                // Stale or unknown replies are dropped silently.
+                if !g.req.as_ref().is_some_and(|r| r.id == id) {
+                    return Delivery::Done;
+                }
+                g.req = None;
+                let _ = g.recvq.push(Item {
+                    msg: m,
+                    pipe: None,
+                    hdr: reqrep::WORD,
+                });
+                g.wake(PollMask::READABLE);
+                return Delivery::Done;
+            }
+            Pattern::Rep => {
+                let ttl = self.opts.lock().maxttl;
+                match reqrep::split_request(&m, ttl) {
+                    Ok(hdr) => Item {
+                        msg: m,
+                        pipe: Some(p.clone()),
+                        hdr,
+                    },
+                    Err(reqrep::Error::TooManyHops) => return Delivery::Done,
+                    Err(reqrep::Error::Malformed) => return Delivery::Close(EPROTO),
+                }
+            }
+            _ => Item::plain(m),
+        };
         let mut g = self.inner.lock();
         if g.closing {
-            return Ok(());
+            return Delivery::Done;
         }
         let room_bytes = g.sk.as_ref().map_or(0, |sk| sk.rcvbuf());
         let fits = g.recvq.len() < rcvbuf
-            && (g.recvq.is_empty() || g.recvq.bytes() + m.len() <= room_bytes);
+            && (g.recvq.is_empty() || g.recvq.bytes() + item.msg.len() <= room_bytes);
         if !fits {
             g.stalled = Some(p.clone());
-            return Err(m);
+            return Delivery::Full(item.msg);
         }
-        g.recvq.push(m).inspect_err(|_| g.stalled = Some(p.clone()))?;
+        if let Err(item) = g.recvq.push(item) {
+            g.stalled = Some(p.clone());
+            return Delivery::Full(item.msg);
+        }
         g.wake(PollMask::READABLE);
-        Ok(())
+        Delivery::Done
     }
 
     /// The next message for pipe `p` to send, if it is the peer.
     pub(crate) fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg> {
         let mut g = self.inner.lock();
-        if !g.peer.as_ref().is_some_and(|q| Arc::ptr_eq(p, q)) {
+        if !g.peer().is_some_and(|q| Arc::ptr_eq(p, q)) {
             return None;
         }
         let m = g.sendq.pop()?;
         g.wake(PollMask::WRITABLE);
-        Some(m)
+        Some(m.msg)
     }
 
     fn add_listener(&self, l: Arc<Listener>) -> Result {
@@ -191,9 +296,9 @@ impl SpSock {
                 if g.closing {
                     return Err(EPIPE);
                 }
-                match (g.peer.clone(), m.take()) {
+                match (g.peer().cloned(), m.take()) {
                     (Some(p), Some(msg)) if g.sendq.len() < sndbuf => {
-                        if g.sendq.push(msg).is_err() {
+                        if g.sendq.push(Item::plain(msg)).is_err() {
                             return Err(ENOMEM);
                         }
                         Some(p)
@@ -210,29 +315,107 @@ impl SpSock {
             }
             sk.wait(&mut timeo, || {
                 let g = self.inner.lock();
-                g.closing || (g.peer.is_some() && g.sendq.len() < sndbuf)
+                g.closing || (!g.ready.is_empty() && g.sendq.len() < sndbuf)
             })?;
         }
     }
 
-    fn recv(&self, sk: &SockRef, mut timeo: Timeout) -> Result<Msg> {
+    /// REQ: sends a request, abandoning any outstanding one.
+    fn send_request(self: &Arc<Self>, payload: &[u8]) -> Result {
+        let ivl = self.opts.lock().resend_ivl;
+        let mut msg = KVVec::with_capacity(reqrep::WORD + payload.len(), GFP_KERNEL)?;
+        let mut g = self.inner.lock();
+        if g.closing {
+            return Err(EPIPE);
+        }
+        let id = g.ids.next_id();
+        msg.extend_from_slice(&id.to_be_bytes(), GFP_KERNEL)?;
+        msg.extend_from_slice(payload, GFP_KERNEL)?;
+        // A reply to the abandoned request must not be mistaken for ours.
+        g.recvq.clear();
+        g.req = Some(Request {
+            id,
+            msg,
+            pipe: None,
+            sent_at: Instant::now(),
+        });
+        g.dispatch();
+        let timer = match &g.resend {
+            Some(t) => t.clone(),
+            None => {
+                let t = Resend::new(self)?;
+                g.resend = Some(t.clone());
+                t
+            }
+        };
+        drop(g);
+        timer.arm(ivl);
+        Ok(())
+    }
+
+    /// REQ: the resend timer fired. Returns the milliseconds until it should
+    /// fire again, or `None` when no request is outstanding.
+    pub(crate) fn resend_due(&self) -> Option<u32> {
+        let ivl = self.opts.lock().resend_ivl;
+        let mut g = self.inner.lock();
+        if g.closing {
+            return None;
+        }
+        let req = g.req.as_ref()?;
+        let age = u32::try_from(req.sent_at.elapsed().as_millis()).unwrap_or(u32::MAX);
+        if age < ivl {
+            return Some(ivl - age);
+        }
+        g.dispatch();
+        Some(ivl)
+    }
+
+    /// REP: sends the reply to the last request received.
+    fn send_reply(&self, payload: &[u8]) -> Result {
+        let (bt, pipe) = self.inner.lock().current.take().ok_or(EINVAL)?;
+        let mut msg = KVVec::with_capacity(bt.len() + payload.len(), GFP_KERNEL)?;
+        msg.extend_from_slice(&bt, GFP_KERNEL)?;
+        msg.extend_from_slice(payload, GFP_KERNEL)?;
+        let alive = self.inner.lock().ready.iter().any(|q| Arc::ptr_eq(q, &pipe));
+        // A reply whose pipe is gone is dropped; send() still succeeds.
+        if alive && pipe.push_out(msg).is_ok() {
+            pipe.kick();
+        }
+        Ok(())
+    }
+
+    fn recv(&self, sk: &SockRef, mut timeo: Timeout) -> Result<Item> {
         loop {
             let stalled = {
                 let mut g = self.inner.lock();
-                if let Some(m) = g.recvq.pop() {
+                if let Some(it) = g.recvq.pop() {
+                    if self.pattern == Pattern::Rep {
+                        if let Some(p) = &it.pipe {
+                            let mut bt = KVec::with_capacity(it.hdr, GFP_KERNEL)?;
+                            bt.extend_from_slice(&it.msg[..it.hdr], GFP_KERNEL)?;
+                            g.current = Some((bt, p.clone()));
+                        }
+                    }
                     let stalled = g.stalled.take();
                     drop(g);
                     if let Some(p) = stalled {
                         p.kick();
                     }
-                    return Ok(m);
+                    return Ok(it);
+                }
+                // REQ: nothing to wait for without a request.
+                if self.pattern == Pattern::Req && g.req.is_none() {
+                    return Err(EINVAL);
                 }
                 g.stalled.take()
             };
             if let Some(p) = stalled {
                 p.kick();
             }
-            sk.wait(&mut timeo, || !self.inner.lock().recvq.is_empty())?;
+            sk.wait(&mut timeo, || {
+                let g = self.inner.lock();
+                !g.recvq.is_empty() || (self.pattern == Pattern::Req && g.req.is_none())
+            })?;
         }
     }
 
@@ -246,16 +429,15 @@ impl SpSock {
             // Time out or a signal: close anyway.
             let _ = sk.wait(&mut t, || {
                 let g = self.inner.lock();
-                match &g.peer {
-                    None => true,
-                    Some(p) => g.sendq.is_empty() && !p.tx_busy(),
-                }
+                g.ready.iter().all(|p| !p.tx_busy() && !p.has_out()) && (g.ready.is_empty() || g.sendq.is_empty())
             });
         }
-        let (listeners, dialers, pipes, skref) = {
+        let (listeners, dialers, pipes, skref, resend) = {
             let mut g = self.inner.lock();
             g.closing = true;
-            g.peer = None;
+            g.ready.clear();
+            g.req = None;
+            g.current = None;
             g.stalled = None;
             g.recvq.clear();
             g.sendq.clear();
@@ -264,8 +446,12 @@ impl SpSock {
                 core::mem::take(&mut g.dialers),
                 core::mem::take(&mut g.pipes),
                 g.sk.take(),
+                g.resend.take(),
             )
         };
+        if let Some(t) = resend {
+            t.stop();
+        }
         // Endpoints first, so that no new pipe appears; then the pipes.
         for l in &listeners {
             l.stop();
@@ -288,6 +474,10 @@ fn check_flags(flags: i32, allowed: i32) -> Result {
         return Err(EOPNOTSUPP);
     }
     Ok(())
+}
+
+fn data_arc(d: &Data<'_, SpFamily>) -> Arc<SpSock> {
+    (*d).into()
 }
 
 /// The `PF_SP` family.
@@ -317,7 +507,12 @@ impl Family for SpFamily {
                     sk: Some(sk),
                     closing: false,
                     pipes: KVec::new(),
-                    peer: None,
+                    ready: KVec::new(),
+                    rr: 0,
+                    req: None,
+                    ids: RequestIds::new(random_below(u32::MAX)),
+                    resend: None,
+                    current: None,
                     listeners: KVec::new(),
                     dialers: KVec::new(),
                     recvq: MsgQueue::new(),
@@ -361,7 +556,7 @@ impl Family for SpFamily {
     fn sendmsg(data: Data<'_, Self>, sock: &Socket, msg: &mut MsgSrc<'_>, len: usize) -> Result<usize> {
         let flags = msg.flags();
         check_flags(flags, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE)?;
-        if data.pattern != Pattern::Pair {
+        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep) {
             return Err(EOPNOTSUPP);
         }
         if len > SEND_MAX {
@@ -369,8 +564,14 @@ impl Family for SpFamily {
         }
         let mut m = KVVec::from_elem(0u8, len, GFP_KERNEL)?;
         msg.copy_into(&mut m)?;
-        let sk = sock.sk_ref();
-        data.send(&sk, m, sock.sndtimeo(flags & MSG_DONTWAIT != 0))?;
+        match data.pattern {
+            Pattern::Req => data_arc(&data).send_request(&m)?,
+            Pattern::Rep => data.send_reply(&m)?,
+            _ => {
+                let sk = sock.sk_ref();
+                data.send(&sk, m, sock.sndtimeo(flags & MSG_DONTWAIT != 0))?;
+            }
+        }
         Ok(len)
     }
 
@@ -382,11 +583,12 @@ impl Family for SpFamily {
         flags: i32,
     ) -> Result<usize> {
         check_flags(flags, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_WAITALL)?;
-        if data.pattern != Pattern::Pair {
+        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep) {
             return Err(EOPNOTSUPP);
         }
         let sk = sock.sk_ref();
-        let m = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
+        let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
+        let m = it.payload();
         let n = m.len().min(len);
         msg.copy_from(&m[..n])?;
         if n < m.len() {
@@ -435,7 +637,12 @@ impl Family for SpFamily {
         if !g.recvq.is_empty() {
             mask = mask.union(PollMask::READABLE);
         }
-        if g.peer.is_some() && g.sendq.len() < sndbuf {
+        let writable = match data.pattern {
+            Pattern::Req => true,
+            Pattern::Rep => g.current.is_some(),
+            _ => !g.ready.is_empty() && g.sendq.len() < sndbuf,
+        };
+        if writable {
             mask = mask.union(PollMask::WRITABLE);
         }
         mask

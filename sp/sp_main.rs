@@ -18,6 +18,7 @@ mod pipe;
 #[path = "proto/mod.rs"]
 pub mod proto;
 mod queue;
+mod resend;
 pub mod sock;
 
 module! {

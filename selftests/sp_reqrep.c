@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * REQ/REP: request ids and backtraces, resend, load balancing, state
+ * errors, and hostile peers.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sp_lib.h"
+#include "kselftest_harness.h"
+
+static void timeouts(int fd, int ms)
+{
+	sp_set_timeo(fd, SO_RCVTIMEO, ms);
+	sp_set_timeo(fd, SO_SNDTIMEO, ms);
+}
+
+FIXTURE(rr)
+{
+	int req, rep;
+	uint16_t port;
+};
+
+FIXTURE_VARIANT(rr)
+{
+	int req_binds;
+};
+
+FIXTURE_VARIANT_ADD(rr, rep_binds) { .req_binds = 0 };
+FIXTURE_VARIANT_ADD(rr, req_binds) { .req_binds = 1 };
+
+FIXTURE_SETUP(rr)
+{
+	if (variant->req_binds) {
+		self->req = sp_listen_any(SOCK_REQ, &self->port);
+		ASSERT_LE(0, self->req);
+		self->rep = sp_dial(SOCK_REP, self->port);
+	} else {
+		self->rep = sp_listen_any(SOCK_REP, &self->port);
+		ASSERT_LE(0, self->rep);
+		self->req = sp_dial(SOCK_REQ, self->port);
+	}
+	ASSERT_LE(0, self->req);
+	ASSERT_LE(0, self->rep);
+	timeouts(self->req, 10000);
+	timeouts(self->rep, 10000);
+}
+
+FIXTURE_TEARDOWN(rr)
+{
+	close(self->req);
+	close(self->rep);
+}
+
+TEST_F(rr, hello_world)
+{
+	char buf[64];
+
+	ASSERT_EQ(5, send(self->req, "Hello", 5, 0));
+	ASSERT_EQ(5, recv(self->rep, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "Hello", 5));
+	ASSERT_EQ(5, send(self->rep, "World", 5, 0));
+	ASSERT_EQ(5, recv(self->req, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "World", 5));
+}
+
+TEST_F(rr, many_sequential)
+{
+	char buf[64];
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		int v;
+
+		ASSERT_EQ(sizeof(i), send(self->req, &i, sizeof(i), 0));
+		ASSERT_EQ(sizeof(v), recv(self->rep, &v, sizeof(v), 0));
+		ASSERT_EQ(i, v);
+		v = -v;
+		ASSERT_EQ(sizeof(v), send(self->rep, &v, sizeof(v), 0));
+		ASSERT_EQ(sizeof(v), recv(self->req, &v, sizeof(v), 0));
+		ASSERT_EQ(-i, v);
+	}
+	(void)buf;
+}
+
+TEST_F(rr, state_errors)
+{
+	char buf[8];
+
+	/* REQ: nothing to receive without a request. */
+	EXPECT_EQ(-1, recv(self->req, buf, sizeof(buf), 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* REP: nothing to reply to. */
+	EXPECT_EQ(-1, send(self->rep, "x", 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* And a reply is one per request. */
+	ASSERT_EQ(1, send(self->req, "q", 1, 0));
+	ASSERT_EQ(1, recv(self->rep, buf, sizeof(buf), 0));
+	ASSERT_EQ(1, send(self->rep, "a", 1, 0));
+	EXPECT_EQ(-1, send(self->rep, "b", 1, 0));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(1, recv(self->req, buf, sizeof(buf), 0));
+	EXPECT_EQ('a', buf[0]);
+	EXPECT_EQ(-1, recv(self->req, buf, sizeof(buf), 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(rr, new_send_abandons_old)
+{
+	char buf[8];
+
+	ASSERT_EQ(2, send(self->req, "r1", 2, 0));
+	ASSERT_EQ(2, recv(self->rep, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "r1", 2));
+	/* A second request before the first is answered. */
+	ASSERT_EQ(2, send(self->req, "r2", 2, 0));
+	/* The reply to r1 arrives late and is dropped as stale. */
+	ASSERT_EQ(2, send(self->rep, "a1", 2, 0));
+	ASSERT_EQ(2, recv(self->rep, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "r2", 2));
+	ASSERT_EQ(2, send(self->rep, "a2", 2, 0));
+	ASSERT_EQ(2, recv(self->req, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "a2", 2));
+}
+
+TEST_F(rr, resend_interval)
+{
+	int ivl = 300;
+	char buf[8];
+	int64_t t;
+
+	ASSERT_EQ(0, setsockopt(self->req, SOL_SP, SP_RESEND_IVL, &ivl, sizeof(ivl)));
+	ASSERT_EQ(1, send(self->req, "q", 1, 0));
+	ASSERT_EQ(1, recv(self->rep, buf, sizeof(buf), 0));
+	/* No reply: the same request comes again after the interval. */
+	t = sp_now_ms();
+	ASSERT_EQ(1, recv(self->rep, buf, sizeof(buf), 0));
+	EXPECT_EQ('q', buf[0]);
+	t = sp_now_ms() - t;
+	EXPECT_LE(200, t);
+	ASSERT_EQ(1, send(self->rep, "a", 1, 0));
+	ASSERT_EQ(1, recv(self->req, buf, sizeof(buf), 0));
+	EXPECT_EQ('a', buf[0]);
+}
+
+TEST_F(rr, poll)
+{
+	char buf[8];
+
+	EXPECT_EQ(POLLOUT, sp_poll1(self->req, POLLIN | POLLOUT, 0));
+	EXPECT_EQ(0, sp_poll1(self->rep, POLLIN | POLLOUT, 0));
+	ASSERT_EQ(1, send(self->req, "q", 1, 0));
+	EXPECT_EQ(POLLIN, sp_poll1(self->rep, POLLIN, 5000));
+	ASSERT_EQ(1, recv(self->rep, buf, sizeof(buf), 0));
+	EXPECT_EQ(POLLOUT, sp_poll1(self->rep, POLLIN | POLLOUT, 0));
+	ASSERT_EQ(1, send(self->rep, "a", 1, 0));
+	EXPECT_EQ(POLLIN, sp_poll1(self->req, POLLIN, 5000));
+	EXPECT_EQ(POLLIN | POLLOUT, sp_poll1(self->req, POLLIN | POLLOUT, 0));
+}
+
+TEST(send_before_peer)
+{
+	uint16_t port;
+	char buf[8];
+	int rep, req;
+
+	/* Like nn_connect(): the request waits for a pipe. */
+	rep = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, rep);
+	close(rep);
+	req = sp_dial(SOCK_REQ, port);
+	ASSERT_LE(0, req);
+	ASSERT_EQ(5, send(req, "early", 5, 0));
+	struct sockaddr_in sin = sp_loopback(port);
+	rep = socket(PF_SP, SOCK_REP, 0);
+	ASSERT_LE(0, rep);
+	ASSERT_EQ(0, bind(rep, (struct sockaddr *)&sin, sizeof(sin)));
+	timeouts(rep, 10000);
+	timeouts(req, 10000);
+	ASSERT_EQ(5, recv(rep, buf, sizeof(buf), 0));
+	ASSERT_EQ(2, send(rep, "ok", 2, 0));
+	ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0));
+	close(req);
+	close(rep);
+}
+
+TEST(load_balance_three_reps)
+{
+	int reps[3], count[3] = { 0 }, req, i, j;
+	uint16_t port[3];
+	char buf[8];
+
+	req = socket(PF_SP, SOCK_REQ, 0);
+	ASSERT_LE(0, req);
+	timeouts(req, 10000);
+	for (i = 0; i < 3; i++) {
+		struct sockaddr_in sin;
+
+		reps[i] = sp_listen_any(SOCK_REP, &port[i]);
+		ASSERT_LE(0, reps[i]);
+		timeouts(reps[i], 10000);
+		sin = sp_loopback(port[i]);
+		ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
+	}
+	/* Let the three dialers connect before counting. */
+	usleep(500000);
+	for (i = 0; i < 300; i++) {
+		struct pollfd p[3];
+
+		ASSERT_EQ(1, send(req, "q", 1, 0));
+		for (j = 0; j < 3; j++)
+			p[j] = (struct pollfd){ .fd = reps[j], .events = POLLIN };
+		ASSERT_LT(0, poll(p, 3, 10000));
+		for (j = 0; j < 3; j++) {
+			if (!(p[j].revents & POLLIN))
+				continue;
+			ASSERT_EQ(1, recv(reps[j], buf, sizeof(buf), 0));
+			ASSERT_EQ(1, send(reps[j], "a", 1, 0));
+			count[j]++;
+			break;
+		}
+		ASSERT_EQ(1, recv(req, buf, sizeof(buf), 0));
+	}
+	TH_LOG("requests per REP: %d %d %d", count[0], count[1], count[2]);
+	for (j = 0; j < 3; j++) {
+		EXPECT_LE(90, count[j]);
+		EXPECT_GE(110, count[j]);
+	}
+	for (j = 0; j < 3; j++)
+		close(reps[j]);
+	close(req);
+}
+
+TEST(rep_dies_holding_request)
+{
+	uint16_t p1 = 0, p2 = 0;
+	int rep1, rep2, req;
+	char buf[8];
+	struct sockaddr_in sin;
+	int ivl = 60000;
+
+	rep1 = sp_listen_any(SOCK_REP, &p1);
+	rep2 = sp_listen_any(SOCK_REP, &p2);
+	ASSERT_LE(0, rep1);
+	ASSERT_LE(0, rep2);
+	timeouts(rep1, 10000);
+	timeouts(rep2, 10000);
+	req = socket(PF_SP, SOCK_REQ, 0);
+	ASSERT_LE(0, req);
+	timeouts(req, 10000);
+	/* No timer resend: only the pipe's death can move the request. */
+	ASSERT_EQ(0, setsockopt(req, SOL_SP, SP_RESEND_IVL, &ivl, sizeof(ivl)));
+	sin = sp_loopback(p1);
+	ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
+	sin = sp_loopback(p2);
+	ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
+	usleep(500000);
+
+	ASSERT_EQ(1, send(req, "q", 1, 0));
+	{
+		struct pollfd p[2] = { { .fd = rep1, .events = POLLIN },
+				       { .fd = rep2, .events = POLLIN } };
+		int holder, other;
+
+		ASSERT_LT(0, poll(p, 2, 10000));
+		holder = (p[0].revents & POLLIN) ? rep1 : rep2;
+		other = holder == rep1 ? rep2 : rep1;
+		ASSERT_EQ(1, recv(holder, buf, sizeof(buf), 0));
+		close(holder);	/* dies holding the request */
+		ASSERT_EQ(1, recv(other, buf, sizeof(buf), 0));
+		EXPECT_EQ('q', buf[0]);
+		ASSERT_EQ(1, send(other, "a", 1, 0));
+		ASSERT_EQ(1, recv(req, buf, sizeof(buf), 0));
+		EXPECT_EQ('a', buf[0]);
+		close(other);
+	}
+	close(req);
+}
+
+struct client {
+	uint16_t port;
+	int id, ok;
+};
+
+static void *client_main(void *arg)
+{
+	struct client *c = arg;
+	int fd = sp_dial(SOCK_REQ, c->port), i;
+
+	if (fd < 0)
+		return NULL;
+	timeouts(fd, 20000);
+	for (i = 0; i < 20; i++) {
+		int q = c->id * 1000 + i, a;
+
+		if (send(fd, &q, sizeof(q), 0) != sizeof(q) ||
+		    recv(fd, &a, sizeof(a), 0) != sizeof(a) || a != q + 1)
+			break;
+	}
+	c->ok = i == 20;
+	close(fd);
+	return NULL;
+}
+
+TEST(concurrent_clients)
+{
+	pthread_t th[16];
+	struct client c[16];
+	uint16_t port;
+	int rep, i, served = 0;
+
+	rep = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, rep);
+	timeouts(rep, 20000);
+	for (i = 0; i < 16; i++) {
+		c[i] = (struct client){ .port = port, .id = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, client_main, &c[i]));
+	}
+	/* Each reply must reach the client whose request it answers. */
+	for (served = 0; served < 16 * 20; served++) {
+		int q;
+
+		ASSERT_EQ(sizeof(q), recv(rep, &q, sizeof(q), 0));
+		q++;
+		ASSERT_EQ(sizeof(q), send(rep, &q, sizeof(q), 0));
+	}
+	for (i = 0; i < 16; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_TRUE(c[i].ok) TH_LOG("client %d failed", i);
+	}
+	close(rep);
+}
+
+/* Raw TCP peers that break the REQ/REP rules. */
+static int raw_peer(uint16_t port, uint16_t proto)
+{
+	unsigned char h[8];
+	int fd = sp_raw_connect(port);
+
+	if (fd < 0)
+		return -1;
+	sp_header(h, proto);
+	if (write(fd, h, 8) != 8 || sp_read_full(fd, h, 8, 5000) != 8) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int raw_send(int fd, const void *body, size_t len)
+{
+	unsigned char f[8 + 64];
+
+	sp_be64(f, len);
+	memcpy(f + 8, body, len);
+	return write(fd, f, 8 + len) == (ssize_t)(8 + len) ? 0 : -1;
+}
+
+TEST(rep_drops_request_without_bottom)
+{
+	uint16_t port;
+	int rep = sp_listen_any(SOCK_REP, &port), fd;
+
+	ASSERT_LE(0, rep);
+	fd = raw_peer(port, SP_PROTO_REQ);
+	ASSERT_LE(0, fd);
+	/* Words without the top bit and no bottom: garbage. */
+	ASSERT_EQ(0, raw_send(fd, "\0\0\0\1\0\0\0\2", 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	close(rep);
+}
+
+TEST(rep_drops_request_over_ttl)
+{
+	unsigned char body[9 * 4 + 1] = { 0 };
+	uint16_t port;
+	char buf[8];
+	int rep = sp_listen_any(SOCK_REP, &port), fd;
+
+	ASSERT_LE(0, rep);
+	timeouts(rep, 500);
+	fd = raw_peer(port, SP_PROTO_REQ);
+	ASSERT_LE(0, fd);
+	/* Nine words: one more hop than SP_MAXTTL's default of 8. */
+	body[8 * 4] = 0x80;
+	body[9 * 4] = 'x';
+	ASSERT_EQ(0, raw_send(fd, body, sizeof(body)));
+	EXPECT_EQ(-1, recv(rep, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Dropped, not closed: a good request still gets through. */
+	ASSERT_EQ(0, raw_send(fd, "\x80\0\0\x05hi", 6));
+	timeouts(rep, 5000);
+	ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
+	ASSERT_EQ(2, send(rep, "yo", 2, 0));
+	{
+		unsigned char r[8 + 6];
+
+		ASSERT_EQ(14, sp_read_full(fd, r, 14, 5000));
+		EXPECT_EQ(0, memcmp(r + 8, "\x80\0\0\x05yo", 6));
+	}
+	close(fd);
+	close(rep);
+}
+
+TEST(req_closes_pipe_on_malformed_reply)
+{
+	uint16_t port;
+	int lst = socket(AF_INET, SOCK_STREAM, 0), fd, req;
+	struct sockaddr_in sin = sp_loopback(0);
+	socklen_t len = sizeof(sin);
+	unsigned char h[8], f[8 + 64];
+
+	ASSERT_LE(0, lst);
+	ASSERT_EQ(0, bind(lst, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lst, 4));
+	ASSERT_EQ(0, getsockname(lst, (struct sockaddr *)&sin, &len));
+	port = ntohs(sin.sin_port);
+	req = sp_dial(SOCK_REQ, port);
+	ASSERT_LE(0, req);
+	fd = accept(lst, NULL, NULL);
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_REP);
+	ASSERT_EQ(8, write(fd, h, 8));
+	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x30\0\0", 8));
+	ASSERT_EQ(2, send(req, "hi", 2, 0));
+	ASSERT_EQ(14, sp_read_full(fd, f, 14, 5000));
+	EXPECT_EQ(0, memcmp(f, "\0\0\0\0\0\0\0\6", 8));
+	EXPECT_EQ(0x80, f[8] & 0x80);	/* the request id's top bit */
+	EXPECT_EQ(0, memcmp(f + 12, "hi", 2));
+	/* A 2-byte reply cannot carry a request id. */
+	ASSERT_EQ(0, raw_send(fd, "no", 2));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	/* The REQ redials and resends the request. */
+	fd = accept(lst, NULL, NULL);
+	ASSERT_LE(0, fd);
+	sp_header(h, SP_PROTO_REP);
+	ASSERT_EQ(8, write(fd, h, 8));
+	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+	ASSERT_EQ(14, sp_read_full(fd, f, 14, 5000));
+	EXPECT_EQ(0, memcmp(f + 12, "hi", 2));
+	/* A correct reply, echoing the id. */
+	memcpy(f + 8 + 4, "ok", 2);
+	ASSERT_EQ(14, write(fd, f, 14));
+	timeouts(req, 5000);
+	{
+		char buf[8];
+
+		ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, memcmp(buf, "ok", 2));
+	}
+	close(fd);
+	close(req);
+	close(lst);
+}
+
+TEST_HARNESS_MAIN
