@@ -12,4 +12,5 @@ pub mod header;
 pub mod options;
 pub mod pattern;
 pub mod reqrep;
+pub mod subs;
 pub mod uapi;
