@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <pthread.h>
@@ -427,6 +429,276 @@ TEST(reqrep_nng_rep_killed_holding_request)
 	EXPECT_EQ(q + 1, a);
 	nng_close(other);
 	close(req);
+}
+
+/*
+ * PUB/SUB with NNG: publish until the subscriber sees a message (the
+ * connection is up), then check a run of messages arrives in order.
+ */
+static void pubsub_check(struct __test_metadata *_metadata, int sp_is_pub, int pubfd,
+			 nng_socket s, int subfd)
+{
+	uint32_t i, v;
+	size_t len;
+	int up = 0;
+
+	for (i = 0; i < 200 && !up; i++) {
+		uint32_t probe = 0xffffffff;
+
+		if (sp_is_pub)
+			send(pubfd, &probe, sizeof(probe), 0);
+		else
+			nng_send(s, &probe, sizeof(probe), 0);
+		usleep(20000);
+		len = sizeof(v);
+		if (sp_is_pub)
+			up = nng_recv(s, &v, &len, NNG_FLAG_NONBLOCK) == 0;
+		else
+			up = recv(subfd, &v, sizeof(v), MSG_DONTWAIT) == sizeof(v);
+	}
+	ASSERT_TRUE(up) TH_LOG("the subscriber never connected");
+	usleep(100000);
+	/* Drain probes. */
+	for (;;) {
+		len = sizeof(v);
+		if (sp_is_pub ? nng_recv(s, &v, &len, NNG_FLAG_NONBLOCK) != 0 :
+				recv(subfd, &v, sizeof(v), MSG_DONTWAIT) < 0)
+			break;
+	}
+	for (i = 0; i < 100; i++) {
+		if (sp_is_pub) {
+			ASSERT_EQ(sizeof(i), send(pubfd, &i, sizeof(i), 0));
+		} else {
+			ASSERT_EQ(0, nng_send(s, &i, sizeof(i), 0));
+		}
+		len = sizeof(v);
+		if (sp_is_pub) {
+			ASSERT_EQ(0, nng_recv(s, &v, &len, 0));
+		} else {
+			ASSERT_EQ(sizeof(v), recv(subfd, &v, sizeof(v), 0));
+		}
+		ASSERT_EQ(i, v);
+	}
+}
+
+TEST(pubsub_sp_pub_binds_nng_sub)
+{
+	uint16_t port;
+	nng_socket s;
+	char url[64];
+	int pub;
+
+	pub = sp_listen_any(SOCK_PUB, &port);
+	ASSERT_LE(0, pub);
+	ASSERT_EQ(0, nng_sub0_open(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	ASSERT_EQ(0, nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, "", 0));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	ASSERT_EQ(0, nng_dial(s, url, NULL, 0));
+	pubsub_check(_metadata, 1, pub, s, -1);
+	nng_close(s);
+	close(pub);
+}
+
+TEST(pubsub_nng_sub_binds_sp_pub_dials)
+{
+	nng_listener l;
+	nng_socket s;
+	int port, pub;
+
+	ASSERT_EQ(0, nng_sub0_open(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	ASSERT_EQ(0, nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, "", 0));
+	ASSERT_EQ(0, nng_listen(s, "tcp://127.0.0.1:0", &l, 0));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	pub = sp_dial(SOCK_PUB, port);
+	ASSERT_LE(0, pub);
+	pubsub_check(_metadata, 1, pub, s, -1);
+	nng_close(s);
+	close(pub);
+}
+
+TEST(pubsub_nng_pub_sp_sub_dials)
+{
+	nng_listener l;
+	nng_socket s;
+	int port, sub;
+
+	ASSERT_EQ(0, nng_pub0_open(&s));
+	ASSERT_EQ(0, nng_listen(s, "tcp://127.0.0.1:0", &l, 0));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	sub = sp_dial(SOCK_SUB, port);
+	ASSERT_LE(0, sub);
+	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_SUBSCRIBE, "", 0));
+	sp_timeouts(_metadata, sub);
+	pubsub_check(_metadata, 0, -1, s, sub);
+	nng_close(s);
+	close(sub);
+}
+
+TEST(pubsub_sp_sub_binds_nng_pub_dials)
+{
+	uint16_t port;
+	nng_socket s;
+	char url[64];
+	int sub;
+
+	sub = sp_listen_any(SOCK_SUB, &port);
+	ASSERT_LE(0, sub);
+	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_SUBSCRIBE, "", 0));
+	sp_timeouts(_metadata, sub);
+	ASSERT_EQ(0, nng_pub0_open(&s));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	ASSERT_EQ(0, nng_dial(s, url, NULL, 0));
+	pubsub_check(_metadata, 0, -1, s, sub);
+	nng_close(s);
+	close(sub);
+}
+
+/* One sp PUB, 32 NNG SUBs with different prefixes. */
+TEST(pubsub_fanout_32_nng_subs)
+{
+	nng_socket subs[32];
+	uint16_t port;
+	char url[64], topic[8], buf[64];
+	int pub, i, round;
+
+	pub = sp_listen_any(SOCK_PUB, &port);
+	ASSERT_LE(0, pub);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	for (i = 0; i < 32; i++) {
+		ASSERT_EQ(0, nng_sub0_open(&subs[i]));
+		ASSERT_EQ(0, nng_prep(subs[i]));
+		snprintf(topic, sizeof(topic), "t%02d", i);
+		ASSERT_EQ(0, nng_socket_set(subs[i], NNG_OPT_SUB_SUBSCRIBE, topic, 3));
+		ASSERT_EQ(0, nng_socket_set(subs[i], NNG_OPT_SUB_SUBSCRIBE, "\xff", 1));
+		ASSERT_EQ(0, nng_dial(subs[i], url, NULL, 0));
+	}
+	/* Probe until every SUB is connected. */
+	for (i = 0; i < 32; i++) {
+		size_t len;
+		int up = 0, k;
+
+		for (k = 0; k < 200 && !up; k++) {
+			send(pub, "\xff", 1, 0);
+			usleep(10000);
+			len = sizeof(buf);
+			up = nng_recv(subs[i], buf, &len, NNG_FLAG_NONBLOCK) == 0;
+		}
+		ASSERT_TRUE(up);
+	}
+	usleep(200000);
+	for (i = 0; i < 32; i++) {
+		size_t len = sizeof(buf);
+
+		while (nng_recv(subs[i], buf, &len, NNG_FLAG_NONBLOCK) == 0)
+			len = sizeof(buf);
+		ASSERT_EQ(0, nng_socket_set(subs[i], NNG_OPT_SUB_UNSUBSCRIBE, "\xff", 1));
+	}
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < 32; i++) {
+			snprintf(buf, sizeof(buf), "t%02d:%d", i, round);
+			ASSERT_EQ(strlen(buf), send(pub, buf, strlen(buf), 0));
+		}
+		for (i = 0; i < 32; i++) {
+			char want[16], got[64];
+			size_t len = sizeof(got) - 1;
+
+			ASSERT_EQ(0, nng_recv(subs[i], got, &len, 0));
+			got[len] = 0;
+			snprintf(want, sizeof(want), "t%02d:%d", i, round);
+			EXPECT_STREQ(want, got);
+		}
+	}
+	for (i = 0; i < 32; i++) {
+		size_t len = sizeof(buf);
+
+		EXPECT_NE(0, nng_recv(subs[i], buf, &len, NNG_FLAG_NONBLOCK));
+		nng_close(subs[i]);
+	}
+	close(pub);
+}
+
+/* PUB -> SUB throughput of 64-byte messages, sp and NNG in the same run. */
+TEST(pubsub_rate_vs_nng)
+{
+	const int n = 3000, depth = 8192;
+	int64_t t_sp, t_nng;
+	int pub, sub, i, got;
+	nng_socket np, ns;
+	nng_listener l;
+	char url[64], buf[64] = { 0 };
+	uint16_t port;
+	int nport;
+
+	pub = sp_listen_any(SOCK_PUB, &port);
+	ASSERT_LE(0, pub);
+	sub = sp_dial(SOCK_SUB, port);
+	ASSERT_LE(0, sub);
+	ASSERT_EQ(0, setsockopt(pub, SOL_SP, SP_SNDBUF, &depth, sizeof(depth)));
+	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_RCVBUF, &depth, sizeof(depth)));
+	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_SUBSCRIBE, "", 0));
+	sp_timeouts(_metadata, sub);
+	for (i = 0; i < 200; i++) {
+		send(pub, "p", 1, 0);
+		if (sp_poll1(sub, POLLIN, 20) & POLLIN)
+			break;
+	}
+	usleep(100000);
+	while (recv(sub, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+	t_sp = sp_now_ms();
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(64, send(pub, buf, 64, 0));
+	for (got = 0; got < n; got++)
+		if (recv(sub, buf, sizeof(buf), 0) != 64)
+			break;
+	t_sp = sp_now_ms() - t_sp;
+	EXPECT_EQ(n, got);
+	close(pub);
+	close(sub);
+
+	ASSERT_EQ(0, nng_pub0_open(&np));
+	ASSERT_EQ(0, nng_sub0_open(&ns));
+	ASSERT_EQ(0, nng_prep(ns));
+	ASSERT_EQ(0, nng_socket_set_int(np, NNG_OPT_SENDBUF, depth));
+	ASSERT_EQ(0, nng_socket_set_int(ns, NNG_OPT_RECVBUF, depth));
+	ASSERT_EQ(0, nng_socket_set(ns, NNG_OPT_SUB_SUBSCRIBE, "", 0));
+	ASSERT_EQ(0, nng_listen(np, "tcp://127.0.0.1:0", &l, 0));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &nport));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", nport);
+	ASSERT_EQ(0, nng_dial(ns, url, NULL, 0));
+	for (i = 0; i < 200; i++) {
+		size_t len = sizeof(buf);
+
+		nng_send(np, "p", 1, 0);
+		usleep(20000);
+		if (nng_recv(ns, buf, &len, NNG_FLAG_NONBLOCK) == 0)
+			break;
+	}
+	usleep(100000);
+	for (;;) {
+		size_t len = sizeof(buf);
+
+		if (nng_recv(ns, buf, &len, NNG_FLAG_NONBLOCK))
+			break;
+	}
+	t_nng = sp_now_ms();
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, nng_send(np, buf, 64, 0));
+	for (got = 0; got < n; got++) {
+		size_t len = sizeof(buf);
+
+		if (nng_recv(ns, buf, &len, 0))
+			break;
+	}
+	t_nng = sp_now_ms() - t_nng;
+	EXPECT_EQ(n, got);
+	nng_close(np);
+	nng_close(ns);
+	TH_LOG("PUB->SUB %d x 64 B: sp %lld ms (%lld msg/s), NNG %lld ms (%lld msg/s)",
+	       n, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
+	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
 }
 
 TEST_HARNESS_MAIN

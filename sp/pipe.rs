@@ -62,7 +62,6 @@ struct PipeState {
 pub(crate) struct Pipe {
     sock: Arc<SpSock>,
     dialer: Option<Arc<Dialer>>,
-    rcvbuf: usize,
     #[pin]
     work: Work<Pipe, 0>,
     #[pin]
@@ -104,7 +103,6 @@ impl Pipe {
             try_pin_init!(Pipe {
                 sock: sock.clone(),
                 dialer,
-                rcvbuf: opts.rcvbuf as usize,
                 work <- kernel::new_work!("sp_pipe_work"),
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
                 timed_out: AtomicBool::new(false),
@@ -156,6 +154,19 @@ impl Pipe {
         !self.outq.lock().is_empty()
     }
 
+    /// Queues `m`, dropping the oldest queued message when `cap` are
+    /// waiting; returns whether one was dropped. The caller kicks the pipe.
+    pub(crate) fn push_out_bounded(&self, m: Msg, cap: usize) -> Result<bool> {
+        let mut q = self.outq.lock();
+        let mut dropped = false;
+        while q.len() >= cap.max(1) {
+            q.pop();
+            dropped = true;
+        }
+        q.push(Item::plain(m)).map_err(|_| ENOMEM)?;
+        Ok(dropped)
+    }
+
     /// Queues `m` to go out on this pipe; the caller kicks it.
     pub(crate) fn push_out(&self, m: Msg) -> Result {
         self.outq.lock().push(Item::plain(m)).map_err(|_| ENOMEM)
@@ -188,6 +199,8 @@ impl Pipe {
             return;
         }
         if let Err(e) = self.io(&mut st) {
+            let refused = st.phase != Phase::Ready;
+            self.sock.note_closed(refused);
             let tcp = st.tcp.take();
             self.tx_busy.store(false, Ordering::Release);
             drop(st);
@@ -278,7 +291,7 @@ impl Pipe {
         let mut moved = 0;
         loop {
             if let Some(m) = st.rx_held.take() {
-                match self.sock.deliver(self, m, self.rcvbuf) {
+                match self.sock.deliver(self, m) {
                     Delivery::Done => {}
                     // No room: the socket kicks us when a message is read.
                     Delivery::Full(m) => {

@@ -17,6 +17,7 @@ use crate::proto::options::{self, Options};
 use crate::net::work::random_below;
 use crate::proto::pattern::Pattern;
 use crate::proto::reqrep::{self, RequestIds};
+use crate::proto::subs::{self, Node, NodeStore};
 use crate::proto::uapi;
 use crate::queue::{Item, Msg, MsgQueue};
 use crate::resend::Resend;
@@ -58,6 +59,69 @@ pub(crate) struct Inner {
     sendq: MsgQueue,
     /// A pipe that stopped reading because `recvq` was full.
     stalled: Option<Arc<Pipe>>,
+    /// SUB: the subscriptions, their total size, and their trie.
+    subs: KVec<KVec<u8>>,
+    sub_bytes: usize,
+    trie: Trie,
+    stats: Stats,
+}
+
+/// Counters behind `SP_STATS` (`struct sp_stats`).
+#[derive(Clone, Copy, Default)]
+struct Stats {
+    tx_msgs: u64,
+    rx_msgs: u64,
+    tx_dropped: u64,
+    rx_dropped: u64,
+    pipes_refused: u64,
+    pipes_dropped: u64,
+}
+
+impl Stats {
+    /// The `struct sp_stats` layout: eight native-endian `__u64`s.
+    fn to_bytes(self) -> [u8; 64] {
+        let mut b = [0u8; 64];
+        let v = [
+            self.tx_msgs,
+            self.rx_msgs,
+            self.tx_dropped,
+            self.rx_dropped,
+            self.pipes_refused,
+            self.pipes_dropped,
+        ];
+        for (i, x) in v.iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
+        }
+        b
+    }
+}
+
+/// The subscription trie's node storage.
+struct Trie(KVec<Node>);
+
+impl NodeStore for Trie {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, i: usize) -> Node {
+        self.0[i]
+    }
+    fn set(&mut self, i: usize, n: Node) {
+        self.0[i] = n;
+    }
+    fn push(&mut self, n: Node) -> bool {
+        self.0.push(n, GFP_KERNEL).is_ok()
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+fn subs_errno(e: subs::Error) -> Error {
+    match e {
+        subs::Error::Full => ENOBUFS,
+        subs::Error::NoMem => ENOMEM,
+    }
 }
 
 /// A REQ's outstanding request.
@@ -204,7 +268,9 @@ impl SpSock {
     }
 
     /// A pipe received `m`: apply the pattern's rules and queue it.
-    pub(crate) fn deliver(&self, p: &Arc<Pipe>, m: Msg, rcvbuf: usize) -> Delivery {
+    pub(crate) fn deliver(&self, p: &Arc<Pipe>, m: Msg) -> Delivery {
+        // Read live, so that SP_RCVBUF applies to pipes already up.
+        let rcvbuf = self.opts.lock().rcvbuf as usize;
         let item = match self.pattern {
             Pattern::Req => {
                 let id = match reqrep::reply_id(&m) {
@@ -237,6 +303,29 @@ impl SpSock {
                     Err(reqrep::Error::Malformed) => return Delivery::Close(EPROTO),
                 }
             }
+            // A SUB sends nothing after its header (NNG pub0 closes it).
+            Pattern::Pub => return Delivery::Close(EPROTO),
+            Pattern::Sub => {
+                let mut g = self.inner.lock();
+                if g.closing || !subs::matches(&g.trie, &m) {
+                    return Delivery::Done;
+                }
+                // Never stall a publisher: drop the oldest instead.
+                let room_bytes = g.sk.as_ref().map_or(0, |sk| sk.rcvbuf());
+                while !g.recvq.is_empty()
+                    && (g.recvq.len() >= rcvbuf || g.recvq.bytes() + m.len() > room_bytes)
+                {
+                    g.recvq.pop();
+                    g.stats.rx_dropped += 1;
+                }
+                if g.recvq.push(Item::plain(m)).is_err() {
+                    g.stats.rx_dropped += 1;
+                    return Delivery::Done;
+                }
+                g.stats.rx_msgs += 1;
+                g.wake(PollMask::READABLE);
+                return Delivery::Done;
+            }
             _ => Item::plain(m),
         };
         let mut g = self.inner.lock();
@@ -254,6 +343,7 @@ impl SpSock {
             g.stalled = Some(p.clone());
             return Delivery::Full(item.msg);
         }
+        g.stats.rx_msgs += 1;
         g.wake(PollMask::READABLE);
         Delivery::Done
     }
@@ -310,6 +400,7 @@ impl SpSock {
                 }
             };
             if let Some(p) = peer {
+                self.inner.lock().stats.tx_msgs += 1;
                 p.kick();
                 return Ok(());
             }
@@ -368,6 +459,65 @@ impl SpSock {
         }
         g.dispatch();
         Some(ivl)
+    }
+
+    /// PUB: copies `payload` to every ready pipe's queue. Never blocks: a
+    /// full pipe queue (`SP_SNDBUF`) drops its oldest message.
+    fn publish(&self, payload: &[u8]) -> Result {
+        let sndbuf = self.opts.lock().sndbuf as usize;
+        let mut g = self.inner.lock();
+        let mut dropped = 0u64;
+        for p in g.ready.iter() {
+            let mut m = KVVec::with_capacity(payload.len(), GFP_KERNEL)?;
+            m.extend_from_slice(payload, GFP_KERNEL)?;
+            match p.push_out_bounded(m, sndbuf) {
+                Ok(d) => dropped += u64::from(d),
+                Err(_) => dropped += 1,
+            }
+            p.kick();
+        }
+        g.stats.tx_msgs += 1;
+        g.stats.tx_dropped += dropped;
+        Ok(())
+    }
+
+    /// SUB: `SP_SUBSCRIBE`/`SP_UNSUBSCRIBE`.
+    fn subscribe(&self, topic: &[u8], add: bool) -> Result {
+        let mut g = self.inner.lock();
+        let pos = g.subs.iter().position(|t| &t[..] == topic);
+        if add {
+            if pos.is_some() {
+                return Ok(());
+            }
+            subs::check_bounds(g.subs.len(), g.sub_bytes, topic.len()).map_err(subs_errno)?;
+            let mut t = KVec::with_capacity(topic.len(), GFP_KERNEL)?;
+            t.extend_from_slice(topic, GFP_KERNEL)?;
+            subs::insert(&mut g.trie, topic).map_err(subs_errno)?;
+            g.subs.push(t, GFP_KERNEL)?;
+            g.sub_bytes += topic.len();
+            return Ok(());
+        }
+        let i = pos.ok_or(ENOENT)?;
+        let t = g.subs.remove(i).map_err(|_| ENOENT)?;
+        g.sub_bytes -= t.len();
+        // Rebuild: the trie never holds more nodes than live bytes + 1.
+        let inner = &mut *g;
+        inner.trie.clear();
+        for t in inner.subs.iter() {
+            subs::insert(&mut inner.trie, t).map_err(subs_errno)?;
+        }
+        Ok(())
+    }
+
+    /// A pipe closed: count it as refused (before its handshake ended) or
+    /// dropped.
+    pub(crate) fn note_closed(&self, refused: bool) {
+        let mut g = self.inner.lock();
+        if refused {
+            g.stats.pipes_refused += 1;
+        } else {
+            g.stats.pipes_dropped += 1;
+        }
     }
 
     /// REP: sends the reply to the last request received.
@@ -518,6 +668,10 @@ impl Family for SpFamily {
                     recvq: MsgQueue::new(),
                     sendq: MsgQueue::new(),
                     stalled: None,
+                    subs: KVec::new(),
+                    sub_bytes: 0,
+                    trie: Trie(KVec::new()),
+                    stats: Stats::default(),
                 }),
             }),
             GFP_KERNEL,
@@ -556,7 +710,7 @@ impl Family for SpFamily {
     fn sendmsg(data: Data<'_, Self>, sock: &Socket, msg: &mut MsgSrc<'_>, len: usize) -> Result<usize> {
         let flags = msg.flags();
         check_flags(flags, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE)?;
-        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep) {
+        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep | Pattern::Pub) {
             return Err(EOPNOTSUPP);
         }
         if len > SEND_MAX {
@@ -567,6 +721,7 @@ impl Family for SpFamily {
         match data.pattern {
             Pattern::Req => data_arc(&data).send_request(&m)?,
             Pattern::Rep => data.send_reply(&m)?,
+            Pattern::Pub => data.publish(&m)?,
             _ => {
                 let sk = sock.sk_ref();
                 data.send(&sk, m, sock.sndtimeo(flags & MSG_DONTWAIT != 0))?;
@@ -583,7 +738,7 @@ impl Family for SpFamily {
         flags: i32,
     ) -> Result<usize> {
         check_flags(flags, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_WAITALL)?;
-        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep) {
+        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep | Pattern::Sub) {
             return Err(EOPNOTSUPP);
         }
         let sk = sock.sk_ref();
@@ -608,6 +763,11 @@ impl Family for SpFamily {
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);
         }
+        if data.pattern == Pattern::Sub
+            && (name == uapi::opt::SUBSCRIBE || name == uapi::opt::UNSUBSCRIBE)
+        {
+            return data.subscribe(val, name == uapi::opt::SUBSCRIBE);
+        }
         data.opts
             .lock()
             .set(data.pattern, name, val)
@@ -624,6 +784,12 @@ impl Family for SpFamily {
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);
         }
+        if name == uapi::opt::STATS {
+            let b = data.inner.lock().stats.to_bytes();
+            let n = out.len().min(b.len());
+            out[..n].copy_from_slice(&b[..n]);
+            return Ok(n);
+        }
         data.opts
             .lock()
             .get(data.pattern, name, out)
@@ -638,7 +804,8 @@ impl Family for SpFamily {
             mask = mask.union(PollMask::READABLE);
         }
         let writable = match data.pattern {
-            Pattern::Req => true,
+            Pattern::Req | Pattern::Pub => true,
+            Pattern::Sub => false,
             Pattern::Rep => g.current.is_some(),
             _ => !g.ready.is_empty() && g.sendq.len() < sndbuf,
         };
