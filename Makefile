@@ -17,7 +17,7 @@ LLVM ?= -19
 KDIR ?= $(shell bash $(CURDIR)/qemu/kernel.sh dir $(FLAVOUR))
 KSRC ?= $(realpath $(KDIR)/source)
 INSTALL_HDR_PATH ?= /usr
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 
 export SP_CACHE LLVM
 export PATH := $(SP_CACHE)/tools/bin:$(PATH)

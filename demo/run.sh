@@ -11,3 +11,9 @@ echo "== REQ/REP on tcp://*:5566"
 rep=$!
 ./req
 wait $rep
+echo "== PUB/SUB on tcp://*:5566"
+./pub 50 &
+pub=$!
+./sub 3
+kill $pub 2>/dev/null || true
+wait $pub 2>/dev/null || true

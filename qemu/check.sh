@@ -51,8 +51,8 @@ while read -r p f; do
 done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$log/cargo")
 grep -q '^test result:' "$log/cargo" || broken cargo_test_build
 
-step "host: cargo fuzz smoke (${SP_FUZZ_SECONDS:-20}s per target)"
-bash qemu/fuzz.sh "${SP_FUZZ_SECONDS:-20}" | tee "$log/fuzz"
+step "host: cargo fuzz smoke (${SP_FUZZ_SECONDS:-10}s per target)"
+bash qemu/fuzz.sh "${SP_FUZZ_SECONDS:-10}" | tee "$log/fuzz"
 count_tap "$log/fuzz"
 
 step "debug kernel"
