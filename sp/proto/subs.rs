@@ -135,33 +135,11 @@ pub fn check_bounds(count: usize, bytes: usize, len: usize) -> Result<(), Error>
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
     use super::*;
-    use std::vec::Vec;
-
-    struct V(Vec<Node>);
-
-    impl NodeStore for V {
-        fn len(&self) -> usize {
-            self.0.len()
-        }
-        fn get(&self, i: usize) -> Node {
-            self.0[i]
-        }
-        fn set(&mut self, i: usize, n: Node) {
-            self.0[i] = n;
-        }
-        fn push(&mut self, n: Node) -> bool {
-            self.0.push(n);
-            true
-        }
-        fn clear(&mut self) {
-            self.0.clear();
-        }
-    }
+    use crate::VecStore as V;
 
     fn trie(subs: &[&[u8]]) -> V {
-        let mut v = V(Vec::new());
+        let mut v = V::default();
         for s in subs {
             insert(&mut v, s).unwrap();
         }

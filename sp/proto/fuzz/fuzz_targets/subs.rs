@@ -6,34 +6,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sp_proto::subs::{insert, matches, Node, NodeStore};
-
-struct V(Vec<Node>);
-
-impl NodeStore for V {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn get(&self, i: usize) -> Node {
-        self.0[i]
-    }
-    fn set(&mut self, i: usize, n: Node) {
-        self.0[i] = n;
-    }
-    fn push(&mut self, n: Node) -> bool {
-        self.0.push(n);
-        true
-    }
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-}
+use sp_proto::subs::{insert, matches, NodeStore};
+use sp_proto::VecStore;
 
 fuzz_target!(|input: &[u8]| {
     // Pieces separated by 0xff: all but the last are subscriptions.
     let mut parts: Vec<&[u8]> = input.split(|&b| b == 0xff).collect();
     let msg = parts.pop().unwrap_or(&[]);
-    let mut v = V(Vec::new());
+    let mut v = VecStore::default();
     for p in &parts {
         insert(&mut v, p).unwrap();
     }
