@@ -20,6 +20,9 @@ use kernel::workqueue::{DelayedWork, Work, WorkItem};
 /// Bytes read from TCP into the scratch buffer at a time.
 const RX_CHUNK: usize = 16 * 1024;
 
+/// Most bytes reserved for a frame before its body arrives.
+const RX_PREALLOC: usize = 64 * 1024;
+
 /// Bytes a work run may move each way before it yields the worker.
 const BUDGET: usize = 256 * 1024;
 
@@ -351,7 +354,9 @@ impl Pipe {
                 Step::Need => return Ok(()),
                 Step::Start(len) => {
                     let len = usize::try_from(len).map_err(|_| EMSGSIZE)?;
-                    *rx = Some(KVVec::with_capacity(len, GFP_KERNEL)?);
+                    // Grow with the bytes that arrive: a peer that announces
+                    // a large frame and stalls pins little memory.
+                    *rx = Some(KVVec::with_capacity(len.min(RX_PREALLOC), GFP_KERNEL)?);
                 }
                 Step::Body(b) => {
                     rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, GFP_KERNEL)?;
