@@ -701,4 +701,115 @@ TEST(pubsub_rate_vs_nng)
 	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
 }
 
+/* 16 concurrent NNG REQ sockets against one sp REP. */
+struct nng_client {
+	int port, id, ok;
+};
+
+static void *nng_client_main(void *arg)
+{
+	struct nng_client *c = arg;
+	char url[64];
+	nng_socket s;
+	int i;
+
+	if (nng_req0_open(&s) || nng_prep(s))
+		return NULL;
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", c->port);
+	if (nng_dial(s, url, NULL, 0)) {
+		nng_close(s);
+		return NULL;
+	}
+	for (i = 0; i < 20; i++) {
+		uint32_t q = c->id * 1000 + i, a;
+		size_t len = sizeof(a);
+
+		if (nng_send(s, &q, sizeof(q), 0) || nng_recv(s, &a, &len, 0) ||
+		    len != sizeof(a) || a != q + 1)
+			break;
+	}
+	c->ok = i == 20;
+	nng_close(s);
+	return NULL;
+}
+
+TEST(reqrep_16_nng_reqs_one_sp_rep)
+{
+	struct nng_client c[16];
+	pthread_t th[16];
+	uint16_t port;
+	int rep, i, n;
+
+	rep = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, rep);
+	sp_timeouts(_metadata, rep);
+	for (i = 0; i < 16; i++) {
+		c[i] = (struct nng_client){ .port = port, .id = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, nng_client_main, &c[i]));
+	}
+	for (n = 0; n < 16 * 20; n++) {
+		uint32_t q;
+
+		ASSERT_EQ(sizeof(q), recv(rep, &q, sizeof(q), 0));
+		q++;
+		ASSERT_EQ(sizeof(q), send(rep, &q, sizeof(q), 0));
+	}
+	for (i = 0; i < 16; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_TRUE(c[i].ok) TH_LOG("NNG client %d failed", i);
+	}
+	close(rep);
+}
+
+/* REQ/REP round trips of 64-byte requests, sp and NNG in the same run. */
+TEST(reqrep_rate_vs_nng)
+{
+	const int n = 1000;
+	nng_socket a, b;
+	nng_listener l;
+	char url[64], buf[64] = { 0 };
+	int64_t t_sp, t_nng;
+	int port, i, req, rep;
+	uint16_t p;
+
+	rep = sp_listen_any(SOCK_REP, &p);
+	ASSERT_LE(0, rep);
+	req = sp_dial(SOCK_REQ, p);
+	ASSERT_LE(0, req);
+	sp_timeouts(_metadata, req);
+	sp_timeouts(_metadata, rep);
+	t_sp = sp_now_ms();
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(64, send(req, buf, 64, 0));
+		ASSERT_EQ(64, recv(rep, buf, sizeof(buf), 0));
+		ASSERT_EQ(64, send(rep, buf, 64, 0));
+		ASSERT_EQ(64, recv(req, buf, sizeof(buf), 0));
+	}
+	t_sp = sp_now_ms() - t_sp;
+	close(req);
+	close(rep);
+
+	ASSERT_EQ(0, nng_rep0_open(&a));
+	ASSERT_EQ(0, nng_req0_open(&b));
+	ASSERT_EQ(0, nng_prep(a));
+	ASSERT_EQ(0, nng_prep(b));
+	ASSERT_EQ(0, nng_listen(a, "tcp://127.0.0.1:0", &l, 0));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	ASSERT_EQ(0, nng_dial(b, url, NULL, 0));
+	t_nng = sp_now_ms();
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, nng_send(b, buf, 64, 0));
+		ASSERT_EQ(0, nng_recv(a, buf, &(size_t){ sizeof(buf) }, 0));
+		ASSERT_EQ(0, nng_send(a, buf, 64, 0));
+		ASSERT_EQ(0, nng_recv(b, buf, &(size_t){ sizeof(buf) }, 0));
+	}
+	t_nng = sp_now_ms() - t_nng;
+	nng_close(a);
+	nng_close(b);
+	TH_LOG("%d REQ/REP round trips of 64 B: sp %lld ms (%lld/s), NNG %lld ms (%lld/s)",
+	       n, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
+	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
+}
+
 TEST_HARNESS_MAIN

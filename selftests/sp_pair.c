@@ -347,6 +347,50 @@ TEST(unprivileged)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+struct closer {
+	int fd;
+	int delay_us;
+};
+
+static void *close_later(void *arg)
+{
+	struct closer *c = arg;
+
+	usleep(c->delay_us);
+	close(c->fd);
+	return NULL;
+}
+
+/* Both ends close at once, mid-traffic, many times: no use-after-free. */
+TEST(close_races_peer)
+{
+	char buf[4096] = { 0 };
+	int round;
+
+	for (round = 0; round < 30; round++) {
+		struct closer ca, cb;
+		pthread_t ta, tb;
+		uint16_t port;
+		int a, b, i;
+
+		a = sp_listen_any(SOCK_PAIR, &port);
+		ASSERT_LE(0, a);
+		b = sp_dial(SOCK_PAIR, port);
+		ASSERT_LE(0, b);
+		sp_poll1(b, POLLOUT, 2000);
+		for (i = 0; i < 8; i++) {
+			send(b, buf, sizeof(buf), MSG_DONTWAIT);
+			send(a, buf, sizeof(buf), MSG_DONTWAIT);
+		}
+		ca = (struct closer){ .fd = a, .delay_us = round * 100 };
+		cb = (struct closer){ .fd = b, .delay_us = (29 - round) * 100 };
+		ASSERT_EQ(0, pthread_create(&ta, NULL, close_later, &ca));
+		ASSERT_EQ(0, pthread_create(&tb, NULL, close_later, &cb));
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+	}
+}
+
 TEST(no_peer_dontwait)
 {
 	uint16_t port;
