@@ -13,7 +13,9 @@ pub enum Error {
     NoProtoOpt,
     /// Value out of range or buffer too short (`EINVAL`).
     Invalid,
-    /// A planned option that is not implemented yet (`EOPNOTSUPP`).
+    /// Not an option of this table: the socket handles it itself
+    /// (`SP_SUBSCRIBE`, `SP_UNSUBSCRIBE`, reading `SP_STATS`); the errno if
+    /// it does not (`EOPNOTSUPP`).
     NotSupported,
 }
 

@@ -99,8 +99,16 @@
  *	SP_STATS		all		struct sp_stats, read-only
  *
  * SP_RECONNECT_IVL_MAX 0 disables exponential backoff.  SP_SNDBUF and
- * SP_RCVBUF count messages, like NNG_OPT_SENDBUF/RECVBUF; the byte limits
- * SO_SNDBUF/SO_RCVBUF of SOL_SOCKET apply as well.
+ * SP_RCVBUF count messages, like NNG_OPT_SENDBUF/RECVBUF (SP_SNDBUF is the
+ * PAIR send queue, or each subscriber's queue on a PUB); the receive queue
+ * is also held to SO_RCVBUF bytes.  SP_SUBSCRIBE takes a prefix of up to
+ * 4096 bytes (empty: everything); a SUB holds at most 1024 subscriptions
+ * and 64 KiB of them (ENOBUFS beyond); SP_UNSUBSCRIBE of an unknown prefix
+ * gives ENOENT.
+ *
+ * State errors: recv() on a REQ with no request outstanding, and send() on
+ * a REP with no request to answer, fail with EINVAL.  send() on a SUB and
+ * recv() on a PUB fail with EOPNOTSUPP.
  */
 #define SP_RCVMAXSIZE		1
 #define SP_RECONNECT_IVL	2
