@@ -279,7 +279,7 @@ impl SpSock {
                 };
                 let mut g = self.inner.lock();
                 // Stale or unknown replies are dropped silently.
-                if !g.req.as_ref().is_some_and(|r| r.id == id) {
+                if g.req.as_ref().is_none_or(|r| r.id != id) {
                     return Delivery::Done;
                 }
                 g.req = None;

@@ -170,6 +170,9 @@ impl SockRef {
     /// `EAGAIN` when `timeo` runs out, `EINTR`/`ERESTARTSYS` on a signal;
     /// `timeo` keeps the time left.
     pub fn wait<F: FnMut() -> bool>(&self, timeo: &mut Timeout, mut ready: F) -> Result {
+        /// # Safety
+        ///
+        /// `ctx` must point to a live `F` that nothing else uses.
         unsafe extern "C" fn tramp<F: FnMut() -> bool>(ctx: *mut c_void) -> bool {
             // SAFETY: `ctx` is the `&mut F` passed below, live for the call.
             let f = unsafe { &mut *ctx.cast::<F>() };

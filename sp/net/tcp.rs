@@ -240,6 +240,9 @@ impl<W: TcpWatcher> TcpSocket<W> {
 
     /// Routes the socket's events to `w` until the socket is dropped.
     pub fn watch(&self, w: Arc<W>) -> Result {
+        /// # Safety
+        ///
+        /// `ctx` must be the pointer installed by `watch`, still installed.
         unsafe extern "C" fn event<W: TcpWatcher>(ctx: *mut c_void, ev: c_uint) {
             // SAFETY: `ctx` came from `Arc::into_raw` in `watch` and the
             // installation owns that reference until it is cleared, which

@@ -5,6 +5,7 @@
 //! source for jitter.
 
 use super::glue;
+use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::workqueue::{HasDelayedWork, HasWork, Queue, Work, WorkItem};
 
@@ -64,5 +65,5 @@ pub fn random_below(ceil: u32) -> u32 {
 /// (`net_info_ratelimited`).
 pub fn log_ratelimited(what: &core::ffi::CStr, val: i64) {
     // SAFETY: `what` is NUL-terminated and outlives the call.
-    unsafe { glue::sp_glue_log_ratelimited(what.as_ptr().cast(), val as kernel::ffi::c_long) };
+    unsafe { glue::sp_glue_log_ratelimited(what.as_char_ptr(), val as kernel::ffi::c_long) };
 }

@@ -31,6 +31,10 @@ pub struct Node {
 pub trait NodeStore {
     /// Number of nodes.
     fn len(&self) -> usize;
+    /// Whether there are no nodes.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     /// Node `i` (`i < len()`).
     fn get(&self, i: usize) -> Node;
     /// Replaces node `i`.
@@ -64,7 +68,7 @@ fn child<S: NodeStore>(s: &S, parent: usize, byte: u8) -> Option<usize> {
 
 /// Adds `prefix` to the trie (idempotent).
 pub fn insert<S: NodeStore>(s: &mut S, prefix: &[u8]) -> Result<(), Error> {
-    if s.len() == 0 && !s.push(Node::default()) {
+    if s.is_empty() && !s.push(Node::default()) {
         return Err(Error::NoMem);
     }
     let mut cur = 0usize;
@@ -103,7 +107,7 @@ pub fn insert<S: NodeStore>(s: &mut S, prefix: &[u8]) -> Result<(), Error> {
 
 /// Whether `msg` starts with any subscribed prefix.
 pub fn matches<S: NodeStore>(s: &S, msg: &[u8]) -> bool {
-    if s.len() == 0 {
+    if s.is_empty() {
         return false;
     }
     let mut cur = 0usize;
