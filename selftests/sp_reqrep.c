@@ -186,11 +186,34 @@ TEST(send_before_peer)
 	close(rep);
 }
 
+/* One request from @req, answered by whichever of @reps gets it. */
+static int answer_one(struct __test_metadata *_metadata, int req, int reps[3], int count[3])
+{
+	struct pollfd p[3];
+	char buf[8];
+	int j;
+
+	if (send(req, "q", 1, 0) != 1)
+		return -1;
+	for (j = 0; j < 3; j++)
+		p[j] = (struct pollfd){ .fd = reps[j], .events = POLLIN };
+	if (poll(p, 3, 10000) <= 0)
+		return -1;
+	for (j = 0; j < 3; j++) {
+		if (!(p[j].revents & POLLIN))
+			continue;
+		if (recv(reps[j], buf, sizeof(buf), 0) != 1 || send(reps[j], "a", 1, 0) != 1)
+			return -1;
+		count[j]++;
+		break;
+	}
+	return recv(req, buf, sizeof(buf), 0) == 1 ? 0 : -1;
+}
+
 TEST(load_balance_three_reps)
 {
 	int reps[3], count[3] = { 0 }, req, i, j;
 	uint16_t port[3];
-	char buf[8];
 
 	req = socket(PF_SP, SOCK_REQ, 0);
 	ASSERT_LE(0, req);
@@ -204,25 +227,13 @@ TEST(load_balance_three_reps)
 		sin = sp_loopback(port[i]);
 		ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
 	}
-	/* Let the three dialers connect before counting. */
-	usleep(500000);
-	for (i = 0; i < 300; i++) {
-		struct pollfd p[3];
-
-		ASSERT_EQ(1, send(req, "q", 1, 0));
-		for (j = 0; j < 3; j++)
-			p[j] = (struct pollfd){ .fd = reps[j], .events = POLLIN };
-		ASSERT_LT(0, poll(p, 3, 10000));
-		for (j = 0; j < 3; j++) {
-			if (!(p[j].revents & POLLIN))
-				continue;
-			ASSERT_EQ(1, recv(reps[j], buf, sizeof(buf), 0));
-			ASSERT_EQ(1, send(reps[j], "a", 1, 0));
-			count[j]++;
-			break;
-		}
-		ASSERT_EQ(1, recv(req, buf, sizeof(buf), 0));
-	}
+	/* Warm up until every REP has answered once: all three are connected. */
+	for (i = 0; i < 200 && !(count[0] && count[1] && count[2]); i++)
+		ASSERT_EQ(0, answer_one(_metadata, req, reps, count));
+	ASSERT_TRUE(count[0] && count[1] && count[2]);
+	memset(count, 0, sizeof(count));
+	for (i = 0; i < 300; i++)
+		ASSERT_EQ(0, answer_one(_metadata, req, reps, count));
 	TH_LOG("requests per REP: %d %d %d", count[0], count[1], count[2]);
 	for (j = 0; j < 3; j++) {
 		EXPECT_LE(90, count[j]);
