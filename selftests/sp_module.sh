@@ -1,0 +1,48 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Module lifecycle: rmmod is refused while a socket exists, and the module
+# survives SP_CYCLES (default 20) unload/load cycles with a request and
+# reply through it each time. Needs root and $SP_MODULE (the VM runner sets
+# it); the runner's KASAN, lockdep and kmemleak checks judge the rest.
+here=$(cd "$(dirname "$0")" && pwd)
+tool=$here/sp_tool
+cycles=${SP_CYCLES:-20}
+echo "TAP version 13"
+if [ "$(id -u)" != 0 ] || [ ! -f "${SP_MODULE:-}" ] || ! grep -qw '^sp' /proc/modules; then
+	echo "1..0 # SKIP needs root, a loaded sp and SP_MODULE"
+	exit 4
+fi
+echo "1..2"
+
+"$tool" rep 127.0.0.1 5570 1 > /tmp/sp_mod_rep &
+rep=$!
+for i in $(seq 50); do grep -q ready /tmp/sp_mod_rep 2>/dev/null && break; sleep 0.1; done
+if rmmod sp 2>/dev/null; then
+	echo "not ok 1 rmmod_refused_with_open_socket"
+	insmod "$SP_MODULE"
+	fail=1
+else
+	echo "ok 1 rmmod_refused_with_open_socket"
+fi
+"$tool" req 127.0.0.1 5570 5000
+wait $rep
+
+done_cycles=0
+for i in $(seq "$cycles"); do
+	rmmod sp || break
+	insmod "$SP_MODULE" || break
+	"$tool" rep 127.0.0.1 5571 1 > /tmp/sp_mod_rep &
+	rep=$!
+	for j in $(seq 50); do grep -q ready /tmp/sp_mod_rep 2>/dev/null && break; sleep 0.05; done
+	"$tool" req 127.0.0.1 5571 5000 || { kill $rep; break; }
+	wait $rep || break
+	done_cycles=$i
+done
+if [ "$done_cycles" = "$cycles" ]; then
+	echo "ok 2 load_unload_cycles_with_traffic # $cycles cycles"
+else
+	echo "not ok 2 load_unload_cycles_with_traffic # stopped after $done_cycles"
+	fail=1
+fi
+exit ${fail:-0}
