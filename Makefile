@@ -6,6 +6,7 @@
 #   make check      everything, from a fresh machine: deps, kernel, module,
 #                   host tests, fuzz smoke, selftests in a VM
 #   make demo       boot a VM and run the demo programs
+#   make stress     long hostile-peer, module-cycle and netns runs in a VM
 #   make kernel     fetch and build the pinned kernel (FLAVOUR=debug|perf)
 #   make headers_install INSTALL_HDR_PATH=/usr
 #
@@ -18,12 +19,14 @@ KDIR ?= $(shell bash $(CURDIR)/qemu/kernel.sh dir $(FLAVOUR))
 KSRC ?= $(realpath $(KDIR)/source)
 INSTALL_HDR_PATH ?= /usr
 FUZZ_SECONDS ?= 10
+STRESS_FRAMES ?= 1000000
+STRESS_CYCLES ?= 100
 
 export SP_CACHE LLVM
 export PATH := $(SP_CACHE)/tools/bin:$(PATH)
 
 .PHONY: all modules module clean kernel deps selftests host-test fuzz-smoke \
-	check demo vm-test headers_install rust-analyzer
+	check stress demo vm-test headers_install rust-analyzer
 
 all: modules
 
@@ -54,6 +57,13 @@ vm-test: modules selftests
 
 check:
 	bash qemu/check.sh
+
+# The long versions of the hostile-peer, module-cycle and netns tests.
+stress: modules selftests
+	bash qemu/run.sh -t 7200 -- 'SP_TEST_TIMEOUT=7000 SP_HOSTILE_FRAMES=$(STRESS_FRAMES) \
+		SP_CYCLES=$(STRESS_CYCLES) KSRC=$(KSRC) selftests/run_tests.sh \
+		sp_hostile sp_module.sh sp_netns.sh'
+
 
 demo: kernel
 	$(MAKE) modules

@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hostile peers: adversarial byte streams against an sp REP listener and
+ * from a hostile "REP" that an sp REQ dials, while a well-behaved peer on
+ * the same sp socket keeps working. SP_HOSTILE_FRAMES sets the number of
+ * frames per test (default 20000; 'make stress' uses millions).
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sp_lib.h"
+#include "kselftest_harness.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)rng;
+}
+
+static long target_frames(void)
+{
+	const char *e = getenv("SP_HOSTILE_FRAMES");
+
+	return e ? atol(e) : 20000;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+}
+
+/*
+ * Appends one adversarial frame for a REP to @buf; returns its size.
+ * Bodies: valid requests, missing bottom words, too many hops, empty,
+ * short, random.
+ */
+static size_t rep_frame(unsigned char *buf, size_t room)
+{
+	unsigned char body[64];
+	size_t len = 0, i;
+
+	switch (rnd() % 6) {
+	case 0:	/* a valid request */
+		put32(body, 0x80000000 | rnd());
+		len = 4 + rnd() % 16;
+		break;
+	case 1:	/* words without a bottom word */
+		len = 4 * (1 + rnd() % 8);
+		for (i = 0; i < len; i += 4)
+			put32(body + i, rnd() & 0x7fffffff);
+		break;
+	case 2:	/* more hops than SP_MAXTTL */
+		len = 4 * 12;
+		for (i = 0; i < len - 4; i += 4)
+			put32(body + i, rnd() & 0x7fffffff);
+		put32(body + len - 4, 0x80000000);
+		break;
+	case 3:	/* empty */
+		len = 0;
+		break;
+	case 4:	/* shorter than a word */
+		len = rnd() % 4;
+		for (i = 0; i < len; i++)
+			body[i] = rnd();
+		break;
+	default: /* random */
+		len = rnd() % sizeof(body);
+		for (i = 0; i < len; i++)
+			body[i] = rnd();
+	}
+	if (len + 8 > room)
+		return 0;
+	sp_be64(buf, len);
+	memcpy(buf + 8, body, len);
+	return 8 + len;
+}
+
+/* One hostile connection of kind @kind to @port; returns frames sent. */
+static long attack(uint16_t port, int kind)
+{
+	unsigned char buf[64 * 1024], h[8];
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	size_t off = 0, n;
+	long frames = 0;
+	int fd, i;
+
+	fd = sp_raw_connect(port);
+	if (fd < 0)
+		return 0;
+	switch (kind) {
+	case 0:	/* random bytes instead of a header */
+		for (i = 0; i < 256; i++)
+			buf[i] = rnd();
+		(void)!write(fd, buf, 1 + rnd() % 256);
+		break;
+	case 1:	/* wrong protocol, bad magic, reserved bytes */
+		sp_header(h, (uint16_t[]){ SP_PROTO_REP, SP_PROTO_PUB, 0x1234 }[rnd() % 3]);
+		if (rnd() % 2)
+			h[1] = 'X';
+		if (rnd() % 2)
+			h[7] = 1;
+		(void)!write(fd, h, 8);
+		break;
+	case 2:	/* lengths at and over the limit, and 2^63 */
+		sp_header(h, SP_PROTO_REQ);
+		(void)!write(fd, h, 8);
+		sp_be64(buf, (uint64_t[]){ (1 << 20) + 1, 1ULL << 63, ~0ULL, 1ULL << 60 }[rnd() % 4]);
+		(void)!write(fd, buf, 8);
+		frames = 1;
+		break;
+	case 3:	/* truncated frame, then a reset */
+		sp_header(h, SP_PROTO_REQ);
+		(void)!write(fd, h, 8);
+		sp_be64(buf, 1000);
+		(void)!write(fd, buf, 8 + rnd() % 500);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		frames = 1;
+		break;
+	default: /* a flood of small frames with hostile bodies */
+		sp_header(buf, SP_PROTO_REQ);
+		off = 8;
+		for (;;) {
+			n = rep_frame(buf + off, 4096 - off);
+			if (!n)
+				break;
+			off += n;
+			frames++;
+		}
+		(void)!send(fd, buf, off, MSG_NOSIGNAL);
+	}
+	close(fd);
+	return frames;
+}
+
+struct server {
+	int fd, stop;
+	long served;
+};
+
+/* The REP's owner: answers whatever arrives, hostile or not. */
+static void *serve(void *arg)
+{
+	struct server *s = arg;
+	char buf[256];
+
+	while (!s->stop) {
+		if (recv(s->fd, buf, sizeof(buf), 0) < 0)
+			continue;
+		if (send(s->fd, buf, 2, 0) >= 0)
+			s->served++;
+	}
+	return NULL;
+}
+
+TEST(rep_under_attack)
+{
+	struct server sv = { 0 };
+	long frames = 0, conns = 0, good = 0, goal = target_frames();
+	int ms = 300, req;
+	pthread_t th;
+	uint16_t port;
+
+	signal(SIGPIPE, SIG_IGN);
+	sv.fd = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, sv.fd);
+	ASSERT_EQ(0, setsockopt(sv.fd, SOL_SP, SP_HANDSHAKE_TIMEOUT, &ms, sizeof(ms)));
+	sp_set_timeo(sv.fd, SO_RCVTIMEO, 200);
+	ASSERT_EQ(0, pthread_create(&th, NULL, serve, &sv));
+	req = sp_dial(SOCK_REQ, port);
+	ASSERT_LE(0, req);
+	sp_set_timeo(req, SO_RCVTIMEO, 10000);
+
+	while (frames < goal) {
+		char buf[8];
+		int i;
+
+		for (i = 0; i < 20; i++, conns++)
+			frames += attack(port, rnd() % 8);
+		/* The well-behaved peer still gets answers. */
+		ASSERT_EQ(2, send(req, "ok", 2, 0));
+		ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0)) {
+			TH_LOG("good peer lost after %ld frames: %s", frames, strerror(errno));
+		}
+		good++;
+	}
+	TH_LOG("%ld hostile frames over %ld connections; %ld good round trips; %ld answered",
+	       frames, conns, good, sv.served);
+	sv.stop = 1;
+	pthread_join(th, NULL);
+	close(req);
+	close(sv.fd);
+}
+
+/* A hostile "REP" that an sp REQ dials: bad headers and bad replies. */
+TEST(req_dials_hostile_rep)
+{
+	struct sockaddr_in sin = sp_loopback(0);
+	socklen_t len = sizeof(sin);
+	long rounds = target_frames() / 100, i;
+	int lst, req, ivl = 50, rcv;
+
+	signal(SIGPIPE, SIG_IGN);
+	lst = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, lst);
+	ASSERT_EQ(0, bind(lst, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lst, 64));
+	ASSERT_EQ(0, getsockname(lst, (struct sockaddr *)&sin, &len));
+	req = socket(PF_SP, SOCK_REQ, 0);
+	ASSERT_LE(0, req);
+	ASSERT_EQ(0, setsockopt(req, SOL_SP, SP_RECONNECT_IVL, &ivl, sizeof(ivl)));
+	ivl = 0;
+	ASSERT_EQ(0, setsockopt(req, SOL_SP, SP_RECONNECT_IVL_MAX, &ivl, sizeof(ivl)));
+	ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(2, send(req, "hi", 2, 0));
+	for (i = 0; i < rounds; i++) {
+		unsigned char h[8], f[64];
+		int fd;
+
+		if (sp_poll1(lst, POLLIN, 5000) != POLLIN)
+			break;
+		fd = accept(lst, NULL, NULL);
+		ASSERT_LE(0, fd);
+		sp_header(h, SP_PROTO_REP);
+		if (rnd() % 4 == 0)
+			h[rnd() % 8] ^= 1 + rnd() % 255;	/* a broken header */
+		(void)!write(fd, h, 8);
+		sp_read_full(fd, f, 8, 2000);
+		/* The request, if it comes, then a reply that is wrong. */
+		sp_read_full(fd, f, 14, 2000);
+		switch (rnd() % 3) {
+		case 0:	sp_be64(f, 2); (void)!write(fd, f, 10); break;		/* too short */
+		case 1:	sp_be64(f, 6); f[8] &= 0x7f; (void)!write(fd, f, 14); break; /* no top bit */
+		default: sp_be64(f, 1ULL << 62); (void)!write(fd, f, 8);	/* oversize */
+		}
+		close(fd);
+	}
+	EXPECT_EQ(rounds, i);
+	/* Finally a good REP: the same request is answered. */
+	{
+		unsigned char h[8], f[14];
+		char buf[8];
+		int fd;
+
+		ASSERT_EQ(POLLIN, sp_poll1(lst, POLLIN, 5000));
+		fd = accept(lst, NULL, NULL);
+		ASSERT_LE(0, fd);
+		sp_header(h, SP_PROTO_REP);
+		ASSERT_EQ(8, write(fd, h, 8));
+		ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+		ASSERT_EQ(14, sp_read_full(fd, f, 14, 5000));
+		memcpy(f + 12, "ok", 2);
+		ASSERT_EQ(14, write(fd, f, 14));
+		rcv = 5000;
+		sp_set_timeo(req, SO_RCVTIMEO, rcv);
+		ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, memcmp(buf, "ok", 2));
+		close(fd);
+	}
+	close(req);
+	close(lst);
+}
+
+TEST_HARNESS_MAIN
