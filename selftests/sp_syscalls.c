@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Syscall fuzzing: threads run random socket calls with random arguments
+ * on a shared pool of sp sockets for SP_FUZZ_SECONDS (default 8), while
+ * sockets are closed and reopened under them; then processes blocked in
+ * send and recv are killed with SIGKILL, and close() races a blocked
+ * recv(). Nothing is asserted about individual results: the VM runner's
+ * KASAN, lockdep and kmemleak checks are the judge, and every call must
+ * return.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "sp_lib.h"
+#include "kselftest_harness.h"
+
+#define POOL 16
+
+static int pool[POOL];
+static uint16_t ports[4];
+static volatile int stop;
+
+/* Every socket gets short timeouts: blocking calls must come back. */
+static int timed_socket(int type)
+{
+	struct timeval tv = { 0, 10000 };
+	int fd = socket(PF_SP, type, 0);
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static uint32_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return (uint32_t)*s;
+}
+
+static void one_call(uint64_t *s)
+{
+	static const int opts[] = { SP_RCVMAXSIZE, SP_RECONNECT_IVL, SP_RECONNECT_IVL_MAX,
+				    SP_HANDSHAKE_TIMEOUT, SP_RESEND_IVL, SP_MAXTTL,
+				    SP_SNDBUF, SP_RCVBUF, SP_TCP_NODELAY, SP_SUBSCRIBE,
+				    SP_UNSUBSCRIBE, SP_STATS, 0, 99 };
+	char buf[512] = { 0 };
+	int fd = pool[rnd(s) % POOL], v = rnd(s) % 70000 - 100;
+	struct sockaddr_in sin = sp_loopback(ports[rnd(s) % 4]);
+	socklen_t len = sizeof(buf);
+	struct pollfd p = { .fd = fd, .events = POLLIN | POLLOUT };
+
+	switch (rnd(s) % 14) {
+	case 0: {
+		/*
+		 * Replace a socket under the other threads' feet: dup2() swaps
+		 * the file atomically, so no thread ever sees a socket without
+		 * its timeouts (a blocking call on one would never return).
+		 */
+		int nfd = timed_socket(1 + rnd(s) % 5);
+
+		if (nfd >= 0) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+		break;
+	}
+	case 1:
+		sin.sin_port = 0;
+		bind(fd, (struct sockaddr *)&sin, rnd(s) % 2 ? sizeof(sin) : rnd(s) % 32);
+		break;
+	case 2:
+		connect(fd, (struct sockaddr *)&sin, rnd(s) % 3 ? sizeof(sin) : rnd(s) % 32);
+		break;
+	case 3:
+		send(fd, buf, rnd(s) % sizeof(buf), MSG_DONTWAIT | (rnd(s) % 8 ? 0 : MSG_OOB));
+		break;
+	case 4:
+		recv(fd, buf, rnd(s) % sizeof(buf), MSG_DONTWAIT | (rnd(s) % 4 ? 0 : MSG_TRUNC));
+		break;
+	case 5: {
+		struct iovec iov[2] = { { buf, rnd(s) % 64 }, { buf + 64, rnd(s) % 64 } };
+		struct msghdr m = { .msg_iov = iov, .msg_iovlen = 1 + rnd(s) % 2 };
+
+		if (rnd(s) % 2)
+			sendmsg(fd, &m, MSG_DONTWAIT);
+		else
+			recvmsg(fd, &m, MSG_DONTWAIT);
+		break;
+	}
+	case 6:
+		setsockopt(fd, SOL_SP, opts[rnd(s) % 14], &v, rnd(s) % 6);
+		break;
+	case 7:
+		getsockopt(fd, SOL_SP, opts[rnd(s) % 14], buf, &len);
+		break;
+	case 8:
+		setsockopt(fd, SOL_SP, SP_SUBSCRIBE, buf, rnd(s) % 8);
+		break;
+	case 9:
+		poll(&p, 1, rnd(s) % 3);
+		break;
+	case 10:
+		shutdown(fd, rnd(s) % 3);
+		break;
+	case 11:
+		getsockname(fd, (struct sockaddr *)buf, &len);
+		break;
+	case 12: {
+		struct timeval tv = { 0, 1 + rnd(s) % 20000 };
+
+		setsockopt(fd, SOL_SOCKET, rnd(s) % 2 ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, sizeof(tv));
+		break;
+	}
+	default:
+		/* A short blocking receive with a timeout. */
+		recv(fd, buf, sizeof(buf), 0);
+	}
+}
+
+static void *worker(void *arg)
+{
+	uint64_t s = (uintptr_t)arg * 0x9e3779b97f4a7c15ULL + 1;
+
+	while (!stop)
+		one_call(&s);
+	return NULL;
+}
+
+TEST(random_calls_threads)
+{
+	const char *e = getenv("SP_FUZZ_SECONDS");
+	int secs = e ? atoi(e) : 8, i;
+	pthread_t th[6];
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < POOL; i++)
+		pool[i] = timed_socket(1 + i % 5);
+	for (i = 0; i < 4; i++) {
+		struct sockaddr_in sin = sp_loopback(0);
+		socklen_t len = sizeof(sin);
+
+		ASSERT_EQ(0, bind(pool[i], (struct sockaddr *)&sin, sizeof(sin)));
+		ASSERT_EQ(0, getsockname(pool[i], (struct sockaddr *)&sin, &len));
+		ports[i] = ntohs(sin.sin_port);
+	}
+	for (i = 0; i < 6; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)(i + 1)));
+	sleep(secs);
+	stop = 1;
+	for (i = 0; i < 6; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < POOL; i++)
+		close(pool[i]);
+}
+
+/* Children blocked in recv() and send() die by SIGKILL. */
+TEST(kill_blocked)
+{
+	int round;
+
+	for (round = 0; round < 10; round++) {
+		uint16_t port;
+		int a = sp_listen_any(SOCK_PAIR, &port), b;
+		pid_t r, w;
+
+		ASSERT_LE(0, a);
+		b = sp_dial(SOCK_PAIR, port);
+		ASSERT_LE(0, b);
+		sp_poll1(b, POLLOUT, 2000);
+		r = fork();
+		if (r == 0) {
+			char buf[8];
+
+			recv(a, buf, sizeof(buf), 0);	/* nothing comes */
+			_exit(0);
+		}
+		w = fork();
+		if (w == 0) {
+			static char big[1 << 16];
+
+			for (;;)	/* fills everything, then blocks */
+				send(b, big, sizeof(big), 0);
+		}
+		usleep(200000 + round * 20000);
+		kill(r, SIGKILL);
+		kill(w, SIGKILL);
+		ASSERT_EQ(r, waitpid(r, NULL, 0));
+		ASSERT_EQ(w, waitpid(w, NULL, 0));
+		close(a);
+		close(b);
+	}
+}
+
+struct blocked {
+	int fd, ret, err;
+};
+
+static void *block_recv(void *arg)
+{
+	struct blocked *b = arg;
+	char buf[8];
+
+	b->ret = recv(b->fd, buf, sizeof(buf), 0);
+	b->err = errno;
+	return NULL;
+}
+
+/* close() from another thread while recv() sleeps on the socket. */
+TEST(close_races_blocked_recv)
+{
+	int round;
+
+	for (round = 0; round < 10; round++) {
+		struct blocked bl;
+		pthread_t th;
+		uint16_t port;
+		int fd = sp_listen_any(SOCK_PAIR, &port);
+
+		ASSERT_LE(0, fd);
+		sp_set_timeo(fd, SO_RCVTIMEO, 500);
+		bl = (struct blocked){ .fd = fd };
+		ASSERT_EQ(0, pthread_create(&th, NULL, block_recv, &bl));
+		usleep(50000 + round * 10000);
+		close(fd);
+		pthread_join(th, NULL);
+			EXPECT_EQ(-1, bl.ret);	/* timed out: the file lives until recv returns */
+	}
+}
+
+TEST_HARNESS_MAIN
