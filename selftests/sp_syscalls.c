@@ -229,7 +229,7 @@ TEST(close_races_blocked_recv)
 		usleep(50000 + round * 10000);
 		close(fd);
 		pthread_join(th, NULL);
-			EXPECT_EQ(-1, bl.ret);	/* timed out: the file lives until recv returns */
+		EXPECT_EQ(-1, bl.ret);	/* timed out: the file lives until recv returns */
 	}
 }
 

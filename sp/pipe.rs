@@ -130,8 +130,9 @@ impl Pipe {
         {
             let mut st = p.st.lock();
             if let Err(e) = tcp.watch(p.clone()) {
+                // The caller (listener or dialer) handles the failure.
                 drop(st);
-                p.closed(e);
+                p.sock.detach(&p);
                 return Err(e);
             }
             st.tcp = Some(tcp);
