@@ -138,8 +138,13 @@ TEST(pair_refuses_nng_req)
 	close(fd);
 }
 
-/* Round trips of 64-byte messages, sp against NNG in the same run. */
-TEST(pair_roundtrip_rate_vs_nng)
+/*
+ * Round trips of 64-byte messages between a @server and a @client socket,
+ * first sp (types @st, @ct), then NNG (@so, @co), in the same run.
+ */
+static void roundtrip_rates(struct __test_metadata *_metadata, const char *what,
+			    int st, int ct, int (*so)(nng_socket *),
+			    int (*co)(nng_socket *))
 {
 	const int n = 1000;
 	nng_socket a, b;
@@ -149,9 +154,9 @@ TEST(pair_roundtrip_rate_vs_nng)
 	int port, i, x, y;
 	uint16_t p;
 
-	x = sp_listen_any(SOCK_PAIR, &p);
+	x = sp_listen_any(st, &p);
 	ASSERT_LE(0, x);
-	y = sp_dial(SOCK_PAIR, p);
+	y = sp_dial(ct, p);
 	ASSERT_LE(0, y);
 	sp_timeouts(_metadata, x);
 	sp_timeouts(_metadata, y);
@@ -166,8 +171,8 @@ TEST(pair_roundtrip_rate_vs_nng)
 	close(x);
 	close(y);
 
-	ASSERT_EQ(0, nng_pair0_open(&a));
-	ASSERT_EQ(0, nng_pair0_open(&b));
+	ASSERT_EQ(0, so(&a));
+	ASSERT_EQ(0, co(&b));
 	ASSERT_EQ(0, nng_prep(a));
 	ASSERT_EQ(0, nng_prep(b));
 	ASSERT_EQ(0, nng_listen(a, "tcp://127.0.0.1:0", &l, 0));
@@ -184,9 +189,14 @@ TEST(pair_roundtrip_rate_vs_nng)
 	t_nng = sp_now_ms() - t_nng;
 	nng_close(a);
 	nng_close(b);
-	TH_LOG("%d PAIR round trips of 64 B: sp %lld ms (%lld/s), NNG %lld ms (%lld/s)",
-	       n, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
+	TH_LOG("%d %s round trips of 64 B: sp %lld ms (%lld/s), NNG %lld ms (%lld/s)",
+	       n, what, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
 	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
+}
+
+TEST(pair_roundtrip_rate_vs_nng)
+{
+	roundtrip_rates(_metadata, "PAIR", SOCK_PAIR, SOCK_PAIR, nng_pair0_open, nng_pair0_open);
 }
 
 /* An NNG REP that answers each request with the request plus one. */
@@ -761,55 +771,9 @@ TEST(reqrep_16_nng_reqs_one_sp_rep)
 	close(rep);
 }
 
-/* REQ/REP round trips of 64-byte requests, sp and NNG in the same run. */
 TEST(reqrep_rate_vs_nng)
 {
-	const int n = 1000;
-	nng_socket a, b;
-	nng_listener l;
-	char url[64], buf[64] = { 0 };
-	int64_t t_sp, t_nng;
-	int port, i, req, rep;
-	uint16_t p;
-
-	rep = sp_listen_any(SOCK_REP, &p);
-	ASSERT_LE(0, rep);
-	req = sp_dial(SOCK_REQ, p);
-	ASSERT_LE(0, req);
-	sp_timeouts(_metadata, req);
-	sp_timeouts(_metadata, rep);
-	t_sp = sp_now_ms();
-	for (i = 0; i < n; i++) {
-		ASSERT_EQ(64, send(req, buf, 64, 0));
-		ASSERT_EQ(64, recv(rep, buf, sizeof(buf), 0));
-		ASSERT_EQ(64, send(rep, buf, 64, 0));
-		ASSERT_EQ(64, recv(req, buf, sizeof(buf), 0));
-	}
-	t_sp = sp_now_ms() - t_sp;
-	close(req);
-	close(rep);
-
-	ASSERT_EQ(0, nng_rep0_open(&a));
-	ASSERT_EQ(0, nng_req0_open(&b));
-	ASSERT_EQ(0, nng_prep(a));
-	ASSERT_EQ(0, nng_prep(b));
-	ASSERT_EQ(0, nng_listen(a, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
-	ASSERT_EQ(0, nng_dial(b, url, NULL, 0));
-	t_nng = sp_now_ms();
-	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, nng_send(b, buf, 64, 0));
-		ASSERT_EQ(0, nng_recv(a, buf, &(size_t){ sizeof(buf) }, 0));
-		ASSERT_EQ(0, nng_send(a, buf, 64, 0));
-		ASSERT_EQ(0, nng_recv(b, buf, &(size_t){ sizeof(buf) }, 0));
-	}
-	t_nng = sp_now_ms() - t_nng;
-	nng_close(a);
-	nng_close(b);
-	TH_LOG("%d REQ/REP round trips of 64 B: sp %lld ms (%lld/s), NNG %lld ms (%lld/s)",
-	       n, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
-	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
+	roundtrip_rates(_metadata, "REQ/REP", SOCK_REP, SOCK_REQ, nng_rep0_open, nng_req0_open);
 }
 
 TEST_HARNESS_MAIN
