@@ -4,8 +4,8 @@
 //! `PF_SP` socket family, wire-compatible with NNG and nanomsg over TCP.
 //!
 //! The crate has three layers:
-//! - [`net`]: the abstraction over the socket layer and the C glue; the only
-//!   place with `unsafe`;
+//! - [`net`]: the abstraction over the socket layer and the C glue; all
+//!   raw-pointer and FFI code of the crate lives here;
 //! - [`sock`]: the sp socket and its patterns, in safe Rust;
 //! - [`proto`]: the sans-IO protocol core, `core` only, also built and
 //!   tested on the host (`sp/proto/Cargo.toml`).
