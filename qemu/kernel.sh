@@ -18,7 +18,7 @@ mode=${1:-build}
 flavour=${2:-debug}
 case $flavour in
 debug) frags=("$here/config.base" "$here/config.debug") ;;
-perf)  frags=("$here/config.base") ;;
+perf)  frags=("$here/config.base" "$here/config.perf") ;;
 *) sp_die "unknown kernel flavour '$flavour' (debug or perf)" ;;
 esac
 

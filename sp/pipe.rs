@@ -13,6 +13,7 @@ use crate::queue::{Item, Msg, MsgQueue};
 use crate::sock::{Delivery, SpSock};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
+use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::time::msecs_to_jiffies;
 use kernel::workqueue::{DelayedWork, Work, WorkItem};
@@ -50,7 +51,7 @@ struct PipeState {
     hs: Handshake,
     deframer: Deframer,
     /// The frame being received.
-    rx: Option<Msg>,
+    rx: Option<KVVec<u8>>,
     /// A complete message the socket had no room for yet.
     rx_held: Option<Msg>,
     /// Scratch buffer: `buf[start..end]` is received but not yet parsed.
@@ -197,20 +198,50 @@ impl Pipe {
         }
     }
 
+    /// Writes what is queued for this pipe from the caller's context when
+    /// the pipe is idle, saving the hop through the workqueue; otherwise
+    /// (the work item runs, the handshake is not done, TCP is full) the
+    /// work item does it.
+    pub(crate) fn flush(self: &Arc<Self>) {
+        let Some(mut st) = self.st.try_lock() else {
+            // The work item holds the state: make sure it looks again.
+            self.kick();
+            return;
+        };
+        if st.phase != Phase::Ready || st.tcp.is_none() {
+            drop(st);
+            self.kick();
+            return;
+        }
+        match self.tx(&mut st) {
+            Ok(false) => {}
+            Ok(true) => {
+                drop(st);
+                self.kick();
+            }
+            Err(e) => self.fail(st, e),
+        }
+    }
+
     fn run(self: &Arc<Self>) {
         let mut st = self.st.lock();
         if st.tcp.is_none() {
             return;
         }
         if let Err(e) = self.io(&mut st) {
-            let refused = st.phase != Phase::Ready;
-            self.sock.note_closed(refused);
-            let tcp = st.tcp.take();
-            self.tx_busy.store(false, Ordering::Release);
-            drop(st);
-            drop(tcp);
-            self.closed(e);
+            self.fail(st, e);
         }
+    }
+
+    /// Closes the pipe after an error of its I/O.
+    fn fail(self: &Arc<Self>, mut st: Guard<'_, PipeState, MutexBackend>, e: Error) {
+        let refused = st.phase != Phase::Ready;
+        self.sock.note_closed(refused);
+        let tcp = st.tcp.take();
+        self.tx_busy.store(false, Ordering::Release);
+        drop(st);
+        drop(tcp);
+        self.closed(e);
     }
 
     fn io(self: &Arc<Self>, st: &mut PipeState) -> Result {
@@ -362,7 +393,7 @@ impl Pipe {
                 Step::Body(b) => {
                     rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, GFP_KERNEL)?;
                 }
-                Step::End => *rx_held = rx.take(),
+                Step::End => *rx_held = rx.take().map(Msg::from),
             }
         }
         Ok(())

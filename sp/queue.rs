@@ -4,10 +4,49 @@
 
 use crate::pipe::Pipe;
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, UniqueArc};
 
-/// A message body.
-pub(crate) type Msg = KVVec<u8>;
+/// A message body: owned, or shared by several queues (a PUB's copy for
+/// every subscriber, a REQ's request kept for resending) so that it is
+/// copied from user space once and never again.
+pub(crate) enum Msg {
+    Own(KVVec<u8>),
+    Shared(Arc<KVVec<u8>>),
+}
+
+impl Msg {
+    /// Makes the body shareable (one small allocation) and returns a
+    /// second handle to it.
+    pub(crate) fn share(&mut self) -> Result<Msg> {
+        match self {
+            Msg::Shared(a) => Ok(Msg::Shared(a.clone())),
+            Msg::Own(v) => {
+                // Allocate first: on failure the body stays where it was.
+                let u = UniqueArc::<KVVec<u8>>::new_uninit(GFP_KERNEL)?;
+                let a: Arc<KVVec<u8>> = u.write(core::mem::replace(v, KVVec::new())).into();
+                *self = Msg::Shared(a.clone());
+                Ok(Msg::Shared(a))
+            }
+        }
+    }
+}
+
+impl From<KVVec<u8>> for Msg {
+    fn from(v: KVVec<u8>) -> Self {
+        Msg::Own(v)
+    }
+}
+
+impl core::ops::Deref for Msg {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Msg::Own(v) => v,
+            Msg::Shared(a) => a,
+        }
+    }
+}
 
 /// A queued message: its body, the pipe it came from (REP routes the reply
 /// there), and how many leading bytes are header (a backtrace or request

@@ -145,30 +145,26 @@ impl Inner {
         self.ready.first()
     }
 
-    /// REQ: sends the outstanding request on the next ready pipe, round
-    /// robin. Without a ready pipe it waits for one to attach.
-    fn dispatch(&mut self) {
-        let Some(req) = self.req.as_mut() else {
-            return;
-        };
+    /// REQ: queues the outstanding request on the next ready pipe, round
+    /// robin, and returns that pipe: the caller writes it out (or kicks
+    /// it) once this lock is dropped. Without a ready pipe the request
+    /// waits for one to attach; on allocation failure, for the resend
+    /// timer.
+    #[must_use]
+    fn dispatch(&mut self) -> Option<Arc<Pipe>> {
+        let req = self.req.as_mut()?;
         req.pipe = None;
         if self.ready.is_empty() {
-            return;
+            return None;
         }
         self.rr = (self.rr + 1) % self.ready.len();
         let p = self.ready[self.rr].clone();
-        let mut copy = match KVVec::with_capacity(req.msg.len(), GFP_KERNEL) {
-            Ok(c) => c,
-            Err(_) => return,
-        };
-        if copy.extend_from_slice(&req.msg, GFP_KERNEL).is_err() {
-            return;
-        }
+        // The pipe's queue and the request share one body.
+        let copy = req.msg.share().ok()?;
         req.sent_at = Instant::now();
-        if p.push_out(copy).is_ok() {
-            req.pipe = Some(p.clone());
-            p.kick();
-        }
+        p.push_out(copy).ok()?;
+        req.pipe = Some(p.clone());
+        Some(p)
     }
 }
 
@@ -244,7 +240,10 @@ impl SpSock {
         }
         g.ready.push(p.clone(), GFP_KERNEL)?;
         if g.req.as_ref().is_some_and(|r| r.pipe.is_none()) {
-            g.dispatch();
+            // Possibly `p` itself, whose state its caller holds: kick.
+            if let Some(q) = g.dispatch() {
+                q.kick();
+            }
         }
         g.wake(PollMask::WRITABLE);
         Ok(())
@@ -258,7 +257,9 @@ impl SpSock {
         // REQ: a request on a dead pipe goes out again at once.
         let carried = g.req.as_ref().and_then(|r| r.pipe.as_ref()).is_some_and(|q| Arc::ptr_eq(p, q));
         if carried {
-            g.dispatch();
+            if let Some(q) = g.dispatch() {
+                q.kick();
+            }
         }
         // Blocked senders re-check; they may now time out or wait.
         g.wake(PollMask::WRITABLE);
@@ -401,10 +402,7 @@ impl SpSock {
             };
             if let Some(p) = peer {
                 self.inner.lock().stats.tx_msgs += 1;
-                // The pipe's work item writes it out. An idle pipe could be
-                // written from this context instead (saving a workqueue
-                // hop); that is the benchmark issue's lever.
-                p.kick();
+                p.flush();
                 return Ok(());
             }
             sk.wait(&mut timeo, || {
@@ -414,26 +412,25 @@ impl SpSock {
         }
     }
 
-    /// REQ: sends a request, abandoning any outstanding one.
-    fn send_request(self: &Arc<Self>, payload: &[u8]) -> Result {
+    /// REQ: sends a request (`msg`: room for the request id, then the
+    /// payload), abandoning any outstanding one.
+    fn send_request(self: &Arc<Self>, mut msg: KVVec<u8>) -> Result {
         let ivl = self.opts.lock().resend_ivl;
-        let mut msg = KVVec::with_capacity(reqrep::WORD + payload.len(), GFP_KERNEL)?;
         let mut g = self.inner.lock();
         if g.closing {
             return Err(EPIPE);
         }
         let id = g.ids.next_id();
-        msg.extend_from_slice(&id.to_be_bytes(), GFP_KERNEL)?;
-        msg.extend_from_slice(payload, GFP_KERNEL)?;
+        msg[..reqrep::WORD].copy_from_slice(&id.to_be_bytes());
         // A reply to the abandoned request must not be mistaken for ours.
         g.recvq.clear();
         g.req = Some(Request {
             id,
-            msg,
+            msg: msg.into(),
             pipe: None,
             sent_at: Instant::now(),
         });
-        g.dispatch();
+        let out = g.dispatch();
         let timer = match &g.resend {
             Some(t) => t.clone(),
             None => {
@@ -443,6 +440,9 @@ impl SpSock {
             }
         };
         drop(g);
+        if let Some(p) = out {
+            p.flush();
+        }
         timer.arm(ivl);
         Ok(())
     }
@@ -460,25 +460,47 @@ impl SpSock {
         if age < ivl {
             return Some(ivl - age);
         }
-        g.dispatch();
+        if let Some(q) = g.dispatch() {
+            q.kick();
+        }
         Some(ivl)
     }
 
-    /// PUB: copies `payload` to every ready pipe's queue. Never blocks: a
-    /// full pipe queue (`SP_SNDBUF`) drops its oldest message.
-    fn publish(&self, payload: &[u8]) -> Result {
+    /// PUB: queues `msg` on every ready pipe; they all share the one body.
+    /// Never blocks: a full pipe queue (`SP_SNDBUF`) drops its oldest
+    /// message.
+    fn publish(&self, msg: KVVec<u8>) -> Result {
         let sndbuf = self.opts.lock().sndbuf as usize;
-        let mut g = self.inner.lock();
+        let mut msg = Msg::from(msg);
+        let pipes = {
+            let g = self.inner.lock();
+            let mut v = KVec::with_capacity(g.ready.len(), GFP_KERNEL)?;
+            for p in g.ready.iter() {
+                v.push(p.clone(), GFP_KERNEL)?;
+            }
+            v
+        };
         let mut dropped = 0u64;
-        for p in g.ready.iter() {
-            let mut m = KVVec::with_capacity(payload.len(), GFP_KERNEL)?;
-            m.extend_from_slice(payload, GFP_KERNEL)?;
+        for (i, p) in pipes.iter().enumerate() {
+            let m = if i + 1 == pipes.len() {
+                core::mem::replace(&mut msg, Msg::from(KVVec::new()))
+            } else {
+                match msg.share() {
+                    Ok(m) => m,
+                    Err(_) => {
+                        dropped += 1;
+                        continue;
+                    }
+                }
+            };
             match p.push_out_bounded(m, sndbuf) {
                 Ok(d) => dropped += u64::from(d),
                 Err(_) => dropped += 1,
             }
-            p.kick();
+            // Written from here unless the pipe is busy.
+            p.flush();
         }
+        let mut g = self.inner.lock();
         g.stats.tx_msgs += 1;
         g.stats.tx_dropped += dropped;
         Ok(())
@@ -523,16 +545,22 @@ impl SpSock {
         }
     }
 
-    /// REP: sends the reply to the last request received.
-    fn send_reply(&self, payload: &[u8]) -> Result {
+    /// REP: sends the reply (`len` bytes from `src`) to the last request
+    /// received, behind its backtrace.
+    fn send_reply(&self, src: &mut MsgSrc<'_>, len: usize) -> Result {
         let (bt, pipe) = self.inner.lock().current.take().ok_or(EINVAL)?;
-        let mut msg = KVVec::with_capacity(bt.len() + payload.len(), GFP_KERNEL)?;
-        msg.extend_from_slice(&bt, GFP_KERNEL)?;
-        msg.extend_from_slice(payload, GFP_KERNEL)?;
+        let msg = match read_user(src, &bt, len) {
+            Ok(m) => m,
+            Err(e) => {
+                // Nothing was sent: the request still awaits its reply.
+                self.inner.lock().current = Some((bt, pipe));
+                return Err(e);
+            }
+        };
         let alive = self.inner.lock().ready.iter().any(|q| Arc::ptr_eq(q, &pipe));
         // A reply whose pipe is gone is dropped; send() still succeeds.
-        if alive && pipe.push_out(msg).is_ok() {
-            pipe.kick();
+        if alive && pipe.push_out(msg.into()).is_ok() {
+            pipe.flush();
         }
         Ok(())
     }
@@ -622,6 +650,15 @@ impl SpSock {
 
 /// Checks the flags of `send()`/`recv()`; `MSG_OOB` and the like are not
 /// message-oriented.
+/// `head` followed by `len` bytes copied from user space.
+fn read_user(src: &mut MsgSrc<'_>, head: &[u8], len: usize) -> Result<KVVec<u8>> {
+    let mut m = KVVec::with_capacity(head.len() + len, GFP_KERNEL)?;
+    m.extend_from_slice(head, GFP_KERNEL)?;
+    m.resize(head.len() + len, 0, GFP_KERNEL)?;
+    src.copy_into(&mut m[head.len()..])?;
+    Ok(m)
+}
+
 fn check_flags(flags: i32, allowed: i32) -> Result {
     if flags & !allowed != 0 {
         return Err(EOPNOTSUPP);
@@ -719,15 +756,19 @@ impl Family for SpFamily {
         if len > SEND_MAX {
             return Err(EMSGSIZE);
         }
-        let mut m = KVVec::from_elem(0u8, len, GFP_KERNEL)?;
-        msg.copy_into(&mut m)?;
+        // The one copy of the payload: into a buffer with room for the
+        // pattern's header, which the queues then share.
         match data.pattern {
-            Pattern::Req => data_arc(&data).send_request(&m)?,
-            Pattern::Rep => data.send_reply(&m)?,
-            Pattern::Pub => data.publish(&m)?,
+            Pattern::Req => {
+                let m = read_user(msg, &[0; reqrep::WORD], len)?;
+                data_arc(&data).send_request(m)?
+            }
+            Pattern::Rep => data.send_reply(msg, len)?,
+            Pattern::Pub => data.publish(read_user(msg, &[], len)?)?,
             _ => {
+                let m = read_user(msg, &[], len)?;
                 let sk = sock.sk_ref();
-                data.send(&sk, m, sock.sndtimeo(flags & MSG_DONTWAIT != 0))?;
+                data.send(&sk, m.into(), sock.sndtimeo(flags & MSG_DONTWAIT != 0))?;
             }
         }
         Ok(len)
