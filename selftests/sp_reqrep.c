@@ -344,6 +344,43 @@ TEST(concurrent_clients)
 	close(rep);
 }
 
+/*
+ * Requests bigger than the REP's receive buffer from many pipes at once:
+ * every pipe that found the queue full must be resumed once there is room
+ * (a REP that remembered only the last such pipe starved the others).
+ */
+TEST(big_requests_from_many_pipes)
+{
+	enum { CLIENTS = 8, SIZE = 64 * 1024 };
+	static char big[SIZE], buf[SIZE];
+	int req[CLIENTS], rep, i, rcvbuf = SIZE;
+	uint16_t port;
+
+	rep = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, rep);
+	ASSERT_EQ(0, setsockopt(rep, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)));
+	timeouts(rep, 10000);
+	for (i = 0; i < CLIENTS; i++) {
+		req[i] = sp_dial(SOCK_REQ, port);
+		ASSERT_LE(0, req[i]);
+		timeouts(req[i], 10000);
+		memset(big, 'a' + i, SIZE);
+		ASSERT_EQ(SIZE, send(req[i], big, SIZE, 0));
+	}
+	/* Let every request arrive and find the queue full first. */
+	sleep(1);
+	for (i = 0; i < CLIENTS; i++) {
+		ASSERT_EQ(SIZE, recv(rep, buf, SIZE, 0)) TH_LOG("request %d of %d: %s", i + 1, CLIENTS, strerror(errno));
+		ASSERT_EQ(SIZE, send(rep, buf, SIZE, 0));
+	}
+	for (i = 0; i < CLIENTS; i++) {
+		ASSERT_EQ(SIZE, recv(req[i], buf, SIZE, 0));
+		EXPECT_EQ('a' + i, buf[SIZE - 1]);
+		close(req[i]);
+	}
+	close(rep);
+}
+
 /* Raw TCP peers that break the REQ/REP rules. */
 static int raw_peer(uint16_t port, uint16_t proto)
 {

@@ -57,8 +57,10 @@ pub(crate) struct Inner {
     recvq: MsgQueue,
     /// PAIR: messages waiting for the peer pipe.
     sendq: MsgQueue,
-    /// A pipe that stopped reading because `recvq` was full.
-    stalled: Option<Arc<Pipe>>,
+    /// Pipes that stopped reading because `recvq` was full; each is kicked
+    /// once a message is taken. Its capacity is kept at least that of
+    /// `ready`, so that noting a pipe here never allocates.
+    stalled: KVec<Arc<Pipe>>,
     /// SUB: the subscriptions, their total size, and their trie.
     subs: KVec<KVec<u8>>,
     sub_bytes: usize,
@@ -138,6 +140,25 @@ impl Inner {
     fn wake(&self, mask: PollMask) {
         if let Some(sk) = &self.sk {
             sk.wake(mask);
+        }
+    }
+
+    /// Notes that `p` holds a message `recvq` had no room for.
+    fn note_stalled(&mut self, p: &Arc<Pipe>) {
+        if self.stalled.iter().any(|q| Arc::ptr_eq(p, q)) {
+            return;
+        }
+        // Never fails: `attach` reserved room for every ready pipe. Should
+        // it fail anyway, kick the pipe now rather than forget it.
+        if let Err(e) = self.stalled.push_within_capacity(p.clone()) {
+            e.0.kick();
+        }
+    }
+
+    /// Room was made in `recvq`: every stalled pipe tries again.
+    fn kick_stalled(&mut self) {
+        while let Some(p) = self.stalled.pop() {
+            p.kick();
         }
     }
 
@@ -238,6 +259,8 @@ impl SpSock {
         if self.pattern == Pattern::Pair && !g.ready.is_empty() {
             return Err(EBUSY);
         }
+        let want = (g.ready.len() + 1).saturating_sub(g.stalled.len());
+        g.stalled.reserve(want, GFP_KERNEL)?;
         g.ready.push(p.clone(), GFP_KERNEL)?;
         if g.req.as_ref().is_some_and(|r| r.pipe.is_none()) {
             // Possibly `p` itself, whose state its caller holds: kick.
@@ -263,9 +286,7 @@ impl SpSock {
         }
         // Blocked senders re-check; they may now time out or wait.
         g.wake(PollMask::WRITABLE);
-        if g.stalled.as_ref().is_some_and(|q| Arc::ptr_eq(p, q)) {
-            g.stalled = None;
-        }
+        remove(&mut g.stalled, p);
     }
 
     /// A pipe received `m`: apply the pattern's rules and queue it.
@@ -337,11 +358,11 @@ impl SpSock {
         let fits = g.recvq.len() < rcvbuf
             && (g.recvq.is_empty() || g.recvq.bytes() + item.msg.len() <= room_bytes);
         if !fits {
-            g.stalled = Some(p.clone());
+            g.note_stalled(p);
             return Delivery::Full(item.msg);
         }
         if let Err(item) = g.recvq.push(item) {
-            g.stalled = Some(p.clone());
+            g.note_stalled(p);
             return Delivery::Full(item.msg);
         }
         g.stats.rx_msgs += 1;
@@ -567,7 +588,7 @@ impl SpSock {
 
     fn recv(&self, sk: &SockRef, mut timeo: Timeout) -> Result<Item> {
         loop {
-            let stalled = {
+            {
                 let mut g = self.inner.lock();
                 if let Some(it) = g.recvq.pop() {
                     if self.pattern == Pattern::Rep {
@@ -577,21 +598,14 @@ impl SpSock {
                             g.current = Some((bt, p.clone()));
                         }
                     }
-                    let stalled = g.stalled.take();
-                    drop(g);
-                    if let Some(p) = stalled {
-                        p.kick();
-                    }
+                    g.kick_stalled();
                     return Ok(it);
                 }
                 // REQ: nothing to wait for without a request.
                 if self.pattern == Pattern::Req && g.req.is_none() {
                     return Err(EINVAL);
                 }
-                g.stalled.take()
-            };
-            if let Some(p) = stalled {
-                p.kick();
+                g.kick_stalled();
             }
             sk.wait(&mut timeo, || {
                 let g = self.inner.lock();
@@ -619,7 +633,7 @@ impl SpSock {
             g.ready.clear();
             g.req = None;
             g.current = None;
-            g.stalled = None;
+            g.stalled.clear();
             g.recvq.clear();
             g.sendq.clear();
             (
@@ -707,7 +721,7 @@ impl Family for SpFamily {
                     dialers: KVec::new(),
                     recvq: MsgQueue::new(),
                     sendq: MsgQueue::new(),
-                    stalled: None,
+                    stalled: KVec::new(),
                     subs: KVec::new(),
                     sub_bytes: 0,
                     trie: Trie(KVec::new()),
