@@ -7,6 +7,7 @@
 #                   host tests, fuzz smoke, selftests in a VM
 #   make demo       boot a VM and run the demo programs
 #   make stress     long hostile-peer, module-cycle and netns runs in a VM
+#   make bench      sp against raw TCP and NNG on the perf kernel (a table)
 #   make kernel     fetch and build the pinned kernel (FLAVOUR=debug|perf)
 #   make headers_install INSTALL_HDR_PATH=/usr
 #
@@ -21,12 +22,14 @@ INSTALL_HDR_PATH ?= /usr
 FUZZ_SECONDS ?= 10
 STRESS_FRAMES ?= 1000000
 STRESS_CYCLES ?= 100
+STRESS_CONNS ?= 10000
+STRESS_FUZZ_SECONDS ?= 120
 
 export SP_CACHE LLVM
 export PATH := $(SP_CACHE)/tools/bin:$(PATH)
 
 .PHONY: all modules module clean kernel deps selftests host-test fuzz-smoke \
-	check stress demo vm-test headers_install rust-analyzer
+	check stress demo bench vm-test headers_install rust-analyzer
 
 all: modules
 
@@ -58,12 +61,18 @@ vm-test: modules selftests
 check:
 	bash qemu/check.sh
 
-# The long versions of the hostile-peer, module-cycle and netns tests.
+# The long versions of the hostile-peer, syscall-fuzz, scale, module-cycle
+# and netns tests.
 stress: modules selftests
 	bash qemu/run.sh -t 7200 -- 'SP_TEST_TIMEOUT=7000 SP_HOSTILE_FRAMES=$(STRESS_FRAMES) \
-		SP_CYCLES=$(STRESS_CYCLES) KSRC=$(KSRC) selftests/run_tests.sh \
-		sp_hostile sp_module.sh sp_netns.sh'
+		SP_CYCLES=$(STRESS_CYCLES) SP_FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS) \
+		SP_SCALE_CONNS=$(STRESS_CONNS) KSRC=$(KSRC) selftests/run_tests.sh \
+		sp_hostile sp_syscalls sp_scale sp_module.sh sp_netns.sh'
 
+
+# A benchmark, not a test: one VM run on the perf kernel, a table of results.
+bench: deps
+	bash qemu/bench.sh
 
 demo: kernel
 	$(MAKE) modules

@@ -78,6 +78,8 @@ if [ -w $leak ]; then
 	     function emit() { if (rec ~ /start_kernel\+/) boot++; else printf "%s", rec; rec = "" }
 	     END { if (rec != "") emit(); if (boot) print "kmemleak: ignored " boot " boot-time object(s)" }' $leak
 	echo "SP-KMEMLEAK-SCANNED"
+else
+	echo "SP-KMEMLEAK-ABSENT"
 fi
 echo "SP-END rc=$rc"
 sync

@@ -90,7 +90,7 @@ if [ ! -f "$out/.sp-built" ]; then
 	# Every line of the fragments must have survived olddefconfig.
 	miss=$(cat "${frags[@]}" | grep -E '^(CONFIG_|# CONFIG_)' | while read -r l; do
 		case $l in
-		"# "*) n=${l#\# }; n=${n%% *}; grep -q "^$n=" "$out/.config" && echo "$l" ;;
+		"# "*) n=${l#\# }; n=${n%% *}; if grep -q "^$n=" "$out/.config"; then echo "$l"; fi ;;
 		*) grep -qx "$l" "$out/.config" || echo "$l" ;;
 		esac; done)
 	[ -z "$miss" ] || sp_die "config lines dropped by kconfig:

@@ -159,7 +159,12 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-TEST(rep_under_attack)
+/* 'make stress' runs these for far longer than the harness's 30 s. */
+FIXTURE(long_run) {};
+FIXTURE_SETUP(long_run) {}
+FIXTURE_TEARDOWN(long_run) {}
+
+TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 {
 	struct server sv = { 0 };
 	long frames = 0, conns = 0, good = 0, goal = target_frames();
@@ -199,7 +204,7 @@ TEST(rep_under_attack)
 }
 
 /* A hostile "REP" that an sp REQ dials: bad headers and bad replies. */
-TEST(req_dials_hostile_rep)
+TEST_F_TIMEOUT(long_run, req_dials_hostile_rep, 7200)
 {
 	struct sockaddr_in sin = sp_loopback(0);
 	socklen_t len = sizeof(sin);

@@ -132,7 +132,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-TEST(random_calls_threads)
+/* 'make stress' runs these for far longer than the harness's 30 s. */
+FIXTURE(long_run) {};
+FIXTURE_SETUP(long_run) {}
+FIXTURE_TEARDOWN(long_run) {}
+
+TEST_F_TIMEOUT(long_run, random_calls_threads, 7200)
 {
 	const char *e = getenv("SP_FUZZ_SECONDS");
 	int secs = e ? atoi(e) : 8, i;
