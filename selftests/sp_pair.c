@@ -410,7 +410,7 @@ TEST(connect_before_listen_and_reconnect)
 {
 	uint16_t port;
 	char buf[8];
-	int a, b;
+	int a, b, i;
 
 	/* Find a free port, then dial it before anyone listens. */
 	a = sp_listen_any(SOCK_PAIR, &port);
@@ -429,14 +429,22 @@ TEST(connect_before_listen_and_reconnect)
 	ASSERT_EQ(2, send(b, "r1", 2, 0));
 	ASSERT_EQ(2, recv(a, buf, sizeof(buf), 0));
 
-	/* The listener restarts: the dialer finds the new one. */
+	/*
+	 * The listener restarts: the dialer finds the new one. Like pair0,
+	 * a message sent before b has seen its old pipe close goes into that
+	 * pipe and is lost; so send until one arrives.
+	 */
 	close(a);
 	a = socket(PF_SP, SOCK_PAIR, 0);
 	ASSERT_LE(0, a);
 	ASSERT_EQ(0, bind(a, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, sp_set_timeo(a, SO_RCVTIMEO, 10000));
-	ASSERT_EQ(2, send(b, "r2", 2, 0));
-	ASSERT_EQ(2, recv(a, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, sp_set_timeo(a, SO_RCVTIMEO, 1000));
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(2, send(b, "r2", 2, 0));
+		if (recv(a, buf, sizeof(buf), 0) == 2)
+			break;
+	}
+	ASSERT_LT(i, 10);
 	EXPECT_EQ(0, memcmp(buf, "r2", 2));
 	close(a);
 	close(b);

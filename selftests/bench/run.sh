@@ -5,19 +5,17 @@
 # sp_bench's result lines (qemu/bench.sh turns them into a table). A run
 # that fails prints "bench-failed ..." and the others go on.
 #
-#   SP_BENCH_SECONDS  duration of each throughput run (default 2)
-#   SP_BENCH_RT       round trips of each latency run (default 1000)
+#   SP_BENCH_SECONDS  duration of each run (default 2)
 #   SP_BENCH_SIZES    message sizes (default "64 1024 65536")
 #   SP_BENCH_SMOKE=1  a few-second check that every program works: tiny
 #                     runs, and exit 1 if any fails
 
 B=$(cd "$(dirname "$0")" && pwd)/sp_bench
 D=${SP_BENCH_SECONDS:-2}
-N=${SP_BENCH_RT:-1000}
 SIZES=${SP_BENCH_SIZES:-64 1024 65536}
 MEMN=1000
 if [ "${SP_BENCH_SMOKE:-0}" = 1 ]; then
-	D=0.3 N=20 SIZES=${SP_BENCH_SIZES:-64} MEMN=50
+	D=0.3 SIZES=${SP_BENCH_SIZES:-64} MEMN=50
 fi
 failed=0
 
@@ -33,7 +31,7 @@ ulimit -n 8192 2>/dev/null
 
 for size in $SIZES; do
 	for be in tcp nng sp; do
-		run -b "$be" -t lat -s "$size" -n "$N"
+		run -b "$be" -t lat -s "$size" -d "$D"
 		run -b "$be" -t rrthr -s "$size" -d "$D" -c 8
 		run -b "$be" -t pubsub -s "$size" -d "$D" -k 1
 		run -b "$be" -t pubsub -s "$size" -d "$D" -k 16

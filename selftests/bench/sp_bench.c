@@ -52,7 +52,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|mem [options]\n"
 		"  -s BYTES  message size (default 64)\n"
-		"  -n COUNT  lat: round trips (default 10000); pair: messages\n"
+		"  -n COUNT  lat: round trips (default: run for -d); pair: messages\n"
 		"            (default: run for -d); mem: sockets (default 1000)\n"
 		"  -d SECS   rrthr, pubsub, pair: duration (default 2)\n"
 		"  -c N      rrthr: clients (default 8)\n"
@@ -888,8 +888,9 @@ static void *echo_server(void *arg)
 
 static void test_lat(void)
 {
-	long n = opt.n ? opt.n : 10000;
-	long warm = n / 10 < 1000 ? n / 10 + 1 : 1000;
+	/* -n: that many round trips; else as many as fit in -d seconds. */
+	long n = opt.n;
+	long warm = n && n / 10 < 1000 ? n / 10 + 1 : 1000;
 	struct sk *srv, *cli;
 	double t0, t1;
 	uint16_t port;
@@ -907,9 +908,10 @@ static void test_lat(void)
 	for (i = 0; i < warm; i++)
 		round_trip(cli, buf);
 	t0 = now();
-	for (i = 0; i < n; i++)
+	for (i = 0; n ? i < n : (i & 15) || now() - t0 < opt.secs; i++)
 		round_trip(cli, buf);
 	t1 = now();
+	n = i;
 
 	atomic_store(&stop_server, 1);
 	pthread_join(tid, NULL);
