@@ -5,6 +5,7 @@
 //! TCP callbacks only queue it.
 
 use crate::endpoint::Dialer;
+use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
 use crate::proto::frame::{self, Deframer, Step};
@@ -72,6 +73,13 @@ pub(crate) struct Pipe {
     timer: DelayedWork<Pipe, 1>,
     timed_out: AtomicBool,
     tx_busy: AtomicBool,
+    /// The handshake is done: messages flow.
+    up: AtomicBool,
+    /// TCP data was left to the socket's blocked readers; cleared by
+    /// whoever takes the job of reading it.
+    rx_wanted: AtomicBool,
+    /// The sp socket's sock, to wake its readers from the TCP callback.
+    sk: Option<SockRef>,
     /// Messages routed to this pipe (REQ requests, REP replies). A leaf
     /// lock: nothing else is taken while it is held.
     #[pin]
@@ -111,6 +119,9 @@ impl Pipe {
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
                 timed_out: AtomicBool::new(false),
                 tx_busy: AtomicBool::new(false),
+                up: AtomicBool::new(false),
+                rx_wanted: AtomicBool::new(false),
+                sk: sock.sk(),
                 outq <- kernel::new_mutex!(MsgQueue::new()),
                 st <- kernel::new_mutex!(PipeState {
                     tcp: None,
@@ -223,6 +234,31 @@ impl Pipe {
         }
     }
 
+    /// Takes the job of reading data left to the readers.
+    pub(crate) fn take_rx_wanted(&self) -> bool {
+        self.rx_wanted.load(Ordering::Relaxed) && self.rx_wanted.swap(false, Ordering::SeqCst)
+    }
+
+    /// Reads and delivers what TCP holds, in a blocked reader's context;
+    /// if the work item is running, it does that instead.
+    pub(crate) fn pull(self: &Arc<Self>) {
+        let Some(mut st) = self.st.try_lock() else {
+            self.kick();
+            return;
+        };
+        if st.phase != Phase::Ready || st.tcp.is_none() {
+            return;
+        }
+        match self.rx(&mut st) {
+            Ok(false) => {}
+            Ok(true) => {
+                drop(st);
+                self.kick();
+            }
+            Err(e) => self.fail(st, e),
+        }
+    }
+
     fn run(self: &Arc<Self>) {
         let mut st = self.st.lock();
         if st.tcp.is_none() {
@@ -272,6 +308,7 @@ impl Pipe {
                 return Err(e);
             }
             st.phase = Phase::Ready;
+            self.up.store(true, Ordering::Release);
             if let Some(d) = &self.dialer {
                 d.connected();
             }
@@ -469,7 +506,21 @@ impl WorkItem<1> for Pipe {
 }
 
 impl TcpWatcher for Pipe {
-    fn event(this: ArcBorrow<'_, Self>, _ev: TcpEvents) {
+    fn event(this: ArcBorrow<'_, Self>, ev: TcpEvents) {
+        // Data on an established pipe while a REQ or REP reader sleeps in
+        // recv(): wake it to read the data itself. The data is announced
+        // before looking for readers, and a leaving reader does the
+        // opposite (`SpSock::recv`), so one of the two always passes it on.
+        if ev.is_readable_only() && this.up.load(Ordering::Acquire) {
+            if let Some(sk) = &this.sk {
+                this.rx_wanted.store(true, Ordering::SeqCst);
+                if this.sock.readers.load(Ordering::SeqCst) > 0 {
+                    sk.wake(PollMask::READABLE);
+                    return;
+                }
+                this.rx_wanted.store(false, Ordering::Relaxed);
+            }
+        }
         let p: Arc<Pipe> = this.into();
         p.kick();
     }

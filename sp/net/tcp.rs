@@ -97,6 +97,11 @@ impl TcpEvents {
     pub fn readable(self) -> bool {
         self.0 & 1 != 0
     }
+
+    /// Data arrived, and nothing else happened.
+    pub fn is_readable_only(self) -> bool {
+        self.0 == 1
+    }
 }
 
 /// The receiver of a TCP socket's events.
