@@ -223,6 +223,23 @@ static void stop_rep(struct server *s)
 	close(s->fd);
 }
 
+/*
+ * Room for @n descriptors, a REP answering on *@port, and @n slots for
+ * the peers; NULL (with errno) if any of it fails.
+ */
+static int *scale_start(long n, struct server *s, uint16_t *port)
+{
+	int *fds;
+
+	raise_nofile(n + 64);
+	fds = calloc(n, sizeof(*fds));
+	if (fds && start_rep(s, port)) {
+		free(fds);
+		fds = NULL;
+	}
+	return fds;
+}
+
 /* The scale runs take longer than the harness's default 30 s. */
 FIXTURE(scale) {};
 FIXTURE_SETUP(scale) {}
@@ -237,13 +254,11 @@ TEST_F_TIMEOUT(scale, sockets_in_one_process, 900)
 	uint16_t port;
 	int *fds;
 
-	raise_nofile(n + 64);
 	base = slab_base(&sp_base);
 	if (base < 0)
 		SKIP(return, "no /proc/slabinfo");
-	fds = calloc(n, sizeof(*fds));
+	fds = scale_start(n, &s, &port);
 	ASSERT_NE(NULL, fds);
-	ASSERT_EQ(0, start_rep(&s, &port));
 	for (i = 0; i < n; i++) {
 		fds[i] = sp_dial(SOCK_REQ, port);
 		ASSERT_LE(0, fds[i]) TH_LOG("socket %ld: %s", i, strerror(errno));
@@ -284,13 +299,11 @@ TEST_F_TIMEOUT(scale, connections_to_one_rep, 900)
 	uint16_t port;
 	int *fds;
 
-	raise_nofile(n + 64);
 	base = slab_base(&sp_base);
 	if (base < 0)
 		SKIP(return, "no /proc/slabinfo");
-	fds = calloc(n, sizeof(*fds));
+	fds = scale_start(n, &s, &port);
 	ASSERT_NE(NULL, fds);
-	ASSERT_EQ(0, start_rep(&s, &port));
 	sp_header(mine, SP_PROTO_REQ);
 	t0 = sp_now_ms();
 	for (i = 0; i < n; i++) {

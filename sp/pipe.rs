@@ -214,6 +214,19 @@ impl Pipe {
     /// (the work item runs, the handshake is not done, TCP is full) the
     /// work item does it.
     pub(crate) fn flush(self: &Arc<Self>) {
+        self.run_inline(Self::tx);
+    }
+
+    /// Reads and delivers what TCP holds, in a blocked reader's context;
+    /// if the work item is running, it does that instead.
+    pub(crate) fn pull(self: &Arc<Self>) {
+        self.run_inline(Self::rx);
+    }
+
+    /// Runs one direction of the pipe's I/O in the caller's context if the
+    /// pipe is up and its work item is not running; else kicks the work
+    /// item, which does it.
+    fn run_inline(self: &Arc<Self>, io: fn(&Arc<Self>, &mut PipeState) -> Result<bool>) {
         let Some(mut st) = self.st.try_lock() else {
             // The work item holds the state: make sure it looks again.
             self.kick();
@@ -224,8 +237,9 @@ impl Pipe {
             self.kick();
             return;
         }
-        match self.tx(&mut st) {
+        match io(self, &mut st) {
             Ok(false) => {}
+            // Budget used up: the work item goes on.
             Ok(true) => {
                 drop(st);
                 self.kick();
@@ -237,26 +251,6 @@ impl Pipe {
     /// Takes the job of reading data left to the readers.
     pub(crate) fn take_rx_wanted(&self) -> bool {
         self.rx_wanted.load(Ordering::Relaxed) && self.rx_wanted.swap(false, Ordering::SeqCst)
-    }
-
-    /// Reads and delivers what TCP holds, in a blocked reader's context;
-    /// if the work item is running, it does that instead.
-    pub(crate) fn pull(self: &Arc<Self>) {
-        let Some(mut st) = self.st.try_lock() else {
-            self.kick();
-            return;
-        };
-        if st.phase != Phase::Ready || st.tcp.is_none() {
-            return;
-        }
-        match self.rx(&mut st) {
-            Ok(false) => {}
-            Ok(true) => {
-                drop(st);
-                self.kick();
-            }
-            Err(e) => self.fail(st, e),
-        }
     }
 
     fn run(self: &Arc<Self>) {
