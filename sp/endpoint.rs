@@ -5,6 +5,7 @@
 use crate::net::socket::SockRef;
 use crate::net::tcp::{SockAddr, TcpEvents, TcpSocket, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, queue, random_below};
+use crate::proto::backoff::Backoff;
 use crate::pipe::Pipe;
 use crate::sock::SpSock;
 use kernel::prelude::*;
@@ -104,8 +105,7 @@ impl TcpWatcher for Listener {
 
 struct DialState {
     stopped: bool,
-    /// The next reconnect delay, in milliseconds.
-    backoff: u32,
+    backoff: Backoff,
 }
 
 /// Connects to one address and reconnects whenever the pipe fails.
@@ -134,7 +134,7 @@ impl Dialer {
                 work <- kernel::new_delayed_work!("sp_dialer_work"),
                 st <- kernel::new_mutex!(DialState {
                     stopped: false,
-                    backoff: ivl,
+                    backoff: Backoff::new(ivl),
                 }),
             }),
             GFP_KERNEL,
@@ -153,22 +153,18 @@ impl Dialer {
     /// The pipe failed or closed: reconnect after the backoff, with jitter.
     pub(crate) fn pipe_closed(self: &Arc<Self>) {
         let opts = self.sock.opts();
-        let delay = {
-            let mut st = self.st.lock();
-            let d = st.backoff;
-            if opts.reconnect_ivl_max > opts.reconnect_ivl {
-                st.backoff = d.saturating_mul(2).min(opts.reconnect_ivl_max);
-            }
-            // Jitter: somewhere in [d/2, d].
-            d / 2 + random_below(d / 2 + 1)
-        };
+        let delay = self
+            .st
+            .lock()
+            .backoff
+            .failed(opts.reconnect_ivl, opts.reconnect_ivl_max, random_below);
         self.schedule(delay);
     }
 
     /// The pipe completed its handshake: the backoff starts over.
     pub(crate) fn connected(&self) {
         let ivl = self.sock.opts().reconnect_ivl;
-        self.st.lock().backoff = ivl;
+        self.st.lock().backoff.reset(ivl);
     }
 
     /// Stops reconnecting (from `close()` of the socket).

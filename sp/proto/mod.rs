@@ -7,6 +7,7 @@
 //! The module compiles these files directly; the host crate in `lib.rs`
 //! builds the same files for `cargo test` and `cargo fuzz`.
 
+pub mod backoff;
 pub mod frame;
 pub mod header;
 pub mod options;
