@@ -19,8 +19,13 @@ use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::time::msecs_to_jiffies;
 use kernel::workqueue::{DelayedWork, Work, WorkItem};
 
-/// Bytes read from TCP into the scratch buffer at a time.
-const RX_CHUNK: usize = 16 * 1024;
+/// Bytes read from TCP into the scratch buffer at a time: room for a
+/// batch of small messages.
+const RX_CHUNK: usize = 4 * 1024;
+
+/// A body with at least this much left is read from TCP straight into the
+/// message, not through the scratch buffer.
+const RX_DIRECT: u64 = 2 * 1024;
 
 /// Most bytes reserved for a frame before its body arrives.
 const RX_PREALLOC: usize = 64 * 1024;
@@ -374,6 +379,14 @@ impl Pipe {
                 if moved >= BUDGET {
                     return Ok(true);
                 }
+                if st.deframer.body_left() >= RX_DIRECT {
+                    match Self::rx_direct(st)? {
+                        0 => return Ok(false),
+                        n => moved += n,
+                    }
+                    self.parse(st)?;
+                    continue;
+                }
                 let Some(tcp) = st.tcp.as_ref() else {
                     return Ok(false);
                 };
@@ -389,6 +402,37 @@ impl Pipe {
                 }
             }
             self.parse(st)?;
+        }
+    }
+
+    /// Reads the rest of a large body straight into the message, at most
+    /// `RX_PREALLOC` at a time (a peer that announces a large frame and
+    /// stalls pins little memory); returns the bytes read, 0 for none yet.
+    fn rx_direct(st: &mut PipeState) -> Result<usize> {
+        let PipeState {
+            tcp, deframer, rx, ..
+        } = st;
+        let (Some(tcp), Some(m)) = (tcp.as_ref(), rx.as_mut()) else {
+            return Err(EPROTO);
+        };
+        let want = usize::try_from(deframer.body_left().min(RX_PREALLOC as u64)).map_err(|_| EMSGSIZE)?;
+        let old = m.len();
+        m.resize(old + want, 0, GFP_KERNEL)?;
+        match tcp.recv(&mut m[old..]) {
+            Ok(0) => Err(ECONNRESET),
+            Ok(n) => {
+                m.truncate(old + n);
+                deframer.body_taken(n);
+                Ok(n)
+            }
+            Err(e) => {
+                m.truncate(old);
+                if e == EAGAIN {
+                    Ok(0)
+                } else {
+                    Err(e)
+                }
+            }
         }
     }
 

@@ -79,6 +79,23 @@ impl Deframer {
         self.max = max;
     }
 
+    /// Body bytes still to come of the current frame (0 between frames).
+    pub fn body_left(&self) -> u64 {
+        match self.state {
+            State::Body { left } => left,
+            State::Prefix { .. } => 0,
+        }
+    }
+
+    /// `n` body bytes were received outside [`Deframer::step`] (straight
+    /// into the message); at most [`Deframer::body_left`] count. The next
+    /// `step` reports [`Step::End`] once the body is complete.
+    pub fn body_taken(&mut self, n: usize) {
+        if let State::Body { left } = &mut self.state {
+            *left -= (n as u64).min(*left);
+        }
+    }
+
     /// Whether the deframer sits between frames.
     pub fn is_idle(&self) -> bool {
         matches!(self.state, State::Prefix { have: 0, .. })
@@ -133,6 +150,27 @@ mod tests {
     use std::vec::Vec;
 
     /// Runs `chunks` through a deframer and collects whole frames.
+    #[test]
+    fn body_taken_outside() {
+        let mut d = Deframer::new(100);
+        let mut input = encode_len(10).to_vec();
+        input.extend_from_slice(b"ab");
+        assert_eq!(d.step(&input).unwrap(), (8, Step::Start(10)));
+        assert_eq!(d.body_left(), 10);
+        assert_eq!(d.step(&input[8..]).unwrap(), (2, Step::Body(b"ab")));
+        // Six bytes read straight into the message, then the last two.
+        d.body_taken(6);
+        assert_eq!(d.body_left(), 2);
+        assert_eq!(d.step(&[]).unwrap(), (0, Step::Need));
+        d.body_taken(5);
+        assert_eq!(d.body_left(), 0);
+        assert_eq!(d.step(&[]).unwrap(), (0, Step::End));
+        assert!(d.is_idle());
+        assert_eq!(d.body_left(), 0);
+        d.body_taken(3);
+        assert!(d.is_idle());
+    }
+
     fn frames(max: u64, chunks: &[&[u8]]) -> Result<Vec<Vec<u8>>, Error> {
         let mut d = Deframer::new(max);
         let mut out = Vec::new();
