@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! A pipe: one TCP connection to one peer, speaking the SP-over-TCP
-//! mapping. All I/O runs in the pipe's work item, in process context; the
-//! TCP callbacks only queue it.
+//! mapping. I/O runs in process context, under the pipe's state lock: in
+//! the pipe's work item, which the TCP callbacks queue; in a sender's
+//! context when the pipe is idle (`flush`); and in a blocked REQ or REP
+//! reader's context when TCP data was left to it (`pull`). The callbacks
+//! themselves never read or write.
 
 use crate::endpoint::Dialer;
 use crate::net::socket::{PollMask, SockRef};
