@@ -164,6 +164,58 @@ FIXTURE(long_run) {};
 FIXTURE_SETUP(long_run) {}
 FIXTURE_TEARDOWN(long_run) {}
 
+/*
+ * A flood of connections that never send their SP header: a listener
+ * takes up at most 256 at a time (it greets each with its own header);
+ * the rest wait in TCP's accept queue, and a good peer gets through as
+ * soon as the idle ones go away.
+ */
+TEST(handshake_flood_is_capped)
+{
+	enum { CAP = 256, IDLE = CAP + 100 };
+	static int idle[IDLE];
+	int rep, req, ms = 60000, i, greeted = 0;
+	uint16_t port;
+	char buf[8];
+
+	rep = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, rep);
+	/* Nobody times out during the test: only the cap limits. */
+	ASSERT_EQ(0, setsockopt(rep, SOL_SP, SP_HANDSHAKE_TIMEOUT, &ms, sizeof(ms)));
+	/* Within the cap plus TCP's accept queue: every connect() completes. */
+	for (i = 0; i < IDLE; i++) {
+		idle[i] = sp_raw_connect(port);
+		ASSERT_LE(0, idle[i]) TH_LOG("connection %d: %s", i, strerror(errno));
+	}
+	sleep(2);
+	for (i = 0; i < IDLE; i++)
+		if (sp_poll1(idle[i], POLLIN, 0) & POLLIN)
+			greeted++;
+	TH_LOG("%d of %d silent connections taken up", greeted, IDLE);
+	EXPECT_EQ(CAP, greeted);
+
+	/* A good peer queues behind them ... */
+	req = sp_dial(SOCK_REQ, port);
+	ASSERT_LE(0, req);
+	sp_set_timeo(req, SO_RCVTIMEO, 20000);
+	sp_set_timeo(rep, SO_RCVTIMEO, 20000);
+	ASSERT_EQ(2, send(req, "hi", 2, 0));
+	/* ... and gets through once the greeted ones hang up. */
+	for (i = 0; i < IDLE; i++)
+		if (sp_poll1(idle[i], POLLIN, 0) & POLLIN) {
+			close(idle[i]);
+			idle[i] = -1;
+		}
+	ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
+	ASSERT_EQ(2, send(rep, "ok", 2, 0));
+	ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0));
+	for (i = 0; i < IDLE; i++)
+		if (idle[i] >= 0)
+			close(idle[i]);
+	close(req);
+	close(rep);
+}
+
 TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 {
 	struct server sv = { 0 };

@@ -8,6 +8,7 @@ use crate::net::work::{cancel_delayed_sync, cancel_sync, queue, random_below};
 use crate::proto::backoff::Backoff;
 use crate::pipe::Pipe;
 use crate::sock::SpSock;
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::time::msecs_to_jiffies;
@@ -19,11 +20,19 @@ const BACKLOG: i32 = 128;
 /// Connections accepted per work run before yielding.
 const ACCEPT_BUDGET: usize = 64;
 
+/// Accepted connections that may be in their SP handshake at once. Beyond
+/// that, connections wait in TCP's accept queue: a flood of peers that
+/// never send their header holds at most this many pipes (each until
+/// `SP_HANDSHAKE_TIMEOUT`), and well-behaved peers queue behind them.
+pub(crate) const MAX_HANDSHAKING: u32 = 256;
+
 /// A TCP listener that turns every connection into a pipe.
 #[pin_data]
 pub(crate) struct Listener {
     sock: Arc<SpSock>,
     addr: SockAddr,
+    /// Pipes accepted here whose handshake has not ended.
+    handshaking: AtomicU32,
     #[pin]
     work: Work<Listener>,
     #[pin]
@@ -43,6 +52,7 @@ impl Listener {
             try_pin_init!(Listener {
                 sock: sock.clone(),
                 addr: bound,
+                handshaking: AtomicU32::new(0),
                 work <- kernel::new_work!("sp_listener_work"),
                 tcp <- kernel::new_mutex!(None),
             }),
@@ -63,6 +73,14 @@ impl Listener {
         let _ = queue().enqueue(self.clone());
     }
 
+    /// A pipe accepted here finished its handshake or failed in it: accept
+    /// again if that was what held the listener back.
+    pub(crate) fn handshake_over(self: &Arc<Self>) {
+        if self.handshaking.fetch_sub(1, Ordering::AcqRel) >= MAX_HANDSHAKING {
+            self.kick();
+        }
+    }
+
     /// Closes the listener; established pipes stay.
     pub(crate) fn stop(self: &Arc<Self>) {
         let tcp = self.tcp.lock().take();
@@ -80,10 +98,18 @@ impl WorkItem for Listener {
             return;
         };
         for _ in 0..ACCEPT_BUDGET {
+            // At the cap, the next `handshake_over` kicks us.
+            if this.handshaking.load(Ordering::Acquire) >= MAX_HANDSHAKING {
+                return;
+            }
             match tcp.accept::<Pipe>() {
                 Ok(Some(conn)) => {
+                    // The pipe owns the count once it starts.
+                    this.handshaking.fetch_add(1, Ordering::AcqRel);
                     // A failure drops the connection; the listener goes on.
-                    let _ = Pipe::start(&this.sock, None, conn);
+                    if Pipe::start(&this.sock, None, Some(this.clone()), conn).is_err() {
+                        this.handshaking.fetch_sub(1, Ordering::AcqRel);
+                    }
                 }
                 Ok(None) => return,
                 Err(_) => return,
@@ -176,7 +202,7 @@ impl Dialer {
     fn dial(self: &Arc<Self>) -> Result {
         let sk = self.sock.sk().ok_or(ESHUTDOWN)?;
         let tcp = TcpSocket::connect(&sk, &self.addr)?;
-        Pipe::start(&self.sock, Some(self.clone()), tcp)?;
+        Pipe::start(&self.sock, Some(self.clone()), None, tcp)?;
         Ok(())
     }
 }

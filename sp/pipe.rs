@@ -7,7 +7,7 @@
 //! reader's context when TCP data was left to it (`pull`). The callbacks
 //! themselves never read or write.
 
-use crate::endpoint::Dialer;
+use crate::endpoint::{Dialer, Listener};
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
@@ -75,6 +75,10 @@ struct PipeState {
 pub(crate) struct Pipe {
     sock: Arc<SpSock>,
     dialer: Option<Arc<Dialer>>,
+    /// The listener that accepted this pipe, told once its handshake ends
+    /// (`listener_told`).
+    listener: Option<Arc<Listener>>,
+    listener_told: AtomicBool,
     #[pin]
     work: Work<Pipe, 0>,
     #[pin]
@@ -109,6 +113,7 @@ impl Pipe {
     pub(crate) fn start(
         sock: &Arc<SpSock>,
         dialer: Option<Arc<Dialer>>,
+        listener: Option<Arc<Listener>>,
         tcp: TcpSocket<Pipe>,
     ) -> Result<Arc<Pipe>> {
         let opts = sock.opts();
@@ -123,6 +128,8 @@ impl Pipe {
             try_pin_init!(Pipe {
                 sock: sock.clone(),
                 dialer,
+                listener,
+                listener_told: AtomicBool::new(false),
                 work <- kernel::new_work!("sp_pipe_work"),
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
                 timed_out: AtomicBool::new(false),
@@ -271,9 +278,19 @@ impl Pipe {
         }
     }
 
+    /// Tells the accepting listener, once, that the handshake ended.
+    fn handshake_over(&self) {
+        if let Some(l) = &self.listener {
+            if !self.listener_told.swap(true, Ordering::AcqRel) {
+                l.handshake_over();
+            }
+        }
+    }
+
     /// Closes the pipe after an error of its I/O.
     fn fail(self: &Arc<Self>, mut st: Guard<'_, PipeState, MutexBackend>, e: Error) {
         let refused = st.phase != Phase::Ready;
+        self.handshake_over();
         self.sock.note_closed(refused);
         let tcp = st.tcp.take();
         self.tx_busy.store(false, Ordering::Release);
@@ -311,6 +328,7 @@ impl Pipe {
             }
             st.phase = Phase::Ready;
             self.up.store(true, Ordering::Release);
+            self.handshake_over();
             if let Some(d) = &self.dialer {
                 d.connected();
             }
