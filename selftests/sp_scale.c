@@ -224,16 +224,24 @@ static void stop_rep(struct server *s)
 }
 
 /*
- * Room for @n descriptors, a REP answering on *@port, and @n slots for
- * the peers; NULL (with errno) if any of it fails.
+ * The slab baseline (*@base, *@sp_base), room for @n descriptors, a REP
+ * answering on *@port, and @n slots for the peers. NULL when the test
+ * skipped (no slabinfo) or failed.
  */
-static int *scale_start(long n, struct server *s, uint16_t *port)
+static int *scale_start(struct __test_metadata *_metadata, long n, struct server *s,
+			uint16_t *port, long long *base, long *sp_base)
 {
 	int *fds;
 
+	*base = slab_base(sp_base);
+	if (*base < 0) {
+		SKIP(return NULL, "no /proc/slabinfo");
+	}
 	raise_nofile(n + 64);
 	fds = calloc(n, sizeof(*fds));
+	EXPECT_NE(NULL, fds);
 	if (fds && start_rep(s, port)) {
+		EXPECT_TRUE(0) TH_LOG("REP: %s", strerror(errno));
 		free(fds);
 		fds = NULL;
 	}
@@ -254,11 +262,9 @@ TEST_F_TIMEOUT(scale, sockets_in_one_process, 900)
 	uint16_t port;
 	int *fds;
 
-	base = slab_base(&sp_base);
-	if (base < 0)
-		SKIP(return, "no /proc/slabinfo");
-	fds = scale_start(n, &s, &port);
-	ASSERT_NE(NULL, fds);
+	fds = scale_start(_metadata, n, &s, &port, &base, &sp_base);
+	if (!fds)
+		return;
 	for (i = 0; i < n; i++) {
 		fds[i] = sp_dial(SOCK_REQ, port);
 		ASSERT_LE(0, fds[i]) TH_LOG("socket %ld: %s", i, strerror(errno));
@@ -299,11 +305,9 @@ TEST_F_TIMEOUT(scale, connections_to_one_rep, 900)
 	uint16_t port;
 	int *fds;
 
-	base = slab_base(&sp_base);
-	if (base < 0)
-		SKIP(return, "no /proc/slabinfo");
-	fds = scale_start(n, &s, &port);
-	ASSERT_NE(NULL, fds);
+	fds = scale_start(_metadata, n, &s, &port, &base, &sp_base);
+	if (!fds)
+		return;
 	sp_header(mine, SP_PROTO_REQ);
 	t0 = sp_now_ms();
 	for (i = 0; i < n; i++) {
