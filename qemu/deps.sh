@@ -8,6 +8,7 @@
 #                    bindgen, rust-src
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+log=$SP_CACHE/logs/deps.log
 
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev qemu-system-x86 busybox-static
       bc flex bison libelf-dev libssl-dev cpio kmod make gcc libc6-dev
@@ -20,21 +21,24 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	sp_log "installing: ${missing[*]}"
 	SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-		--no-install-recommends "${missing[@]}" >/dev/null
+	sp_quiet "apt: updating the package lists" "$log" $SUDO apt-get update -q ||
+		sp_die "apt-get update failed (step: dependencies, log: $log)"
+	sp_quiet "apt: installing ${missing[*]}" "$log" \
+		env DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q \
+		--no-install-recommends "${missing[@]}" ||
+		sp_die "apt-get install failed (step: dependencies, log: $log)"
 fi
 
 command -v rustup >/dev/null || sp_die "rustup not found; install Rust (1.85+) with rustup"
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-	sp_log "adding rust-src"
-	rustup component add rust-src
+	sp_quiet "rustup: adding rust-src" "$log" rustup component add rust-src ||
+		sp_die "rustup component add rust-src failed (step: dependencies, log: $log)"
 fi
 
 BINDGEN=$SP_CACHE/tools/bin/bindgen
 if [ ! -x "$BINDGEN" ]; then
-	sp_log "installing bindgen-cli into $SP_CACHE/tools"
-	cargo install --locked --quiet bindgen-cli --root "$SP_CACHE/tools"
+	sp_quiet "cargo: installing bindgen-cli into $SP_CACHE/tools (about a minute)" "$log" \
+		cargo install --locked bindgen-cli --root "$SP_CACHE/tools" ||
+		sp_die "installing bindgen-cli failed (step: dependencies, log: $log)"
 fi

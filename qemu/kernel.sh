@@ -48,10 +48,12 @@ fetch_source() {
 		 -o "Dir::Cache=$apt/cache"
 		 -o "Dir::State::Status=/var/lib/dpkg/status"
 		 -o APT::Sandbox::User=root)
-	sp_log "fetching $SP_KVER_PKG=$SP_KVER_DEB through a private apt config"
-	apt-get "${A[@]}" -qq update
-	if ! (cd "$apt/deb" && apt-get "${A[@]}" -qq download \
-			"$SP_KVER_PKG=$SP_KVER_DEB" 2>/dev/null); then
+	sp_quiet "apt: the trixie package lists" "$logs/kernel-fetch.log" \
+		apt-get "${A[@]}" -q update ||
+		sp_die "apt-get update failed (step: fetch kernel source, log: $logs/kernel-fetch.log)"
+	if ! (cd "$apt/deb" && sp_quiet "apt: downloading $SP_KVER_PKG=$SP_KVER_DEB (about 170 MB)" \
+			"$logs/kernel-fetch.log" apt-get "${A[@]}" -q download \
+			"$SP_KVER_PKG=$SP_KVER_DEB"); then
 		list=$(apt-cache "${A[@]}" madison "$SP_KVER_PKG" 2>/dev/null |
 			awk '{print $3}' | tr '\n' ' ')
 		sp_die "$SP_KVER_PKG=$SP_KVER_DEB is not available from Debian.
@@ -60,9 +62,10 @@ fetch_source() {
 	fi
 	deb=$(ls "$apt/deb/${SP_KVER_PKG}_"*.deb | head -n 1)
 	rm -rf "$src.tmp" && mkdir -p "$src.tmp"
-	dpkg -x "$deb" "$src.tmp/x"
-	sp_log "unpacking kernel source"
-	tar -C "$src.tmp" -xaf "$src.tmp"/x/usr/src/"$SP_KVER_PKG".tar.*
+	sp_quiet "unpacking the kernel source" "$logs/kernel-fetch.log" \
+		bash -c 'dpkg -x "$1" "$2/x" && tar -C "$2" -xaf "$2"/x/usr/src/"$3".tar.*' \
+		- "$deb" "$src.tmp" "$SP_KVER_PKG" ||
+		sp_die "unpacking failed (step: fetch kernel source, log: $logs/kernel-fetch.log)"
 	mv "$src.tmp/$SP_KVER_PKG" "$src"
 	rm -rf "$src.tmp" "$deb"
 }
@@ -75,27 +78,52 @@ dir) echo "$out"; exit 0 ;;
 build) ;;
 *) sp_die "usage: $0 build|dir [debug|perf]" ;;
 esac
+logs=$SP_CACHE/logs
+log=$logs/kernel-$kver-$flavour-$hash.log
 fetch_source
-mk=(make -s -C "$src" O="$out" LLVM="$SP_LLVM" ARCH=x86_64)
+mk=(make -C "$src" O="$out" LLVM="$SP_LLVM" ARCH=x86_64)
+
+# What the last build of this flavour took, in kbuild steps (the "  CC  ..."
+# lines), so that progress can be shown against a total. The first build on
+# a machine uses what one took when this script was written.
+steps=$SP_CACHE/build/$flavour.steps
+progress() {
+	local n total
+	n=$(grep -cE '^  [A-Z]' "$1")
+	total=$(cat "$steps" 2>/dev/null || echo "~$default_steps")
+	echo "$n/$total build steps"
+}
+case $flavour in
+debug) default_steps=DEBUG_STEPS ;;
+perf) default_steps=PERF_STEPS ;;
+esac
+fail() { sp_die "$1 failed (step: kernel $flavour build; log: $log)"; }
 
 if [ ! -f "$out/.sp-built" ]; then
 	sp_log "building Linux $kver ($flavour, config $hash) in $out"
-	mkdir -p "$out"
-	"${mk[@]}" rustavailable >/dev/null ||
-		sp_die "the Rust toolchain is not usable for this kernel (make rustavailable)"
-	"${mk[@]}" tinyconfig >/dev/null
+	mkdir -p "$out" "$logs"
+	: > "$log"
+	"${mk[@]}" -s rustavailable >> "$log" 2>&1 ||
+		fail "the Rust toolchain check (make rustavailable)"
+	"${mk[@]}" -s tinyconfig >> "$log" 2>&1 || fail "make tinyconfig"
 	(cd "$out" && KCONFIG_CONFIG=.config \
-		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "${frags[@]}" >/dev/null)
-	"${mk[@]}" olddefconfig >/dev/null
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$out" .config "${frags[@]}" \
+		>> "$log" 2>&1) || fail "merging the config fragments"
+	"${mk[@]}" -s olddefconfig >> "$log" 2>&1 || fail "make olddefconfig"
 	# Every line of the fragments must have survived olddefconfig.
 	miss=$(cat "${frags[@]}" | grep -E '^(CONFIG_|# CONFIG_)' | while read -r l; do
 		case $l in
 		"# "*) n=${l#\# }; n=${n%% *}; if grep -q "^$n=" "$out/.config"; then echo "$l"; fi ;;
 		*) grep -qx "$l" "$out/.config" || echo "$l" ;;
 		esac; done)
-	[ -z "$miss" ] || sp_die "config lines dropped by kconfig:
+	[ -z "$miss" ] || sp_die "config lines dropped by kconfig (step: kernel $flavour config; fragments: ${frags[*]}; log: $log):
 $miss"
-	"${mk[@]}" -j"$(nproc)" bzImage modules
+	: > "$log.build"
+	SP_PROGRESS=progress sp_quiet "building Linux $kver ($flavour)" "$log.build" \
+		"${mk[@]}" -j"$(nproc)" bzImage modules || fail "the kernel build"
+	grep -cE '^  [A-Z]' "$log.build" > "$steps"
+	cat "$log.build" >> "$log" && rm -f "$log.build"
 	touch "$out/.sp-built"
+	sp_log "built Linux $kver ($flavour) in $(sp_elapsed)"
 fi
 echo "$out"
