@@ -26,7 +26,11 @@ mount -t tmpfs tmpfs /var/tmp
 mount -t debugfs debugfs /sys/kernel/debug
 mkdir -p /tmp/spout
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none spout /tmp/spout
-exec </dev/null >/dev/console 2>&1
+# What this script and the command print goes to the host over 9p, not
+# over the emulated serial port, which carries about 2 KB/s under TCG and
+# would hold up every test that prints. The kernel's own messages stay on
+# the console (qemu/run.sh joins both into one log).
+exec </dev/null >>/tmp/spout/output 2>&1 || exec </dev/null >/dev/console 2>&1
 
 . /tmp/spout/env
 export SP_REPO SP_MODULE SP_CACHE
@@ -57,6 +61,7 @@ else
 	rc=99
 fi
 echo $rc > /tmp/spout/rc
+echo "SP-CMD-DONE rc=$rc"
 # Sockets closed by the command may be freed by RCU a moment later.
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	rmmod sp 2>/dev/null && break

@@ -49,7 +49,12 @@ mkdir -p "$SP_CACHE/logs"
 
 # KVM only where it can work: the CPU must show vmx or svm. On these
 # machines /dev/kvm exists without them and a KVM boot hangs.
-accel=(-accel tcg -cpu max)
+# One host thread per vCPU (MTTCG), so that the guest's CPUs run at once.
+# tinyconfig has no ACPI: the guest finds its CPUs in SeaBIOS's MP table,
+# which lists one per socket, so each vCPU is a socket of its own (with
+# "-smp 2" alone the guest brings up one CPU).
+cpus=${SP_VM_CPUS:-2}
+accel=(-accel tcg,thread=multi -cpu max)
 if [ "${SP_KVM:-auto}" != 0 ] && [ -w /dev/kvm ] &&
    grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	accel=(-accel kvm -cpu host)
@@ -64,15 +69,16 @@ cmdline+=" init=$here/guest-init.sh"
 # jiffies clock (4 ms steps). Tell it the host's TSC rate: clock_gettime()
 # then has the resolution a benchmark needs.
 khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo 2>/dev/null)
-if [ "${accel[1]}" = tcg ] && [ -n "$khz" ] && grep -qw constant_tsc /proc/cpuinfo; then
+if [ "${accel[1]%%,*}" = tcg ] && [ -n "$khz" ] && grep -qw constant_tsc /proc/cpuinfo; then
 	cmdline+=" tsc_early_khz=$khz tsc=reliable"
 fi
 
 : > "$log"
-sp_log "booting $(basename "$kernel") (${accel[1]}), log: $log"
+: > "$out/output"
+sp_log "booting $(basename "$kernel") (${accel[1]}), console log: $log"
 set +e
 timeout --foreground "$timeout" qemu-system-x86_64 "${accel[@]}" \
-	-m "${SP_VM_MEM:-2G}" -smp "${SP_VM_CPUS:-2}" \
+	-m "${SP_VM_MEM:-2G}" -smp "$cpus,sockets=$cpus,cores=1,threads=1" \
 	-nodefaults -no-reboot -display none -monitor none \
 	-serial "file:$log" \
 	-kernel "$kernel" -append "$cmdline" \
@@ -82,11 +88,33 @@ timeout --foreground "$timeout" qemu-system-x86_64 "${accel[@]}" \
 	-device virtio-9p-pci,fsdev=out,mount_tag=spout \
 	</dev/null &
 qpid=$!
-tail -n +1 --pid=$qpid -f "$log" 2>/dev/null |
-	sed -u -n 's/\r$//; /^SP-BEGIN$/,/^SP-END /{/^SP-BEGIN$/d;p}'
+# The command's output as it arrives, and the time each phase took.
+t0=$SECONDS
+tail -n +1 --pid=$qpid -f "$out/output" 2>/dev/null | {
+	phase=boot t=$SECONDS
+	while IFS= read -r line; do
+		line=${line%$'\r'}
+		case $phase:$line in
+		boot:SP-BEGIN)
+			sp_log "VM booted in $((SECONDS - t))s; running: $*"
+			phase=cmd t=$SECONDS ;;
+		boot:*) ;;
+		cmd:SP-CMD-DONE*)
+			sp_log "command finished in $((SECONDS - t))s (${line#SP-CMD-DONE }); unloading sp, scanning for leaks"
+			phase=end t=$SECONDS ;;
+		*:SP-END*)
+			sp_log "unload and kmemleak scan took $((SECONDS - t))s"
+			phase=off ;;
+		cmd:*|end:*) printf '%s\n' "$line" ;;
+		esac
+	done
+}
 wait $qpid
 qrc=$?
 set -e
+sp_log "VM done in $((SECONDS - t0))s"
+# One log: the kernel's console, then what the guest printed.
+{ echo "==== the guest's output (qemu/guest-init.sh and the command)"; cat "$out/output"; } >> "$log"
 
 # The runner's own checks, as TAP lines that qemu/check.sh counts.
 fail=0
