@@ -6,6 +6,8 @@
 #   make check      everything, from a fresh machine: deps, kernel, module,
 #                   host tests, fuzz smoke, selftests in a VM
 #   make demo       boot a VM and run the demo programs
+#   make vm-test T="sp_pair sp_pubsub:everything"
+#                   only these selftest programs (PROG:TEST: one test) in the VM
 #   make stress     long hostile-peer, module-cycle and netns runs in a VM
 #   make bench      sp against raw TCP and NNG on the perf kernel (a table)
 #   make kernel     fetch and build the pinned kernel (FLAVOUR=debug|perf)
@@ -55,8 +57,10 @@ host-test:
 fuzz-smoke:
 	bash qemu/fuzz.sh $(FUZZ_SECONDS)
 
-vm-test: modules selftests
-	bash qemu/run.sh -- 'KSRC=$(KSRC) selftests/run_tests.sh'
+# One or more selftest programs alone, in the debug VM, with the same
+# counting and checks as make check: T="sp_pair sp_pubsub:everything".
+vm-test:
+	bash qemu/check.sh $(or $(T),$(error set T, e.g. T=sp_pair or T=sp_pair:two_listeners))
 
 check:
 	bash qemu/check.sh
@@ -74,10 +78,8 @@ stress: modules selftests
 bench: deps
 	bash qemu/bench.sh
 
-demo: kernel
-	$(MAKE) modules
-	$(MAKE) -C demo
-	bash qemu/run.sh -- demo/run.sh
+demo:
+	bash qemu/demo.sh
 
 headers_install:
 	install -D -m 644 uapi/linux/sp.h $(INSTALL_HDR_PATH)/include/linux/sp.h

@@ -9,68 +9,104 @@
 #  4. the selftests in a VM on the debug kernel, with the runner's checks
 #     (no splat, module unloads, kmemleak clean)
 #
-# The last line is "N passed, N failed, N skipped", counted from the cargo
-# and TAP results; the exit status is non-zero if anything failed.
+#   qemu/check.sh [PROG[:TEST]...]   the VM step runs only these (make vm-test)
+#
+# Every step's exit status counts, and so does what it should have reported:
+# a cargo test binary, fuzz target or selftest program that reports nothing
+# is a failure, never a silent zero. The last line is "N passed, N failed,
+# N skipped", counted from the cargo and TAP results; the lines before it
+# name every failure with its step and log. The exit status is non-zero if
+# anything failed.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
 . "$here/common.sh"
 cd "$repo"
-log=$(mktemp -d "${TMPDIR:-/tmp}/sp-check.XXXXXX")
-pass=0 fail=0 skip=0
+export PATH=$SP_CACHE/tools/bin:$PATH
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/sp-check.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+logs=$SP_CACHE/logs
+mkdir -p "$logs"
+stamp=$(date +%Y%m%d-%H%M%S)
+pass=0 fail=0 skip=0 failures=
+only=("$@")
 
-step() { printf '\n==== %s\n' "$*"; }
-broken() { echo "not ok $1"; fail=$((fail + 1)); }
-
-# Counts "ok"/"not ok" TAP lines (nested kselftest results included).
-count_tap() {
-	local p f s
-	p=$(grep -cE '^(# )?ok [0-9]+ |^ok vm_' "$1")
-	s=$(grep -cE '^(# )?ok .*# SKIP' "$1")
-	f=$(grep -cE '^(# )?not ok [0-9]+ |^not ok vm_' "$1")
-	# A failing program counts as one failure of its own when none of its
-	# nested results failed (it crashed or timed out part way); otherwise
-	# its nested lines already count it.
-	local tp tf
-	tp=$(grep -cE '^ok [0-9]+ selftests: ' "$1")
-	tf=$(awk '/^# not ok [0-9]+ /{nf++} /^not ok [0-9]+ selftests: /{if(!nf)c++; nf=0} /^ok [0-9]+ selftests: /{nf=0} END{print c+0}' "$1")
-	local tfall
-	tfall=$(grep -cE '^not ok [0-9]+ selftests: ' "$1")
-	pass=$((pass + p - s - tp))
-	skip=$((skip + s))
-	fail=$((fail + f - tfall + tf))
+# broken STEP WHAT: a failure that no result line carries.
+broken() {
+	echo "not ok $2"
+	fail=$((fail + 1))
+	failures+="  [$1] $2"$'\n'
 }
 
-step "dependencies"
-bash qemu/deps.sh || { broken deps; }
+# tally STEP KIND LOG RC WANT: counts a TAP step (see tap_count.awk).
+tally() {
+	local out p f s
+	out=$(awk -v kind="$2" -v rc="$4" -v want="$5" -f "$here/tap_count.awk" "$3")
+	read -r p f s <<< "$(echo "$out" | tail -n 1)"
+	echo "$out" | grep '^not ok '
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	out=$(echo "$out" | sed '$d; s/^= //')
+	[ -n "$out" ] && failures+=$(echo "$out" | sed "s|^|  [$1] |")$'\n'
+	return 0
+}
 
-step "host: cargo test (sans-IO core)"
-(cd sp/proto && cargo test 2>&1) | tee "$log/cargo"
-while read -r p f; do
-	pass=$((pass + p)); fail=$((fail + f))
-done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$log/cargo")
-grep -q '^test result:' "$log/cargo" || broken cargo_test_build
+if [ ${#only[@]} = 0 ]; then
+	sp_step "dependencies"
+	bash qemu/deps.sh || broken dependencies "qemu/deps.sh failed (log: $logs/deps.log)"
 
-step "host: cargo fuzz smoke (${SP_FUZZ_SECONDS:-10}s per target)"
-bash qemu/fuzz.sh "${SP_FUZZ_SECONDS:-10}" | tee "$log/fuzz"
-count_tap "$log/fuzz"
+	sp_step "host: cargo test (sans-IO core)"
+	# One target directory for every clone: dependencies build once.
+	(cd sp/proto && CARGO_TARGET_DIR=$SP_CACHE/cargo/proto cargo test 2>&1) | tee "$tmp/cargo"
+	rc=${PIPESTATUS[0]}
+	while read -r p f; do
+		pass=$((pass + p)); fail=$((fail + f))
+	done < <(sed -n 's/^test result: .*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$tmp/cargo")
+	grep -q '^test result:' "$tmp/cargo" || broken cargo "cargo test reported no results"
+	[ "$rc" = 0 ] || grep -qE '^test result: FAILED' "$tmp/cargo" ||
+		broken cargo "cargo test exited with status $rc and no failing test (a test binary crashed or did not build)"
+	grep -E '^test .* FAILED$' "$tmp/cargo" | sed 's/^/  [cargo] /' >> "$tmp/cargo-failed"
+	[ -s "$tmp/cargo-failed" ] && failures+=$(cat "$tmp/cargo-failed")$'\n'
 
-step "debug kernel"
-if kdir=$(bash qemu/kernel.sh build debug); then
-	ksrc=$(realpath "$kdir/source")
-	step "module and selftests"
-	if make -s KDIR="$kdir" modules && make -s KDIR="$kdir" KSRC="$ksrc" selftests; then
-		step "selftests in the VM (debug kernel)"
-		KDIR=$kdir bash qemu/run.sh -- "KSRC=$ksrc selftests/run_tests.sh" | tee "$log/vm"
-		count_tap "$log/vm"
-	else
-		broken build_module_or_selftests
-	fi
-else
-	broken kernel_build
+	secs=${SP_FUZZ_SECONDS:-5}
+	sp_step "host: cargo fuzz smoke (${secs}s per target)"
+	bash qemu/fuzz.sh "$secs" | tee "$tmp/fuzz"
+	rc=${PIPESTATUS[0]}
+	want=$(ls sp/proto/fuzz/fuzz_targets/*.rs | sed 's|.*/||; s|\.rs$||; s|^|fuzz_|')
+	tally fuzz tap "$tmp/fuzz" "$rc" "$(echo $want)"
 fi
 
-rm -rf "$log"
+sp_step "debug kernel"
+if kdir=$(bash qemu/kernel.sh build debug); then
+	ksrc=$(realpath "$kdir/source")
+	sp_step "module and selftests"
+	if ! sp_quiet "building sp.ko" "$logs/module.log" make KDIR="$kdir" modules; then
+		broken build "sp.ko did not build (log: $logs/module.log)"
+	elif ! sp_quiet "building the selftests" "$logs/selftests-build.log" \
+			make KDIR="$kdir" KSRC="$ksrc" selftests; then
+		broken build "the selftests did not build (log: $logs/selftests-build.log)"
+	else
+		if [ ${#only[@]} = 0 ]; then
+			want=$(sed -n 's/^TEST_\(GEN_\)\?PROGS *:\?= *//p' selftests/Makefile)
+		else
+			want="${only[*]}"
+		fi
+		console=$logs/console-check-$stamp.log
+		sp_step "selftests in the VM (debug kernel): $(echo $want | wc -w) programs"
+		KDIR=$kdir bash qemu/run.sh -l "$console" -- \
+			"selftests/run_tests.sh ${only[*]}" | tee "$tmp/vm"
+		rc=${PIPESTATUS[0]}
+		tally vm vm "$tmp/vm" "$rc" "$(echo $want)"
+		[ "$fail" = 0 ] || failures+="  (console log of the VM: $console)"$'\n'
+	fi
+else
+	broken kernel "the debug kernel did not build (see the lines above for the step and log)"
+fi
+
+sp_step "done"
+if [ "$fail" != 0 ]; then
+	echo "What failed ([step] result):"
+	printf '%s' "$failures" | sed '/^$/d'
+fi
 echo
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
