@@ -76,7 +76,7 @@ if [ ${#only[@]} = 0 ]; then
 fi
 
 sp_step "debug kernel"
-if kdir=$(bash qemu/kernel.sh build debug); then
+if kdir=$(bash qemu/kernel.sh build debug 2> >(tee "$tmp/kernel" >&2)); then
 	ksrc=$(realpath "$kdir/source")
 	sp_step "module and selftests"
 	if ! sp_quiet "building sp.ko" "$logs/module.log" make KDIR="$kdir" modules; then
@@ -99,7 +99,7 @@ if kdir=$(bash qemu/kernel.sh build debug); then
 		[ "$fail" = 0 ] || failures+="  (console log of the VM: $console)"$'\n'
 	fi
 else
-	broken kernel "the debug kernel did not build (see the lines above for the step and log)"
+	broken kernel "the debug kernel did not build: $(grep -a '^\[sp\] error:' "$tmp/kernel" | tail -n 1 | sed 's/^\[sp\] error: //')"
 fi
 
 sp_step "done"
