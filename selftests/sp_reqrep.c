@@ -518,4 +518,61 @@ TEST(req_closes_pipe_on_malformed_reply)
 	close(lst);
 }
 
+struct dialer_flood {
+	uint16_t port;
+	volatile int stop;
+	int fds[256];
+	int n;
+};
+
+/* Raw TCP connects (half of them sending the SP header) until told to stop. */
+static void *flood_connects(void *arg)
+{
+	struct dialer_flood *f = arg;
+	unsigned char h[8];
+
+	sp_header(h, SP_PROTO_REQ);
+	while (!f->stop && f->n < 256) {
+		int fd = sp_raw_connect(f->port);
+
+		if (fd < 0)
+			break;
+		if (f->n % 2 && write(fd, h, 8) != 8)
+			break;
+		f->fds[f->n++] = fd;
+	}
+	return NULL;
+}
+
+/*
+ * Crash-only (the VM runner's KASAN check judges it): a REP closes while
+ * TCP connections keep arriving, so its listener is accepting children and
+ * handing them to pipes that fail to start (the socket is closing), and
+ * more children wait in the accept queue. Each child starts with the
+ * listener's callbacks; a child dropped that way once freed the listener's
+ * callback data (use-after-free at the listener's close, or in
+ * sp_tcp_event for the children still queued).
+ */
+TEST(close_while_accepting_crash_only)
+{
+	int rounds = env_int("SP_ACCEPT_ROUNDS", 20), r, i;
+
+	for (r = 0; r < rounds; r++) {
+		struct dialer_flood f = { .n = 0 };
+		pthread_t t;
+		int rep;
+
+		rep = sp_listen_any(SOCK_REP, &f.port);
+		ASSERT_LE(0, rep);
+		ASSERT_EQ(0, pthread_create(&t, NULL, flood_connects, &f));
+		usleep(2000 + (r % 10) * 1000);
+		close(rep);
+		usleep(1000);
+		f.stop = 1;
+		pthread_join(t, NULL);
+		for (i = 0; i < f.n; i++)
+			close(f.fds[i]);
+	}
+}
+
 TEST_HARNESS_MAIN

@@ -469,19 +469,6 @@ int sp_glue_tcp_connect(struct socket *sock, struct sockaddr_unsized *addr,
 }
 
 /**
- * sp_glue_tcp_accept() - accept one pending connection without blocking
- * @sock: a listening socket from sp_glue_tcp_create()
- * @res: the new socket
- *
- * Return: 0, -EAGAIN when none is pending, or a negative errno.
- */
-int sp_glue_tcp_accept(struct socket *sock, struct socket **res)
-{
-	/* The child inherits the listener's netns reference (sk_clone). */
-	return kernel_accept(sock, res, O_NONBLOCK);
-}
-
-/**
  * sp_glue_tcp_getname() - local or peer address of a TCP socket
  * @sock: the socket
  * @addr: room for a sockaddr_storage
@@ -583,12 +570,63 @@ struct sp_tcp_cb {
 	void *ctx;
 };
 
+/*
+ * Our sk_user_data is tagged SK_USER_DATA_NOCOPY: a listener's children
+ * start with none (sk_clone), though they inherit its callbacks until
+ * sp_glue_tcp_accept() resets them. Read it under sk_callback_lock.
+ */
+static struct sp_tcp_cb *sp_tcp_cb(struct sock *sk)
+{
+	return __locked_read_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
+}
+
+/**
+ * sp_glue_tcp_accept() - accept one pending connection without blocking
+ * @sock: a listening socket from sp_glue_tcp_create()
+ * @res: the new socket
+ *
+ * Return: 0, -EAGAIN when none is pending, or a negative errno.
+ */
+int sp_glue_tcp_accept(struct socket *sock, struct socket **res)
+{
+	void (*state_change)(struct sock *sk);
+	void (*write_space)(struct sock *sk);
+	void (*data_ready)(struct sock *sk);
+	struct sock *sk = sock->sk, *child;
+	struct sp_tcp_cb *cb;
+	int err;
+
+	/* The child inherits the listener's netns reference (sk_clone). */
+	err = kernel_accept(sock, res, O_NONBLOCK);
+	if (err)
+		return err;
+	/*
+	 * It also inherits the listener's callbacks, which are ours: give it
+	 * the originals, so that nothing of sp stays on it unless its pipe
+	 * installs its own (one callback lock at a time: both are TCP's).
+	 */
+	read_lock_bh(&sk->sk_callback_lock);
+	cb = sp_tcp_cb(sk);
+	data_ready = cb ? cb->data_ready : sk->sk_data_ready;
+	write_space = cb ? cb->write_space : sk->sk_write_space;
+	state_change = cb ? cb->state_change : sk->sk_state_change;
+	read_unlock_bh(&sk->sk_callback_lock);
+
+	child = (*res)->sk;
+	write_lock_bh(&child->sk_callback_lock);
+	child->sk_data_ready = data_ready;
+	child->sk_write_space = write_space;
+	child->sk_state_change = state_change;
+	write_unlock_bh(&child->sk_callback_lock);
+	return 0;
+}
+
 static void sp_tcp_event(struct sock *sk, unsigned int ev)
 {
 	struct sp_tcp_cb *cb;
 
 	read_lock_bh(&sk->sk_callback_lock);
-	cb = sk->sk_user_data;
+	cb = sp_tcp_cb(sk);
 	if (cb)
 		cb->event(cb->ctx, ev);
 	read_unlock_bh(&sk->sk_callback_lock);
@@ -635,7 +673,7 @@ int sp_glue_tcp_set_callbacks(struct socket *sock,
 	cb->data_ready = sk->sk_data_ready;
 	cb->write_space = sk->sk_write_space;
 	cb->state_change = sk->sk_state_change;
-	sk->sk_user_data = cb;
+	__rcu_assign_sk_user_data_with_flags(sk, cb, SK_USER_DATA_NOCOPY);
 	sk->sk_data_ready = sp_tcp_data_ready;
 	sk->sk_write_space = sp_tcp_write_space;
 	sk->sk_state_change = sp_tcp_state_change;
@@ -658,9 +696,9 @@ void *sp_glue_tcp_clear_callbacks(struct socket *sock)
 	void *ctx = NULL;
 
 	write_lock_bh(&sk->sk_callback_lock);
-	cb = sk->sk_user_data;
+	cb = sp_tcp_cb(sk);
 	if (cb) {
-		sk->sk_user_data = NULL;
+		rcu_assign_sk_user_data(sk, NULL);
 		sk->sk_data_ready = cb->data_ready;
 		sk->sk_write_space = cb->write_space;
 		sk->sk_state_change = cb->state_change;
@@ -668,6 +706,17 @@ void *sp_glue_tcp_clear_callbacks(struct socket *sock)
 	}
 	write_unlock_bh(&sk->sk_callback_lock);
 	kfree(cb);
+	/*
+	 * Children still in a listener's accept queue carry our callbacks
+	 * (cloned before they were restored): accept and close them now, with
+	 * the originals, so that none outlives the module with ours.
+	 */
+	if (sk->sk_state == TCP_LISTEN) {
+		struct socket *child;
+
+		while (!sp_glue_tcp_accept(sock, &child))
+			sock_release(child);
+	}
 	return ctx;
 }
 
