@@ -536,6 +536,10 @@ impl Pipe {
                     if t.off == frame::LEN_PREFIX + t.msg.len() {
                         st.tx = None;
                         self.tx_busy.store(false, Ordering::Release);
+                        // A lingering close() waits for this.
+                        if let Some(sk) = &self.sk {
+                            sk.wake(PollMask::WRITABLE);
+                        }
                     }
                 }
                 // The write-space callback kicks us.
