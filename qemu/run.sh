@@ -64,6 +64,7 @@ cmdline="console=ttyS0 panic=-1 oops=panic loglevel=6 ro"
 cmdline+=" root=/dev/root rootfstype=9p"
 cmdline+=" rootflags=trans=virtio,version=9p2000.L,msize=262144,cache=loose"
 cmdline+=" init=$here/guest-init.sh"
+cmdline+=" slab_nomerge"
 # Under TCG the guest's TSC runs at the host's rate, but tinyconfig has no
 # HPET or PM timer to calibrate it against, and the guest falls back to the
 # jiffies clock (4 ms steps). Tell it the host's TSC rate: clock_gettime()

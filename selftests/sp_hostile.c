@@ -2,8 +2,9 @@
 /*
  * Hostile peers: adversarial byte streams against an sp REP listener and
  * from a hostile "REP" that an sp REQ dials, while a well-behaved peer on
- * the same sp socket keeps working. SP_HOSTILE_FRAMES sets the number of
- * frames per test (default 20000; 'make stress' uses millions).
+ * the same sp socket keeps working, and sp's SP_STATS account for every
+ * hostile connection. SP_HOSTILE_FRAMES sets the number of frames per test
+ * (default 6000; 'make stress' uses 1000000).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -26,9 +27,7 @@ static uint32_t rnd(void)
 
 static long target_frames(void)
 {
-	const char *e = getenv("SP_HOSTILE_FRAMES");
-
-	return e ? atol(e) : 20000;
+	return sp_env_long("SP_HOSTILE_FRAMES", 6000);
 }
 
 static void put32(unsigned char *p, uint32_t v)
@@ -82,7 +81,10 @@ static size_t rep_frame(unsigned char *buf, size_t room)
 	return 8 + len;
 }
 
-/* One hostile connection of kind @kind to @port; returns frames sent. */
+/*
+ * One hostile connection of kind @kind to @port; returns frames sent, or
+ * -1 if it could not connect.
+ */
 static long attack(uint16_t port, int kind)
 {
 	unsigned char buf[64 * 1024], h[8];
@@ -93,7 +95,7 @@ static long attack(uint16_t port, int kind)
 
 	fd = sp_raw_connect(port);
 	if (fd < 0)
-		return 0;
+		return -1;
 	switch (kind) {
 	case 0:	/* random bytes instead of a header */
 		for (i = 0; i < 256; i++)
@@ -219,7 +221,9 @@ TEST(handshake_flood_is_capped)
 TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 {
 	struct server sv = { 0 };
-	long frames = 0, conns = 0, good = 0, goal = target_frames();
+	long frames = 0, conns = 0, good = 0, bad_headers = 0, goal = target_frames();
+	struct sp_stats st;
+	int64_t end;
 	int ms = 300, req;
 	pthread_t th;
 	uint16_t port;
@@ -238,8 +242,16 @@ TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 		char buf[8];
 		int i;
 
-		for (i = 0; i < 20; i++, conns++)
-			frames += attack(port, rnd() % 8);
+		for (i = 0; i < 20; i++, conns++) {
+			int kind = rnd() % 8;
+			long n = attack(port, kind);
+
+			ASSERT_LE(0, n) TH_LOG("connection %ld: %s", conns, strerror(errno));
+			frames += n;
+			/* Kinds 0 and 1 never send a valid header. */
+			if (kind < 2)
+				bad_headers++;
+		}
 		/* The well-behaved peer still gets answers. */
 		ASSERT_EQ(2, send(req, "ok", 2, 0));
 		ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0)) {
@@ -247,8 +259,23 @@ TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 		}
 		good++;
 	}
-	TH_LOG("%ld hostile frames over %ld connections; %ld good round trips; %ld answered",
-	       frames, conns, good, sv.served);
+	/*
+	 * Every hostile connection reached the REP and ended in a pipe
+	 * closed by sp: refused in the handshake (all the bad headers, and
+	 * any that hung up first) or dropped after it.
+	 */
+	end = sp_now_ms() + 20000;
+	do {
+		ASSERT_EQ(0, sp_stats(sv.fd, &st));
+		if (st.pipes_refused + st.pipes_dropped >= (uint64_t)conns)
+			break;
+		usleep(50 * 1000);
+	} while (sp_now_ms() < end);
+	TH_LOG("%ld hostile frames over %ld connections (%ld bad headers); %ld good round trips; %ld answered; %llu pipes refused, %llu dropped",
+	       frames, conns, bad_headers, good, sv.served,
+	       (unsigned long long)st.pipes_refused, (unsigned long long)st.pipes_dropped);
+	EXPECT_EQ(conns, st.pipes_refused + st.pipes_dropped);
+	EXPECT_LE(bad_headers, st.pipes_refused);
 	sv.stop = 1;
 	pthread_join(th, NULL);
 	close(req);
@@ -260,7 +287,8 @@ TEST_F_TIMEOUT(long_run, req_dials_hostile_rep, 7200)
 {
 	struct sockaddr_in sin = sp_loopback(0);
 	socklen_t len = sizeof(sin);
-	long rounds = target_frames() / 100, i;
+	long rounds = target_frames() / 100, i, broken = 0;
+	struct sp_stats st;
 	int lst, req, ivl = 50, rcv;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -285,8 +313,10 @@ TEST_F_TIMEOUT(long_run, req_dials_hostile_rep, 7200)
 		fd = accept(lst, NULL, NULL);
 		ASSERT_LE(0, fd);
 		sp_header(h, SP_PROTO_REP);
-		if (rnd() % 4 == 0)
+		if (rnd() % 4 == 0) {
 			h[rnd() % 8] ^= 1 + rnd() % 255;	/* a broken header */
+			broken++;
+		}
 		(void)!write(fd, h, 8);
 		sp_read_full(fd, f, 8, 2000);
 		/* The request, if it comes, then a reply that is wrong. */
@@ -320,6 +350,18 @@ TEST_F_TIMEOUT(long_run, req_dials_hostile_rep, 7200)
 		EXPECT_EQ(0, memcmp(buf, "ok", 2));
 		close(fd);
 	}
+	/*
+	 * Each hostile REP cost one pipe: refused for a broken header,
+	 * dropped after a good one (for the bad reply, or the hang-up). A
+	 * redial that fails before its handshake counts as refused too.
+	 */
+	ASSERT_EQ(0, sp_stats(req, &st));
+	TH_LOG("%ld hostile REPs (%ld broken headers): %llu pipes refused, %llu dropped",
+	       rounds, broken, (unsigned long long)st.pipes_refused,
+	       (unsigned long long)st.pipes_dropped);
+	EXPECT_LE(broken, st.pipes_refused);
+	EXPECT_LE(rounds - broken, st.pipes_dropped);
+	EXPECT_GE(rounds + 2, st.pipes_refused + st.pipes_dropped);
 	close(req);
 	close(lst);
 }

@@ -5,8 +5,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -147,6 +150,75 @@ static inline int sp_peer_closed(int fd, int ms)
 		if (n == 0 || (n < 0 && errno == ECONNRESET))
 			return 1;
 	}
+	return 0;
+}
+
+/*
+ * An iteration count from the environment, or @dflt. The defaults are
+ * short (a 'make check' run); 'make stress' sets the long values.
+ */
+static inline long sp_env_long(const char *name, long dflt)
+{
+	const char *e = getenv(name);
+
+	return e && *e ? atol(e) : dflt;
+}
+
+/* SP_STATS of @fd into *@st; 0 or -1. */
+static inline int sp_stats(int fd, struct sp_stats *st)
+{
+	socklen_t len = sizeof(*st);
+
+	memset(st, 0, sizeof(*st));
+	if (getsockopt(fd, SOL_SP, SP_STATS, st, &len) || len != sizeof(*st))
+		return -1;
+	return 0;
+}
+
+/*
+ * Whether task @tid (a pid, or a thread of this process) is asleep inside
+ * system call @nr: its state is S in /proc/.../stat and /proc/.../syscall
+ * names @nr. Gives up after @ms; 1 if it is, 0 if not.
+ */
+static inline int sp_blocked_in(pid_t tid, long nr, int ms)
+{
+	int64_t end = sp_now_ms() + ms;
+	char path[64], buf[512];
+
+	do {
+		char state = 0, *p;
+		long cur = -2;
+		ssize_t n;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)getpid(), (int)tid);
+		fd = open(path, O_RDONLY);
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "/proc/%d/stat", (int)tid);
+			fd = open(path, O_RDONLY);
+		}
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			buf[n > 0 ? n : 0] = 0;
+			p = strrchr(buf, ')');
+			if (p && p[1] == ' ')
+				state = p[2];
+		}
+		*strrchr(path, '/') = 0;
+		strcat(path, "/syscall");
+		fd = open(path, O_RDONLY);
+		if (fd >= 0) {
+			n = read(fd, buf, sizeof(buf) - 1);
+			close(fd);
+			buf[n > 0 ? n : 0] = 0;
+			if (n > 0 && buf[0] != 'r')	/* not "running" */
+				cur = strtol(buf, NULL, 10);
+		}
+		if (state == 'S' && cur == nr)
+			return 1;
+		usleep(10 * 1000);
+	} while (sp_now_ms() < end);
 	return 0;
 }
 

@@ -3,6 +3,11 @@
  * Interop with unmodified NNG (Debian's libnng) over TCP: an sp socket and
  * an NNG socket of the peer protocol exchange messages, with each side
  * binding in turn.
+ *
+ * Counts: SP_NNG_ROUNDTRIPS sp REQ -> NNG REP round trips (default 500;
+ * 'make stress' uses 10000), SP_NNG_MSGS messages per in-order run
+ * (default 300), SP_NNG_SUBS NNG subscribers on one sp PUB (default 8;
+ * 32 in 'make stress'). Rates are 'make bench's business, not these.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -118,85 +123,162 @@ TEST(pair_nng_binds_sp_dials)
 	close(fd);
 }
 
+/*
+ * An NNG REQ is no PAIR peer: its connection reaches sp, which refuses
+ * the pipe in the handshake (SP_STATS counts it) and never sends.
+ */
 TEST(pair_refuses_nng_req)
 {
+	struct sp_stats st;
 	uint16_t port;
 	nng_socket s;
 	char url[64];
+	int64_t end;
 	int fd;
 
-	/* An NNG REQ is no PAIR peer: sp refuses the pipe, never sends. */
 	fd = sp_listen_any(SOCK_PAIR, &port);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, nng_req0_open(&s));
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
 	ASSERT_EQ(0, nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK));
+	/* The connection was made, and refused (NNG redials: maybe more). */
+	end = sp_now_ms() + 10000;
+	do {
+		ASSERT_EQ(0, sp_stats(fd, &st));
+		if (st.pipes_refused)
+			break;
+		usleep(20000);
+	} while (sp_now_ms() < end);
+	EXPECT_LE(1, st.pipes_refused) TH_LOG("no handshake ever reached the PAIR");
 	EXPECT_EQ(0, sp_poll1(fd, POLLOUT, 1500));
 	EXPECT_EQ(-1, send(fd, "x", 1, MSG_DONTWAIT));
 	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, sp_stats(fd, &st));
+	/* No pipe ever came up: none was dropped after its handshake. */
+	EXPECT_EQ(0, st.pipes_dropped);
+	EXPECT_EQ(0, st.tx_msgs);
+	EXPECT_EQ(0, st.rx_msgs);
 	nng_close(s);
 	close(fd);
 }
 
-/*
- * Round trips of 64-byte messages between a @server and a @client socket,
- * first sp (types @st, @ct), then NNG (@so, @co), in the same run.
- */
-static void roundtrip_rates(struct __test_metadata *_metadata, const char *what,
-			    int st, int ct, int (*so)(nng_socket *),
-			    int (*co)(nng_socket *))
+/* A 64-byte message numbered @seq, @tag telling who made it. */
+static void numbered(unsigned char m[64], uint32_t seq, unsigned char tag)
 {
-	const int n = 1000;
-	nng_socket a, b;
-	nng_listener l;
-	char url[64], buf[64] = { 0 };
-	int64_t t_sp, t_nng;
-	int port, i, x, y;
-	uint16_t p;
-
-	x = sp_listen_any(st, &p);
-	ASSERT_LE(0, x);
-	y = sp_dial(ct, p);
-	ASSERT_LE(0, y);
-	sp_timeouts(_metadata, x);
-	sp_timeouts(_metadata, y);
-	t_sp = sp_now_ms();
-	for (i = 0; i < n; i++) {
-		ASSERT_EQ(64, send(y, buf, 64, 0));
-		ASSERT_EQ(64, recv(x, buf, sizeof(buf), 0));
-		ASSERT_EQ(64, send(x, buf, 64, 0));
-		ASSERT_EQ(64, recv(y, buf, sizeof(buf), 0));
-	}
-	t_sp = sp_now_ms() - t_sp;
-	close(x);
-	close(y);
-
-	ASSERT_EQ(0, so(&a));
-	ASSERT_EQ(0, co(&b));
-	ASSERT_EQ(0, nng_prep(a));
-	ASSERT_EQ(0, nng_prep(b));
-	ASSERT_EQ(0, nng_listen(a, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
-	ASSERT_EQ(0, nng_dial(b, url, NULL, 0));
-	t_nng = sp_now_ms();
-	for (i = 0; i < n; i++) {
-		ASSERT_EQ(0, nng_send(b, buf, 64, 0));
-		ASSERT_EQ(0, nng_recv(a, buf, &(size_t){ sizeof(buf) }, 0));
-		ASSERT_EQ(0, nng_send(a, buf, 64, 0));
-		ASSERT_EQ(0, nng_recv(b, buf, &(size_t){ sizeof(buf) }, 0));
-	}
-	t_nng = sp_now_ms() - t_nng;
-	nng_close(a);
-	nng_close(b);
-	TH_LOG("%d %s round trips of 64 B: sp %lld ms (%lld/s), NNG %lld ms (%lld/s)",
-	       n, what, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
-	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
+	memcpy(m, &seq, sizeof(seq));
+	memset(m + 4, tag, 60);
 }
 
-TEST(pair_roundtrip_rate_vs_nng)
+static int is_numbered(const unsigned char *m, size_t len, uint32_t seq, unsigned char tag)
 {
-	roundtrip_rates(_metadata, "PAIR", SOCK_PAIR, SOCK_PAIR, nng_pair0_open, nng_pair0_open);
+	unsigned char want[64];
+
+	numbered(want, seq, tag);
+	return len == 64 && !memcmp(m, want, 64);
+}
+
+/* The two ends of one run: each an sp fd or an NNG socket. */
+struct end {
+	int fd;			/* sp, or -1 */
+	nng_socket s;		/* NNG when fd is -1 */
+};
+
+static int end_send(struct end *e, const void *m, size_t len)
+{
+	if (e->fd >= 0)
+		return send(e->fd, m, len, 0) == (ssize_t)len ? 0 : -1;
+	return nng_send(e->s, (void *)m, len, 0) ? -1 : 0;
+}
+
+static ssize_t end_recv(struct end *e, void *m, size_t room)
+{
+	if (e->fd >= 0)
+		return recv(e->fd, m, room, 0);
+	return nng_recv(e->s, m, &room, 0) ? -1 : (ssize_t)room;
+}
+
+/*
+ * @n numbered messages from @c to @v in windows of @w, each window
+ * answered by @v with its own numbering: every message arrives once and
+ * in order, both ways.
+ */
+static void windows(struct __test_metadata *_metadata, struct end *c, struct end *v, int n, int w)
+{
+	unsigned char m[64], in[128];
+	int i, k;
+
+	for (i = 0; i < n; i += w) {
+		int cnt = n - i < w ? n - i : w;
+
+		for (k = 0; k < cnt; k++) {
+			numbered(m, i + k, 'c');
+			ASSERT_EQ(0, end_send(c, m, 64)) TH_LOG("send %d", i + k);
+		}
+		for (k = 0; k < cnt; k++) {
+			ssize_t len = end_recv(v, in, sizeof(in));
+
+			ASSERT_TRUE(is_numbered(in, len, i + k, 'c')) {
+				TH_LOG("message %d: got %zd B, number %u", i + k, len,
+				       len >= 4 ? *(uint32_t *)in : 0);
+			}
+			numbered(m, i + k, 'v');
+			ASSERT_EQ(0, end_send(v, m, 64)) TH_LOG("answer %d", i + k);
+		}
+		for (k = 0; k < cnt; k++) {
+			ssize_t len = end_recv(c, in, sizeof(in));
+
+			ASSERT_TRUE(is_numbered(in, len, i + k, 'v')) {
+				TH_LOG("answer %d: got %zd B, number %u", i + k, len,
+				       len >= 4 ? *(uint32_t *)in : 0);
+			}
+		}
+	}
+}
+
+/*
+ * SP_NNG_MSGS numbered round trips between sp and NNG: an sp client
+ * (type @ct) dialling an NNG server (@so), then an NNG client (@co)
+ * dialling an sp server (@st); @w messages in flight at a time.
+ */
+static void in_order_with_nng(struct __test_metadata *_metadata, int st, int ct,
+			      int (*so)(nng_socket *), int (*co)(nng_socket *), int w)
+{
+	int n = sp_env_long("SP_NNG_MSGS", 300), port;
+	struct end c, v;
+	nng_listener l;
+	char url[64];
+	uint16_t p;
+
+	/* sp dials NNG. */
+	v.fd = -1;
+	ASSERT_EQ(0, so(&v.s));
+	ASSERT_EQ(0, nng_prep(v.s));
+	ASSERT_EQ(0, nng_listen(v.s, "tcp://127.0.0.1:0", &l, 0));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	c.fd = sp_dial(ct, port);
+	ASSERT_LE(0, c.fd);
+	sp_timeouts(_metadata, c.fd);
+	windows(_metadata, &c, &v, n, w);
+	close(c.fd);
+	nng_close(v.s);
+
+	/* NNG dials sp. */
+	v.fd = sp_listen_any(st, &p);
+	ASSERT_LE(0, v.fd);
+	sp_timeouts(_metadata, v.fd);
+	c.fd = -1;
+	ASSERT_EQ(0, co(&c.s));
+	ASSERT_EQ(0, nng_prep(c.s));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", p);
+	ASSERT_EQ(0, nng_dial(c.s, url, NULL, 0));
+	windows(_metadata, &c, &v, n, w);
+	nng_close(c.s);
+	close(v.fd);
+}
+
+TEST(pair_in_order_with_nng)
+{
+	in_order_with_nng(_metadata, SOCK_PAIR, SOCK_PAIR, nng_pair0_open, nng_pair0_open, 16);
 }
 
 /* An NNG REP that answers each request with the request plus one. */
@@ -261,9 +343,13 @@ FIXTURE_TEARDOWN(slow)
 {
 }
 
-/* 10k round trips take about 40 s under TCG with KASAN. */
-TEST_F_TIMEOUT(slow, reqrep_sp_req_nng_rep_10k, 240)
+/*
+ * SP_NNG_ROUNDTRIPS round trips; 10k take about 40 s under TCG with KASAN
+ * ('make stress').
+ */
+TEST_F_TIMEOUT(slow, reqrep_sp_req_nng_rep_many, 900)
 {
+	int n = sp_env_long("SP_NNG_ROUNDTRIPS", 500);
 	struct nng_server sv = { 0 };
 	pthread_t th;
 	int port, req;
@@ -275,13 +361,13 @@ TEST_F_TIMEOUT(slow, reqrep_sp_req_nng_rep_10k, 240)
 	ASSERT_LE(0, req);
 	sp_timeouts(_metadata, req);
 	t = sp_now_ms();
-	sp_requests(_metadata, req, 10000);
+	sp_requests(_metadata, req, n);
 	t = sp_now_ms() - t;
-	TH_LOG("10000 requests sp REQ -> NNG REP: %lld ms", (long long)t);
+	TH_LOG("%d requests sp REQ -> NNG REP: %lld ms", n, (long long)t);
 	close(req);
 	nng_close(sv.s);
 	pthread_join(th, NULL);
-	EXPECT_EQ(10000, sv.served);
+	EXPECT_EQ(n, sv.served);
 }
 
 TEST(reqrep_sp_req_binds_nng_rep_dials)
@@ -565,27 +651,29 @@ TEST(pubsub_sp_sub_binds_nng_pub_dials)
 	close(sub);
 }
 
-/* One sp PUB, 32 NNG SUBs with different prefixes. */
-TEST(pubsub_fanout_32_nng_subs)
+/* One sp PUB, SP_NNG_SUBS NNG SUBs with different prefixes. */
+TEST(pubsub_fanout_nng_subs)
 {
-	nng_socket subs[32];
+	int nsubs = sp_env_long("SP_NNG_SUBS", 8), pub, i, round;
+	nng_socket *subs = calloc(nsubs, sizeof(*subs));
+	char url[64], topic[16], buf[64];
 	uint16_t port;
-	char url[64], topic[8], buf[64];
-	int pub, i, round;
 
+	ASSERT_NE(NULL, subs);
+	ASSERT_LE(2, nsubs);
 	pub = sp_listen_any(SOCK_PUB, &port);
 	ASSERT_LE(0, pub);
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < nsubs; i++) {
 		ASSERT_EQ(0, nng_sub0_open(&subs[i]));
 		ASSERT_EQ(0, nng_prep(subs[i]));
-		snprintf(topic, sizeof(topic), "t%02d", i);
-		ASSERT_EQ(0, nng_socket_set(subs[i], NNG_OPT_SUB_SUBSCRIBE, topic, 3));
+		snprintf(topic, sizeof(topic), "t%03d:", i);
+		ASSERT_EQ(0, nng_socket_set(subs[i], NNG_OPT_SUB_SUBSCRIBE, topic, 5));
 		ASSERT_EQ(0, nng_socket_set(subs[i], NNG_OPT_SUB_SUBSCRIBE, "\xff", 1));
 		ASSERT_EQ(0, nng_dial(subs[i], url, NULL, 0));
 	}
 	/* Probe until every SUB is connected. */
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < nsubs; i++) {
 		size_t len;
 		int up = 0, k;
 
@@ -595,10 +683,10 @@ TEST(pubsub_fanout_32_nng_subs)
 			len = sizeof(buf);
 			up = nng_recv(subs[i], buf, &len, NNG_FLAG_NONBLOCK) == 0;
 		}
-		ASSERT_TRUE(up);
+		ASSERT_TRUE(up) TH_LOG("SUB %d never connected", i);
 	}
 	usleep(200000);
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < nsubs; i++) {
 		size_t len = sizeof(buf);
 
 		while (nng_recv(subs[i], buf, &len, NNG_FLAG_NONBLOCK) == 0)
@@ -606,109 +694,126 @@ TEST(pubsub_fanout_32_nng_subs)
 		ASSERT_EQ(0, nng_socket_set(subs[i], NNG_OPT_SUB_UNSUBSCRIBE, "\xff", 1));
 	}
 	for (round = 0; round < 3; round++) {
-		for (i = 0; i < 32; i++) {
-			snprintf(buf, sizeof(buf), "t%02d:%d", i, round);
+		for (i = 0; i < nsubs; i++) {
+			snprintf(buf, sizeof(buf), "t%03d:%d", i, round);
 			ASSERT_EQ(strlen(buf), send(pub, buf, strlen(buf), 0));
 		}
-		for (i = 0; i < 32; i++) {
+		/* Each SUB gets its own topic's message, and only that. */
+		for (i = 0; i < nsubs; i++) {
 			char want[16], got[64];
 			size_t len = sizeof(got) - 1;
 
 			ASSERT_EQ(0, nng_recv(subs[i], got, &len, 0));
 			got[len] = 0;
-			snprintf(want, sizeof(want), "t%02d:%d", i, round);
+			snprintf(want, sizeof(want), "t%03d:%d", i, round);
 			EXPECT_STREQ(want, got);
 		}
 	}
-	for (i = 0; i < 32; i++) {
+	for (i = 0; i < nsubs; i++) {
 		size_t len = sizeof(buf);
 
 		EXPECT_NE(0, nng_recv(subs[i], buf, &len, NNG_FLAG_NONBLOCK));
 		nng_close(subs[i]);
 	}
 	close(pub);
+	free(subs);
 }
 
-/* PUB -> SUB throughput of 64-byte messages, sp and NNG in the same run. */
-TEST(pubsub_rate_vs_nng)
+/*
+ * PUB -> SUB in bursts of 64-byte numbered messages, sp PUB to NNG SUB
+ * and NNG PUB to sp SUB: each burst fits the queues on the way, so every
+ * message of SP_NNG_MSGS * 4 arrives, once and in order.
+ */
+static void bursts(struct __test_metadata *_metadata, struct end *pub, struct end *sub)
 {
-	const int n = 3000, depth = 8192;
-	int64_t t_sp, t_nng;
-	int pub, sub, i, got;
-	nng_socket np, ns;
-	nng_listener l;
-	char url[64], buf[64] = { 0 };
-	uint16_t port;
-	int nport;
+	int n = 4 * sp_env_long("SP_NNG_MSGS", 300), w = 256, i, k;
+	unsigned char m[64], in[128];
 
-	pub = sp_listen_any(SOCK_PUB, &port);
-	ASSERT_LE(0, pub);
-	sub = sp_dial(SOCK_SUB, port);
-	ASSERT_LE(0, sub);
-	ASSERT_EQ(0, setsockopt(pub, SOL_SP, SP_SNDBUF, &depth, sizeof(depth)));
-	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_RCVBUF, &depth, sizeof(depth)));
-	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_SUBSCRIBE, "", 0));
-	sp_timeouts(_metadata, sub);
-	for (i = 0; i < 200; i++) {
-		send(pub, "p", 1, 0);
-		if (sp_poll1(sub, POLLIN, 20) & POLLIN)
-			break;
+	for (i = 0; i < n; i += w) {
+		int cnt = n - i < w ? n - i : w;
+
+		for (k = 0; k < cnt; k++) {
+			numbered(m, i + k, 'p');
+			ASSERT_EQ(0, end_send(pub, m, 64));
+		}
+		for (k = 0; k < cnt; k++) {
+			ssize_t len = end_recv(sub, in, sizeof(in));
+
+			ASSERT_TRUE(is_numbered(in, len, i + k, 'p')) {
+				TH_LOG("message %d: got %zd B, number %u", i + k, len,
+				       len >= 4 ? *(uint32_t *)in : 0);
+			}
+		}
 	}
-	usleep(100000);
-	while (recv(sub, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
-	t_sp = sp_now_ms();
-	for (i = 0; i < n; i++)
-		ASSERT_EQ(64, send(pub, buf, 64, 0));
-	for (got = 0; got < n; got++)
-		if (recv(sub, buf, sizeof(buf), 0) != 64)
-			break;
-	t_sp = sp_now_ms() - t_sp;
-	EXPECT_EQ(n, got);
-	close(pub);
-	close(sub);
+}
 
-	ASSERT_EQ(0, nng_pub0_open(&np));
-	ASSERT_EQ(0, nng_sub0_open(&ns));
-	ASSERT_EQ(0, nng_prep(ns));
-	ASSERT_EQ(0, nng_socket_set_int(np, NNG_OPT_SENDBUF, depth));
-	ASSERT_EQ(0, nng_socket_set_int(ns, NNG_OPT_RECVBUF, depth));
-	ASSERT_EQ(0, nng_socket_set(ns, NNG_OPT_SUB_SUBSCRIBE, "", 0));
-	ASSERT_EQ(0, nng_listen(np, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &nport));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", nport);
-	ASSERT_EQ(0, nng_dial(ns, url, NULL, 0));
-	for (i = 0; i < 200; i++) {
+/* Publishes probes on @pub until @sub gets one, then drains @sub. */
+static int wait_subscribed(struct end *pub, struct end *sub)
+{
+	unsigned char buf[128];
+	int i, up = 0;
+
+	for (i = 0; i < 200 && !up; i++) {
 		size_t len = sizeof(buf);
 
-		nng_send(np, "p", 1, 0);
+		end_send(pub, "p", 1);
 		usleep(20000);
-		if (nng_recv(ns, buf, &len, NNG_FLAG_NONBLOCK) == 0)
-			break;
+		if (sub->fd >= 0)
+			up = recv(sub->fd, buf, sizeof(buf), MSG_DONTWAIT) > 0;
+		else
+			up = nng_recv(sub->s, buf, &len, NNG_FLAG_NONBLOCK) == 0;
 	}
 	usleep(100000);
 	for (;;) {
 		size_t len = sizeof(buf);
 
-		if (nng_recv(ns, buf, &len, NNG_FLAG_NONBLOCK))
+		if (sub->fd >= 0 ? recv(sub->fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 :
+				   nng_recv(sub->s, buf, &len, NNG_FLAG_NONBLOCK) != 0)
 			break;
 	}
-	t_nng = sp_now_ms();
-	for (i = 0; i < n; i++)
-		ASSERT_EQ(0, nng_send(np, buf, 64, 0));
-	for (got = 0; got < n; got++) {
-		size_t len = sizeof(buf);
+	return up;
+}
 
-		if (nng_recv(ns, buf, &len, 0))
-			break;
-	}
-	t_nng = sp_now_ms() - t_nng;
-	EXPECT_EQ(n, got);
-	nng_close(np);
-	nng_close(ns);
-	TH_LOG("PUB->SUB %d x 64 B: sp %lld ms (%lld msg/s), NNG %lld ms (%lld msg/s)",
-	       n, (long long)t_sp, t_sp ? n * 1000LL / t_sp : 0,
-	       (long long)t_nng, t_nng ? n * 1000LL / t_nng : 0);
+TEST(pubsub_bursts_in_order_with_nng)
+{
+	struct end pub, sub;
+	nng_listener l;
+	char url[64];
+	uint16_t port;
+	int nport;
+
+	/* sp PUB binds, NNG SUB dials. */
+	pub.fd = sp_listen_any(SOCK_PUB, &port);
+	ASSERT_LE(0, pub.fd);
+	sp_timeouts(_metadata, pub.fd);
+	ASSERT_EQ(0, setsockopt(pub.fd, SOL_SP, SP_SNDBUF, &(int){ 1024 }, sizeof(int)));
+	sub.fd = -1;
+	ASSERT_EQ(0, nng_sub0_open(&sub.s));
+	ASSERT_EQ(0, nng_prep(sub.s));
+	ASSERT_EQ(0, nng_socket_set_int(sub.s, NNG_OPT_RECVBUF, 1024));
+	ASSERT_EQ(0, nng_socket_set(sub.s, NNG_OPT_SUB_SUBSCRIBE, "", 0));
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	ASSERT_EQ(0, nng_dial(sub.s, url, NULL, 0));
+	ASSERT_TRUE(wait_subscribed(&pub, &sub)) TH_LOG("the NNG SUB never connected");
+	bursts(_metadata, &pub, &sub);
+	nng_close(sub.s);
+	close(pub.fd);
+
+	/* NNG PUB binds, sp SUB dials. */
+	pub.fd = -1;
+	ASSERT_EQ(0, nng_pub0_open(&pub.s));
+	ASSERT_EQ(0, nng_socket_set_int(pub.s, NNG_OPT_SENDBUF, 1024));
+	ASSERT_EQ(0, nng_listen(pub.s, "tcp://127.0.0.1:0", &l, 0));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &nport));
+	sub.fd = sp_dial(SOCK_SUB, nport);
+	ASSERT_LE(0, sub.fd);
+	sp_timeouts(_metadata, sub.fd);
+	ASSERT_EQ(0, setsockopt(sub.fd, SOL_SP, SP_RCVBUF, &(int){ 1024 }, sizeof(int)));
+	ASSERT_EQ(0, setsockopt(sub.fd, SOL_SP, SP_SUBSCRIBE, "", 0));
+	ASSERT_TRUE(wait_subscribed(&pub, &sub)) TH_LOG("the sp SUB never connected");
+	bursts(_metadata, &pub, &sub);
+	close(sub.fd);
+	nng_close(pub.s);
 }
 
 /* 16 concurrent NNG REQ sockets against one sp REP. */
@@ -771,9 +876,9 @@ TEST(reqrep_16_nng_reqs_one_sp_rep)
 	close(rep);
 }
 
-TEST(reqrep_rate_vs_nng)
+TEST(reqrep_in_order_with_nng)
 {
-	roundtrip_rates(_metadata, "REQ/REP", SOCK_REP, SOCK_REQ, nng_rep0_open, nng_req0_open);
+	in_order_with_nng(_metadata, SOCK_REP, SOCK_REQ, nng_rep0_open, nng_req0_open, 1);
 }
 
 TEST_HARNESS_MAIN

@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Syscall fuzzing: threads run random socket calls with random arguments
- * on a shared pool of sp sockets for SP_FUZZ_SECONDS (default 8), while
- * sockets are closed and reopened under them; then processes blocked in
- * send and recv are killed with SIGKILL, and close() races a blocked
- * recv(). Nothing is asserted about individual results: the VM runner's
- * KASAN, lockdep and kmemleak checks are the judge, and every call must
- * return.
+ * on a shared pool of sp sockets for SP_FUZZ_SECONDS (default 5; 'make
+ * stress' uses 120), while sockets are closed and reopened under them;
+ * then processes blocked in send and recv are killed with SIGKILL, and
+ * close() races a blocked recv().
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "sp_lib.h"
@@ -137,10 +136,14 @@ FIXTURE(long_run) {};
 FIXTURE_SETUP(long_run) {}
 FIXTURE_TEARDOWN(long_run) {}
 
-TEST_F_TIMEOUT(long_run, random_calls_threads, 7200)
+/*
+ * Crash-only: nothing is asserted about the calls' results, only that
+ * every call returns (the threads join). The judges are the VM runner's
+ * KASAN, lockdep, kmemleak and hung-task checks.
+ */
+TEST_F_TIMEOUT(long_run, random_calls_threads_crash_only, 7200)
 {
-	const char *e = getenv("SP_FUZZ_SECONDS");
-	int secs = e ? atoi(e) : 8, i;
+	int secs = sp_env_long("SP_FUZZ_SECONDS", 5), i;
 	pthread_t th[6];
 
 	signal(SIGPIPE, SIG_IGN);
@@ -164,59 +167,125 @@ TEST_F_TIMEOUT(long_run, random_calls_threads, 7200)
 		close(pool[i]);
 }
 
-/* Children blocked in recv() and send() die by SIGKILL. */
+/* Waits up to @ms for child @pid to end; its wait status, or -1. */
+static int reap_within(pid_t pid, int ms)
+{
+	int64_t end = sp_now_ms() + ms;
+	int status;
+
+	do {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0)
+			return -1;
+		usleep(5000);
+	} while (sp_now_ms() < end);
+	return -1;
+}
+
+/* A connected PAIR: *@a listens, *@b dials; the pipe is up. */
+static int pair_up(int *a, int *b)
+{
+	uint16_t port;
+
+	*a = sp_listen_any(SOCK_PAIR, &port);
+	if (*a < 0)
+		return -1;
+	*b = sp_dial(SOCK_PAIR, port);
+	if (*b < 0)
+		return -1;
+	return sp_poll1(*b, POLLOUT, 5000) & POLLOUT ? 0 : -1;
+}
+
+/*
+ * Children blocked in recv() (on a PAIR nobody sends to) and in send()
+ * (on a PAIR whose peer nobody reads) are asleep in those calls, and
+ * SIGKILL ends them promptly.
+ */
 TEST(kill_blocked)
 {
 	int round;
 
-	for (round = 0; round < 10; round++) {
-		uint16_t port;
-		int a = sp_listen_any(SOCK_PAIR, &port), b;
+	for (round = 0; round < 5; round++) {
+		int a1, b1, a2, b2, st;
 		pid_t r, w;
 
-		ASSERT_LE(0, a);
-		b = sp_dial(SOCK_PAIR, port);
-		ASSERT_LE(0, b);
-		sp_poll1(b, POLLOUT, 2000);
+		ASSERT_EQ(0, pair_up(&a1, &b1));
+		ASSERT_EQ(0, pair_up(&a2, &b2));
 		r = fork();
+		ASSERT_LE(0, r);
 		if (r == 0) {
 			char buf[8];
 
-			recv(a, buf, sizeof(buf), 0);	/* nothing comes */
+			recv(a1, buf, sizeof(buf), 0);	/* nothing comes */
 			_exit(0);
 		}
 		w = fork();
+		ASSERT_LE(0, w);
 		if (w == 0) {
 			static char big[1 << 16];
 
 			for (;;)	/* fills everything, then blocks */
-				send(b, big, sizeof(big), 0);
+				if (send(b2, big, sizeof(big), 0) < 0)
+					_exit(1);
 		}
-		usleep(200000 + round * 20000);
+		/* Asleep in the sp calls, and still there a while later. */
+		EXPECT_TRUE(sp_blocked_in(r, SYS_recvfrom, 5000)) TH_LOG("round %d: reader not blocked in recv", round);
+		EXPECT_TRUE(sp_blocked_in(w, SYS_sendto, 10000)) TH_LOG("round %d: writer not blocked in send", round);
+		usleep(100000 + round * 20000);
+		EXPECT_EQ(0, waitpid(r, NULL, WNOHANG)) TH_LOG("round %d: reader returned", round);
+		EXPECT_EQ(0, waitpid(w, NULL, WNOHANG)) TH_LOG("round %d: writer returned", round);
+		EXPECT_TRUE(sp_blocked_in(r, SYS_recvfrom, 0));
+		EXPECT_TRUE(sp_blocked_in(w, SYS_sendto, 0));
 		kill(r, SIGKILL);
 		kill(w, SIGKILL);
-		ASSERT_EQ(r, waitpid(r, NULL, 0));
-		ASSERT_EQ(w, waitpid(w, NULL, 0));
-		close(a);
-		close(b);
+		/* Both die of the signal, promptly. */
+		st = reap_within(r, 3000);
+		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("round %d: reader status %#x", round, st);
+		if (st == -1) {
+			kill(r, SIGKILL);
+			waitpid(r, NULL, 0);
+		}
+		st = reap_within(w, 3000);
+		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("round %d: writer status %#x", round, st);
+		if (st == -1) {
+			kill(w, SIGKILL);
+			waitpid(w, NULL, 0);
+		}
+		close(a1);
+		close(b1);
+		close(a2);
+		close(b2);
 	}
 }
 
 struct blocked {
 	int fd, ret, err;
+	pid_t tid;
+	int64_t ms;
 };
 
 static void *block_recv(void *arg)
 {
 	struct blocked *b = arg;
 	char buf[8];
+	int64_t t;
 
+	__atomic_store_n(&b->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+	t = sp_now_ms();
 	b->ret = recv(b->fd, buf, sizeof(buf), 0);
 	b->err = errno;
+	b->ms = sp_now_ms() - t;
 	return NULL;
 }
 
-/* close() from another thread while recv() sleeps on the socket. */
+/*
+ * close() from another thread while recv() sleeps on the socket: the
+ * file lives until recv() returns, which it does at its timeout (500 ms)
+ * with EAGAIN.
+ */
 TEST(close_races_blocked_recv)
 {
 	int round;
@@ -226,15 +295,24 @@ TEST(close_races_blocked_recv)
 		pthread_t th;
 		uint16_t port;
 		int fd = sp_listen_any(SOCK_PAIR, &port);
+		pid_t tid;
 
 		ASSERT_LE(0, fd);
 		sp_set_timeo(fd, SO_RCVTIMEO, 500);
 		bl = (struct blocked){ .fd = fd };
 		ASSERT_EQ(0, pthread_create(&th, NULL, block_recv, &bl));
-		usleep(50000 + round * 10000);
+		while (!(tid = __atomic_load_n(&bl.tid, __ATOMIC_ACQUIRE)))
+			usleep(1000);
+		/* Asleep in recv() before the close, or the race is not run. */
+		EXPECT_TRUE(sp_blocked_in(tid, SYS_recvfrom, 5000)) TH_LOG("round %d: recv not blocked", round);
+		usleep(round * 10000);
 		close(fd);
 		pthread_join(th, NULL);
-		EXPECT_EQ(-1, bl.ret);	/* timed out: the file lives until recv returns */
+		EXPECT_EQ(-1, bl.ret);
+		EXPECT_EQ(EAGAIN, bl.err) TH_LOG("round %d: %s", round, strerror(bl.err));
+		/* It slept until its timeout, and not much longer. */
+		EXPECT_LE(450, bl.ms);
+		EXPECT_GE(5000, bl.ms);
 	}
 }
 

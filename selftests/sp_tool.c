@@ -3,9 +3,13 @@
  * A small sp client/server for shell tests (sp_netns.sh, sp_module.sh).
  *
  *	sp_tool rep ADDR PORT COUNT      answer COUNT requests with "ok"
- *	sp_tool req ADDR PORT MS         one request; exit 0 on a reply
+ *	sp_tool req ADDR PORT MS         one request; exit 0 on a reply,
+ *	                                 4 if none came within MS
  *	sp_tool hold ADDR PORT           bind a REP, connect a REQ to it, and
  *	                                 sleep with the pipe up (until killed)
+ *
+ * Exit status: 0 success, 1 a call failed, 2 usage, 3 a wrong reply or a
+ * receive error, 4 (req) no reply within the timeout.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,11 +31,14 @@ static struct sockaddr_in addr(const char *ip, const char *port)
 	return sin;
 }
 
+enum { EXIT_TIMEOUT = 4 };
+
 static void timeo(int fd, int ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 int main(int argc, char **argv)
@@ -67,8 +74,10 @@ int main(int argc, char **argv)
 		}
 		timeo(fd, atoi(argv[4]));
 		if (send(fd, "hi", 2, 0) != 2)
-			return 1;
+			return errno == EAGAIN ? EXIT_TIMEOUT : 1;
 		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EAGAIN)
+			return EXIT_TIMEOUT;
 		return n == 2 && !memcmp(buf, "ok", 2) ? 0 : 3;
 	}
 	if (!strcmp(argv[1], "hold")) {
