@@ -21,11 +21,20 @@ LLVM ?= -19
 KDIR ?= $(shell bash $(CURDIR)/qemu/kernel.sh dir $(FLAVOUR))
 KSRC ?= $(realpath $(KDIR)/source)
 INSTALL_HDR_PATH ?= /usr
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
+# make check runs every selftest with short counts; make stress with these.
 STRESS_FRAMES ?= 1000000
 STRESS_CYCLES ?= 100
 STRESS_CONNS ?= 10000
+STRESS_SOCKETS ?= 1000
 STRESS_FUZZ_SECONDS ?= 120
+STRESS_NNG_ROUNDTRIPS ?= 10000
+STRESS_NNG_SUBS ?= 32
+STRESS_NNG_MSGS ?= 3000
+STRESS_PAIR_MSGS ?= 2000
+STRESS_REQREP_MSGS ?= 500
+STRESS_PUBSUB_ROUNDS ?= 5
+STRESS_ACCEPT_ROUNDS ?= 200
 
 export SP_CACHE LLVM
 export PATH := $(SP_CACHE)/tools/bin:$(PATH)
@@ -63,16 +72,18 @@ vm-test:
 	bash qemu/check.sh $(or $(T),$(error set T, e.g. T=sp_pair or T=sp_pair:two_listeners))
 
 check:
-	bash qemu/check.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash qemu/check.sh
 
-# The long versions of the hostile-peer, syscall-fuzz, scale, module-cycle
-# and netns tests.
+# Every selftest program with its long counts, in one VM.
 stress: modules selftests
-	bash qemu/run.sh -t 7200 -- 'SP_TEST_TIMEOUT=7000 SP_HOSTILE_FRAMES=$(STRESS_FRAMES) \
-		SP_CYCLES=$(STRESS_CYCLES) SP_FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS) \
-		SP_SCALE_CONNS=$(STRESS_CONNS) KSRC=$(KSRC) selftests/run_tests.sh \
-		sp_hostile sp_syscalls sp_scale sp_module.sh sp_netns.sh'
-
+	bash qemu/run.sh -t 7200 -- 'SP_TEST_TIMEOUT=7000 SP_TEST_JOBS=1 \
+		SP_HOSTILE_FRAMES=$(STRESS_FRAMES) SP_CYCLES=$(STRESS_CYCLES) \
+		SP_FUZZ_SECONDS=$(STRESS_FUZZ_SECONDS) SP_SCALE_CONNS=$(STRESS_CONNS) \
+		SP_SCALE_SOCKETS=$(STRESS_SOCKETS) SP_NNG_ROUNDTRIPS=$(STRESS_NNG_ROUNDTRIPS) \
+		SP_NNG_SUBS=$(STRESS_NNG_SUBS) SP_NNG_MSGS=$(STRESS_NNG_MSGS) \
+		SP_PAIR_MSGS=$(STRESS_PAIR_MSGS) SP_REQREP_MSGS=$(STRESS_REQREP_MSGS) \
+		SP_PUBSUB_ROUNDS=$(STRESS_PUBSUB_ROUNDS) SP_ACCEPT_ROUNDS=$(STRESS_ACCEPT_ROUNDS) \
+		selftests/run_tests.sh'
 
 # A benchmark, not a test: one VM run on the perf kernel, a table of results.
 bench: deps

@@ -67,7 +67,7 @@ if [ ${#only[@]} = 0 ]; then
 	grep -E '^test .* FAILED$' "$tmp/cargo" | sed 's/^/  [cargo] /' >> "$tmp/cargo-failed"
 	[ -s "$tmp/cargo-failed" ] && failures+=$(cat "$tmp/cargo-failed")$'\n'
 
-	secs=${SP_FUZZ_SECONDS:-5}
+	secs=${FUZZ_SECONDS:-5}
 	sp_step "host: cargo fuzz smoke (${secs}s per target)"
 	bash qemu/fuzz.sh "$secs" | tee "$tmp/fuzz"
 	rc=${PIPESTATUS[0]}
