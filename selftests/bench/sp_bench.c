@@ -330,7 +330,7 @@ static ssize_t sp_recv(struct sk *s, void *buf, size_t cap)
 	return n;
 }
 
-static void sp_stats(struct sk *s, const char *who)
+static void sp_log_stats(struct sk *s, const char *who)
 {
 	struct sp_stats st;
 	socklen_t len = sizeof(st);
@@ -359,7 +359,7 @@ static const struct backend be_sp = {
 	.timeo = sp_timeo,
 	.send = sp_send,
 	.recv = sp_recv,
-	.stats = sp_stats,
+	.stats = sp_log_stats,
 	.close = sp_close,
 };
 
