@@ -94,8 +94,8 @@ progress() {
 	echo "$n/$total build steps"
 }
 case $flavour in
-debug) default_steps=2400 ;;
-perf) default_steps=2300 ;;
+debug) default_steps=1890 ;;
+perf) default_steps=1850 ;;
 esac
 fail() { sp_die "$1 failed (step: kernel $flavour build; log: $log)"; }
 
