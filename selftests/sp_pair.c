@@ -199,6 +199,39 @@ TEST_F(pair, truncation)
 	EXPECT_EQ(10, recv(self->a, buf, sizeof(buf), MSG_TRUNC));
 }
 
+/*
+ * sendmmsg() marks every message but the last MSG_BATCH, and recvmmsg()
+ * calls recvmsg() per message: flags the kernel adds itself must not be
+ * refused (they once gave EOPNOTSUPP).
+ */
+TEST_F(pair, sendmmsg_recvmmsg)
+{
+	char out[4][8], in[4][8];
+	struct mmsghdr tx[4], rx[4];
+	struct iovec txv[4], rxv[4];
+	int i, got, n;
+
+	memset(tx, 0, sizeof(tx));
+	memset(rx, 0, sizeof(rx));
+	for (i = 0; i < 4; i++) {
+		snprintf(out[i], sizeof(out[i]), "mm%d", i);
+		txv[i] = (struct iovec){ .iov_base = out[i], .iov_len = 3 };
+		tx[i].msg_hdr = (struct msghdr){ .msg_iov = &txv[i], .msg_iovlen = 1 };
+		rxv[i] = (struct iovec){ .iov_base = in[i], .iov_len = sizeof(in[i]) };
+		rx[i].msg_hdr = (struct msghdr){ .msg_iov = &rxv[i], .msg_iovlen = 1 };
+	}
+	ASSERT_EQ(4, sendmmsg(self->b, tx, 4, 0)) TH_LOG("sendmmsg: %s", strerror(errno));
+	/* MSG_WAITFORONE: the first blocks, the rest take what has come. */
+	for (got = 0; got < 4; got += n) {
+		n = recvmmsg(self->a, rx + got, 4 - got, MSG_WAITFORONE, NULL);
+		ASSERT_LT(0, n) TH_LOG("recvmmsg: %s", strerror(errno));
+	}
+	for (i = 0; i < 4; i++) {
+		EXPECT_EQ(3, rx[i].msg_len);
+		EXPECT_EQ(0, memcmp(in[i], out[i], 3));
+	}
+}
+
 TEST_F(pair, iovecs)
 {
 	struct iovec out[3] = {

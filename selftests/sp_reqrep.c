@@ -62,6 +62,19 @@ FIXTURE_TEARDOWN(rr)
 	close(self->rep);
 }
 
+/* read() and write() work on REQ and REP (write() on a REP carries MSG_EOR). */
+TEST_F(rr, read_write)
+{
+	char buf[64];
+
+	ASSERT_EQ(5, write(self->req, "Hello", 5));
+	ASSERT_EQ(5, read(self->rep, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "Hello", 5));
+	ASSERT_EQ(5, write(self->rep, "World", 5)) TH_LOG("write on REP: %s", strerror(errno));
+	ASSERT_EQ(5, read(self->req, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "World", 5));
+}
+
 TEST_F(rr, hello_world)
 {
 	char buf[64];

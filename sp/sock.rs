@@ -9,7 +9,10 @@
 
 use crate::endpoint::{Dialer, Listener};
 use crate::net::family::{Data, Family};
-use crate::net::msg::{MsgDst, MsgSrc, MSG_CMSG_CLOEXEC, MSG_DONTWAIT, MSG_EOR, MSG_MORE, MSG_NOSIGNAL, MSG_TRUNC, MSG_WAITALL};
+use crate::net::msg::{
+    MsgDst, MsgSrc, MSG_BATCH, MSG_CMSG_CLOEXEC, MSG_CMSG_COMPAT, MSG_DONTWAIT, MSG_EOR, MSG_MORE,
+    MSG_NOSIGNAL, MSG_TRUNC, MSG_WAITALL,
+};
 use crate::net::socket::{PollMask, SockRef, Socket, Timeout};
 use crate::net::tcp::SockAddr;
 use crate::pipe::Pipe;
@@ -719,8 +722,6 @@ impl SpSock {
     }
 }
 
-/// Checks the flags of `send()`/`recv()`; `MSG_OOB` and the like are not
-/// message-oriented.
 /// `head` followed by `len` bytes copied from user space.
 fn read_user(src: &mut MsgSrc<'_>, head: &[u8], len: usize) -> Result<KVVec<u8>> {
     let mut m = KVVec::with_capacity(head.len() + len, GFP_KERNEL)?;
@@ -730,7 +731,12 @@ fn read_user(src: &mut MsgSrc<'_>, head: &[u8], len: usize) -> Result<KVVec<u8>>
     Ok(m)
 }
 
+/// Checks the flags of `send()`/`recv()`; `MSG_OOB` and the like are not
+/// message-oriented.
 fn check_flags(flags: i32, allowed: i32) -> Result {
+    // What the socket layer adds itself (sendmmsg(), 32-bit callers) is
+    // never the caller's request.
+    let flags = flags & !(MSG_BATCH | MSG_CMSG_COMPAT);
     if flags & !allowed != 0 {
         return Err(EOPNOTSUPP);
     }

@@ -22,6 +22,12 @@ pub const MSG_WAITALL: i32 = 0x100;
 pub const MSG_EOR: i32 = 0x80;
 /// `MSG_MORE`.
 pub const MSG_MORE: i32 = 0x8000;
+/// `MSG_BATCH`: the kernel sets it on every message of a `sendmmsg()` but
+/// the last.
+pub const MSG_BATCH: i32 = 0x4_0000;
+/// `MSG_CMSG_COMPAT` (bit 31, `0x8000_0000`): the kernel sets it for 32-bit
+/// callers.
+pub const MSG_CMSG_COMPAT: i32 = i32::MIN;
 
 /// The user data of a `sendmsg()` call.
 ///
