@@ -6,7 +6,11 @@
 //! failure doubles the wait up to `SP_RECONNECT_IVL_MAX` (none when that
 //! is 0 or not above the interval), a completed handshake starts over, and
 //! every wait is drawn from `[d/2, d]` so that dialers that lost the same
-//! peer do not all come back at once.
+//! peer do not all come back at once. No wait is shorter than
+//! [`MIN_WAIT`]: a zero wait would have a worker retry without pause.
+
+/// The shortest wait between two attempts, in milliseconds.
+pub const MIN_WAIT: u32 = 1;
 
 /// The backoff state of one dialer, in milliseconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +33,7 @@ impl Backoff {
         }
         let half = d / 2;
         // `half + 1` cannot overflow: `half <= u32::MAX / 2`.
-        half + rand(half + 1).min(half)
+        (half + rand(half + 1).min(half)).max(MIN_WAIT)
     }
 
     /// A handshake completed: start over at `ivl`.
@@ -85,6 +89,15 @@ mod tests {
         assert_eq!(b.failed(u32::MAX - 1, u32::MAX, |n| n - 1), u32::MAX / 2 + u32::MAX / 2);
         assert_eq!(b, Backoff::new(u32::MAX));
         let mut z = Backoff::new(0);
-        assert_eq!(z.failed(0, 0, |n| n - 1), 0);
+        assert_eq!(z.failed(0, 0, |n| n - 1), MIN_WAIT);
+    }
+
+    #[test]
+    fn never_zero() {
+        // SP_RECONNECT_IVL 1 with no maximum: the range [0, 1] once gave 0.
+        let mut b = Backoff::new(1);
+        assert_eq!(waits(&mut b, 1, 0, 3, |_| 0), [1, 1, 1]);
+        let mut b = Backoff::new(1);
+        assert!(waits(&mut b, 1, 4, 5, |_| 0).iter().all(|&w| w >= MIN_WAIT));
     }
 }
