@@ -86,7 +86,7 @@ if kdir=$(bash qemu/kernel.sh build debug 2> >(tee "$tmp/kernel" >&2)); then
 		broken build "the selftests did not build (log: $logs/selftests-build.log)"
 	else
 		if [ ${#only[@]} = 0 ]; then
-			want=$(sed -n 's/^TEST_\(GEN_\)\?PROGS *:\?= *//p' selftests/Makefile)
+			want=$(bash selftests/run_tests.sh --list)
 		else
 			want="${only[*]}"
 		fi

@@ -8,6 +8,7 @@
 # SP_TICK (15) seconds names them.
 #
 #   selftests/run_tests.sh [PROG[:TEST]...]   default: every test of the Makefile
+#   selftests/run_tests.sh --list             the programs of that default
 #
 # PROG:TEST runs one harness test of PROG (its -t filter; -r when TEST is
 # fixture.variant.test). Independent programs run SP_TEST_JOBS (default 3)
@@ -23,8 +24,10 @@ tick=${SP_TICK:-15}
 timeout=${SP_TEST_TIMEOUT:-$(sed -n 's/^timeout=//p' settings)}
 
 tests=("$@")
-if [ ${#tests[@]} = 0 ]; then
+if [ ${#tests[@]} = 0 ] || [ "$1" = --list ]; then
 	tests=($(sed -n 's/^TEST_\(GEN_\)\?PROGS *:\?= *//p' Makefile))
+	# --list: which programs a run without arguments runs.
+	[ "${1:-}" = --list ] && { echo "${tests[*]}"; exit 0; }
 fi
 tmp=$(mktemp -d /tmp/sp-tests.XXXXXX)
 mkdir -p "$tmp/running"
