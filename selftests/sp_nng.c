@@ -202,9 +202,21 @@ static ssize_t end_recv(struct end *e, void *m, size_t room)
  * answered by @v with its own numbering: every message arrives once and
  * in order, both ways.
  */
+/* Receives on @e the message numbered @i and tagged @tag, or fails. */
+static void expect_numbered(struct __test_metadata *_metadata, struct end *e, int i, char tag)
+{
+	unsigned char in[128];
+	ssize_t len = end_recv(e, in, sizeof(in));
+
+	ASSERT_TRUE(is_numbered(in, len, i, tag)) {
+		TH_LOG("message %d '%c': got %zd B, number %u", i, tag, len,
+		       len >= 4 ? *(uint32_t *)in : 0);
+	}
+}
+
 static void windows(struct __test_metadata *_metadata, struct end *c, struct end *v, int n, int w)
 {
-	unsigned char m[64], in[128];
+	unsigned char m[64];
 	int i, k;
 
 	for (i = 0; i < n; i += w) {
@@ -215,23 +227,12 @@ static void windows(struct __test_metadata *_metadata, struct end *c, struct end
 			ASSERT_EQ(0, end_send(c, m, 64)) TH_LOG("send %d", i + k);
 		}
 		for (k = 0; k < cnt; k++) {
-			ssize_t len = end_recv(v, in, sizeof(in));
-
-			ASSERT_TRUE(is_numbered(in, len, i + k, 'c')) {
-				TH_LOG("message %d: got %zd B, number %u", i + k, len,
-				       len >= 4 ? *(uint32_t *)in : 0);
-			}
+			expect_numbered(_metadata, v, i + k, 'c');
 			numbered(m, i + k, 'v');
 			ASSERT_EQ(0, end_send(v, m, 64)) TH_LOG("answer %d", i + k);
 		}
-		for (k = 0; k < cnt; k++) {
-			ssize_t len = end_recv(c, in, sizeof(in));
-
-			ASSERT_TRUE(is_numbered(in, len, i + k, 'v')) {
-				TH_LOG("answer %d: got %zd B, number %u", i + k, len,
-				       len >= 4 ? *(uint32_t *)in : 0);
-			}
-		}
+		for (k = 0; k < cnt; k++)
+			expect_numbered(_metadata, c, i + k, 'v');
 	}
 }
 
