@@ -328,14 +328,17 @@ TEST_F(pair, send_backpressure)
 	ASSERT_LE(1, n1);
 	ASSERT_GT(FILL_MAX, n1) TH_LOG("sends never blocked");
 	/*
-	 * TCP is full and stays so: the room SP_SNDBUF adds is the number of
-	 * messages that are accepted now, no more and no fewer.
+	 * The room SP_SNDBUF adds is accepted now: at least that many more
+	 * messages, and not unboundedly many. TCP may take some more than in
+	 * the first fill (its buffers autotune as the connection warms up: one
+	 * loaded run took 48 more), but not more than it took then.
 	 */
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &more, sizeof(more)));
 	n2 = fill(self->b, buf, QSIZE, &next);
 	TH_LOG("%d messages of 32 KiB before EAGAIN with SP_SNDBUF 1, %d more with %d",
 	       n1, n2, more);
-	EXPECT_EQ(more - one, n2);
+	EXPECT_LE(more - one, n2);
+	EXPECT_GE(more - one + n1, n2);
 	/* Nothing was lost on the way. */
 	EXPECT_EQ(n1 + n2, drain_numbered(self->a, buf, QSIZE, 0, n1 + n2));
 	EXPECT_EQ(-1, recv(self->a, buf, QSIZE, MSG_DONTWAIT));
