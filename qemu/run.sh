@@ -47,14 +47,14 @@ mkdir -p "$SP_CACHE/logs"
 	printf 'SP_CMD=%q\n' "$*"
 } > "$out/env"
 
-# KVM only where it can work: the CPU must show vmx or svm. On these
-# machines /dev/kvm exists without them and a KVM boot hangs.
 # One host thread per vCPU (MTTCG), so that the guest's CPUs run at once.
 # tinyconfig has no ACPI: the guest finds its CPUs in SeaBIOS's MP table,
 # which lists one per socket, so each vCPU is a socket of its own (with
 # "-smp 2" alone the guest brings up one CPU).
 cpus=${SP_VM_CPUS:-2}
 accel=(-accel tcg,thread=multi -cpu max)
+# KVM only where it can work: the CPU must show vmx or svm. On these
+# machines /dev/kvm exists without them and a KVM boot hangs.
 if [ "${SP_KVM:-auto}" != 0 ] && [ -w /dev/kvm ] &&
    grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	accel=(-accel kvm -cpu host)
