@@ -24,6 +24,9 @@ mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /var/tmp
 mount -t debugfs debugfs /sys/kernel/debug
+# cgroup v2 with the memory controller for children (selftests/sp_policy).
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null &&
+	echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /tmp/spout
 mount -t 9p -o trans=virtio,version=9p2000.L,cache=none spout /tmp/spout
 # What this script and the command print goes to the host over 9p, not

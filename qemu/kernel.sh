@@ -71,7 +71,10 @@ fetch_source() {
 }
 
 kver=${SP_KVER_DEB%%-*}
-hash=$(cat "${frags[@]}" | sha256sum | cut -c1-12)
+# The kernel patches sp needs (qemu/patches/, applied to the shared source)
+# are part of the key, like the config.
+patches=("$here"/patches/*.patch)
+hash=$(cat "${frags[@]}" "${patches[@]}" | sha256sum | cut -c1-12)
 out=$SP_CACHE/build/$kver-$flavour-$hash
 case $mode in
 dir) echo "$out"; exit 0 ;;
@@ -81,6 +84,14 @@ esac
 logs=$SP_CACHE/logs
 log=$logs/kernel-$kver-$flavour-$hash.log
 fetch_source
+# Applied once to the unpacked source; a build of another key never sees a
+# half-patched tree because each patch is applied whole or not at all.
+mkdir -p "$logs"
+for p in "${patches[@]}"; do
+	patch -d "$src" -p1 -R -s -f --dry-run < "$p" >/dev/null 2>&1 && continue
+	patch -d "$src" -p1 -s -f -N < "$p" >> "$logs/kernel-fetch.log" 2>&1 ||
+		sp_die "kernel patch $(basename "$p") does not apply (step: kernel source; log: $logs/kernel-fetch.log)"
+done
 mk=(make -C "$src" O="$out" LLVM="$SP_LLVM" ARCH=x86_64)
 
 # What the last build of this flavour took, in kbuild steps (the "  CC  ..."
