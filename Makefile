@@ -35,6 +35,7 @@ STRESS_PAIR_MSGS ?= 2000
 STRESS_REQREP_MSGS ?= 500
 STRESS_PUBSUB_ROUNDS ?= 5
 STRESS_ACCEPT_ROUNDS ?= 200
+STRESS_FAULT_SECONDS ?= 300
 
 export SP_CACHE LLVM
 export PATH := $(SP_CACHE)/tools/bin:$(PATH)
@@ -83,7 +84,7 @@ stress: modules selftests
 		SP_NNG_SUBS=$(STRESS_NNG_SUBS) SP_NNG_MSGS=$(STRESS_NNG_MSGS) \
 		SP_PAIR_MSGS=$(STRESS_PAIR_MSGS) SP_REQREP_MSGS=$(STRESS_REQREP_MSGS) \
 		SP_PUBSUB_ROUNDS=$(STRESS_PUBSUB_ROUNDS) SP_ACCEPT_ROUNDS=$(STRESS_ACCEPT_ROUNDS) \
-		selftests/run_tests.sh'
+		SP_FAULT_SECONDS=$(STRESS_FAULT_SECONDS) selftests/run_tests.sh'
 
 # A benchmark, not a test: one VM run on the perf kernel, a table of results.
 bench: deps

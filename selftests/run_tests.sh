@@ -18,7 +18,7 @@
 
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here" || exit 1
-alone=" sp_socket sp_module.sh sp_scale "
+alone=" sp_socket sp_module.sh sp_failslab.sh sp_scale "
 jobs=${SP_TEST_JOBS:-3}
 tick=${SP_TICK:-15}
 timeout=${SP_TEST_TIMEOUT:-$(sed -n 's/^timeout=//p' settings)}

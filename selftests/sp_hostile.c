@@ -167,16 +167,18 @@ FIXTURE_SETUP(long_run) {}
 FIXTURE_TEARDOWN(long_run) {}
 
 /*
- * A flood of connections that never send their SP header: a listener
- * takes up at most 256 at a time (it greets each with its own header);
- * the rest wait in TCP's accept queue, and a good peer gets through as
- * soon as the idle ones go away.
+ * A flood of connections from one address that never send their SP
+ * header: once half of the 256 handshake slots are taken, a source gets
+ * no more than a quarter of them, so the listener greets 128 (each with
+ * its own header) and closes the rest at once; a good peer gets through
+ * as soon as the idle ones go away.
  */
 TEST(handshake_flood_is_capped)
 {
-	enum { CAP = 256, IDLE = CAP + 100 };
+	enum { CAP = 256, SHARE = CAP / 2, IDLE = CAP + 100 };
 	static int idle[IDLE];
-	int rep, req, ms = 60000, i, greeted = 0;
+	int rep, req, ms = 60000, i, greeted = 0, closed = 0;
+	struct sp_stats st;
 	uint16_t port;
 	char buf[8];
 
@@ -190,11 +192,22 @@ TEST(handshake_flood_is_capped)
 		ASSERT_LE(0, idle[i]) TH_LOG("connection %d: %s", i, strerror(errno));
 	}
 	sleep(2);
-	for (i = 0; i < IDLE; i++)
-		if (sp_poll1(idle[i], POLLIN, 0) & POLLIN)
+	for (i = 0; i < IDLE; i++) {
+		ssize_t n;
+
+		if (!(sp_poll1(idle[i], POLLIN, 0) & POLLIN))
+			continue;
+		n = recv(idle[i], buf, sizeof(buf), MSG_DONTWAIT | MSG_PEEK);
+		if (n == 8)
 			greeted++;
-	TH_LOG("%d of %d silent connections taken up", greeted, IDLE);
-	EXPECT_EQ(CAP, greeted);
+		else if (n == 0 || (n < 0 && errno == ECONNRESET))
+			closed++;
+	}
+	TH_LOG("%d of %d silent connections taken up, %d closed", greeted, IDLE, closed);
+	EXPECT_EQ(SHARE, greeted);
+	EXPECT_EQ(IDLE - SHARE, closed);
+	ASSERT_EQ(0, sp_stats(rep, &st));
+	EXPECT_EQ(IDLE - SHARE, st.pipes_refused);
 
 	/* A good peer queues behind them ... */
 	req = sp_dial(SOCK_REQ, port);

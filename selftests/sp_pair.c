@@ -317,7 +317,7 @@ TEST_F(pair, signal_interrupts_recv)
 
 TEST_F(pair, send_backpressure)
 {
-	int one = 1, more = 65, few = 4, n1, n2, next = 0;
+	int one = 1, more = 65, few = 4, big = 8 << 20, n1, n2, next = 0;
 	char *buf = calloc(1, QSIZE);
 
 	ASSERT_NE(NULL, buf);
@@ -334,6 +334,8 @@ TEST_F(pair, send_backpressure)
 	 * loaded run took 48 more), but not more than it took then.
 	 */
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &more, sizeof(more)));
+	/* Room in bytes for all of them: SP_SNDBUF is what bounds here. */
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)));
 	n2 = fill(self->b, buf, QSIZE, &next);
 	TH_LOG("%d messages of 32 KiB before EAGAIN with SP_SNDBUF 1, %d more with %d",
 	       n1, n2, more);
@@ -342,6 +344,26 @@ TEST_F(pair, send_backpressure)
 	/* Nothing was lost on the way. */
 	EXPECT_EQ(n1 + n2, drain_numbered(self->a, buf, QSIZE, 0, n1 + n2));
 	EXPECT_EQ(-1, recv(self->a, buf, QSIZE, MSG_DONTWAIT));
+	free(buf);
+}
+
+/* SO_SNDBUF bounds the send queue in bytes, whatever SP_SNDBUF allows. */
+TEST_F(pair, send_queue_bounded_by_so_sndbuf)
+{
+	int most = 8192, few = 4, bytes = 64 * 1024, n, next = 0;
+	char *buf = calloc(1, QSIZE);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVBUF, &few, sizeof(few)));
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &most, sizeof(most)));
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)));
+	n = fill(self->b, buf, QSIZE, &next);
+	TH_LOG("%d messages of 32 KiB before EAGAIN with SO_SNDBUF 64 KiB", n);
+	ASSERT_LE(1, n);
+	/* 128 KiB (SO_SNDBUF doubled), the receiver's 4, and TCP's buffers. */
+	EXPECT_GT(FILL_MAX, n);
+	EXPECT_GT(200, n);
+	EXPECT_EQ(n, drain_numbered(self->a, buf, QSIZE, 0, n));
 	free(buf);
 }
 
@@ -442,13 +464,15 @@ TEST_F(pair, epoll)
 TEST_F(pair, so_linger_zero_closes_at_once)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	int q = 8, few = 4, n, got, next = 0;
+	int q = 8, few = 4, big = 8 << 20, n, got, next = 0;
 	char *buf = calloc(1, QSIZE);
 	int64_t t;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVBUF, &few, sizeof(few)));
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &q, sizeof(q)));
+	/* Bytes for all of them: SP_SNDBUF is what bounds the queue here. */
+	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)));
 	n = fill(self->b, buf, QSIZE, &next);
 	/* SP_SNDBUF messages are in sp's queue now, not in TCP's. */
 	ASSERT_LE(q, n);

@@ -250,7 +250,7 @@ TEST_F(sock, sndbuf_is_core)
 
 TEST_F(sock, unknown_options)
 {
-	static const int names[] = { 0, 13, 99, -1, 0x7fffffff };
+	static const int names[] = { 0, 16, 99, -1, 0x7fffffff };
 	unsigned int i;
 	int v = 1;
 

@@ -7,6 +7,12 @@
  *	                                 4 if none came within MS
  *	sp_tool hold ADDR PORT           bind a REP, connect a REQ to it, and
  *	                                 sleep with the pipe up (until killed)
+ *	sp_tool churn ADDR PORT SECONDS  for SECONDS, over and over: REQ/REP,
+ *	                                 PUB/SUB with (un)subscribes and PAIR
+ *	                                 sockets on PORT, PORT+1, PORT+2, with
+ *	                                 raw peers, then close them all; every
+ *	                                 failed call must fail with an errno
+ *	                                 that says why (sp_failslab.sh)
  *
  * Exit status: 0 success, 1 a call failed, 2 usage, 3 a wrong reply or a
  * receive error, 4 (req) no reply within the timeout.
@@ -17,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/sp.h>
 
@@ -32,6 +39,150 @@ static struct sockaddr_in addr(const char *ip, const char *port)
 }
 
 enum { EXIT_TIMEOUT = 4 };
+
+static void timeo(int fd, int ms);
+
+static long calls, failed;
+
+/*
+ * A call failed: fine if its errno says so (memory, room, time, a peer
+ * gone), else a wrong errno for the user: report it and exit 3.
+ */
+static void check(const char *what, long r)
+{
+	calls++;
+	if (r >= 0)
+		return;
+	failed++;
+	switch (errno) {
+	case ENOMEM: case ENOBUFS: case EAGAIN: case ETIMEDOUT: case EINTR:
+	case ECONNREFUSED: case ECONNRESET: case EPIPE: case EADDRINUSE:
+		return;
+	case EINVAL:
+		/* recv() on a REQ whose request a failed send never made. */
+		if (!strcmp(what, "req recv") || !strcmp(what, "rep send"))
+			return;
+	}
+	fprintf(stderr, "churn: %s: unexpected errno %d (%s)\n", what, errno, strerror(errno));
+	exit(3);
+}
+
+static int churn(struct sockaddr_in sin, int seconds)
+{
+	time_t end = time(NULL) + seconds;
+	long rounds = 0;
+	char buf[256];
+
+	while (time(NULL) < end) {
+		int rep, req[4], pub, sub[3], pa, pb, raw, burst[20], i;
+		struct sockaddr_in a = sin;
+
+		rep = socket(PF_SP, SOCK_REP, 0);
+		check("rep socket", rep);
+		if (rep < 0)
+			continue;
+		timeo(rep, 200);
+		check("rep bind", bind(rep, (struct sockaddr *)&a, sizeof(a)));
+		for (i = 0; i < 4; i++) {
+			req[i] = socket(PF_SP, SOCK_REQ, 0);
+			check("req socket", req[i]);
+			if (req[i] < 0)
+				continue;
+			timeo(req[i], 200);
+			check("req connect", connect(req[i], (struct sockaddr *)&a, sizeof(a)));
+			check("req send", send(req[i], "hi", 2, 0));
+		}
+		/* A raw peer that handshakes and leaves mid-frame. */
+		raw = socket(AF_INET, SOCK_STREAM, 0);
+		if (raw >= 0 && !connect(raw, (struct sockaddr *)&a, sizeof(a))) {
+			static const unsigned char h[] = { 0, 'S', 'P', 0, 0, 0x30, 0, 0,
+							   0, 0, 0, 0, 0, 0, 1, 0, 0x80 };
+			if (write(raw, h, sizeof(h)) < 0)
+				perror("raw");
+		}
+		/* A burst of connections, as in the report: left to sp to close. */
+		for (i = 0; i < 20; i++) {
+			int b = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+			if (b >= 0 && connect(b, (struct sockaddr *)&a, sizeof(a)) && errno != EINPROGRESS)
+				perror("burst");
+			burst[i] = b;
+		}
+		for (i = 0; i < 4; i++) {
+			if (recv(rep, buf, sizeof(buf), 0) < 0) {
+				check("rep recv", -1);
+				continue;
+			}
+			check("rep send", send(rep, "ok", 2, 0));
+		}
+		for (i = 0; i < 4; i++) {
+			if (req[i] < 0)
+				continue;
+			check("req recv", recv(req[i], buf, sizeof(buf), 0));
+			close(req[i]);
+		}
+		if (raw >= 0)
+			close(raw);
+		close(rep);
+		for (i = 0; i < 20; i++)
+			if (burst[i] >= 0)
+				close(burst[i]);
+
+		a.sin_port = htons(ntohs(sin.sin_port) + 1);
+		pub = socket(PF_SP, SOCK_PUB, 0);
+		check("pub socket", pub);
+		if (pub >= 0)
+			check("pub bind", bind(pub, (struct sockaddr *)&a, sizeof(a)));
+		for (i = 0; i < 3; i++) {
+			sub[i] = socket(PF_SP, SOCK_SUB, 0);
+			check("sub socket", sub[i]);
+			if (sub[i] < 0)
+				continue;
+			timeo(sub[i], 50);
+			check("sub subscribe", setsockopt(sub[i], SOL_SP, SP_SUBSCRIBE, "a", 1));
+			check("sub subscribe", setsockopt(sub[i], SOL_SP, SP_SUBSCRIBE, "ab", 2));
+			check("sub subscribe", setsockopt(sub[i], SOL_SP, SP_SUBSCRIBE, "b", 1));
+			if (setsockopt(sub[i], SOL_SP, SP_UNSUBSCRIBE, "a", 1) && errno != ENOENT)
+				check("sub unsubscribe", -1);
+			check("sub connect", connect(sub[i], (struct sockaddr *)&a, sizeof(a)));
+		}
+		usleep(20 * 1000);
+		for (i = 0; pub >= 0 && i < 8; i++)
+			check("pub send", send(pub, i & 1 ? "abc" : "bcd", 3, 0));
+		for (i = 0; i < 3; i++) {
+			if (sub[i] < 0)
+				continue;
+			check("sub recv", recv(sub[i], buf, sizeof(buf), 0));
+			close(sub[i]);
+		}
+		if (pub >= 0)
+			close(pub);
+
+		a.sin_port = htons(ntohs(sin.sin_port) + 2);
+		pa = socket(PF_SP, SOCK_PAIR, 0);
+		pb = socket(PF_SP, SOCK_PAIR, 0);
+		check("pair socket", pa);
+		check("pair socket", pb);
+		if (pa >= 0 && pb >= 0) {
+			timeo(pa, 100);
+			timeo(pb, 100);
+			check("pair bind", bind(pa, (struct sockaddr *)&a, sizeof(a)));
+			check("pair connect", connect(pb, (struct sockaddr *)&a, sizeof(a)));
+			for (i = 0; i < 4; i++)
+				check("pair send", send(pb, buf, 100 + i * 1000, 0));
+			for (i = 0; i < 4; i++)
+				check("pair recv", recv(pa, buf, sizeof(buf), MSG_TRUNC));
+		}
+		if (pa >= 0)
+			close(pa);
+		if (pb >= 0)
+			close(pb);
+		rounds++;
+	}
+	printf("churn: %ld rounds, %ld calls, %ld failed with a clear errno\n",
+	       rounds, calls, failed);
+	return 0;
+}
 
 static void timeo(int fd, int ms)
 {
@@ -80,6 +231,8 @@ int main(int argc, char **argv)
 			return EXIT_TIMEOUT;
 		return n == 2 && !memcmp(buf, "ok", 2) ? 0 : 3;
 	}
+	if (!strcmp(argv[1], "churn") && argc == 5)
+		return churn(sin, atoi(argv[4]));
 	if (!strcmp(argv[1], "hold")) {
 		int req = socket(PF_SP, SOCK_REQ, 0);
 

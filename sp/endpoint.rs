@@ -2,17 +2,19 @@
 
 //! Endpoints: a listener per `bind()`, a dialer per `connect()`.
 
-use crate::net::socket::SockRef;
+use crate::net::socket::{current_cred, SockRef};
 use crate::net::tcp::{SockAddr, TcpEvents, TcpSocket, TcpWatcher};
-use crate::net::work::{cancel_delayed_sync, cancel_sync, queue, random_below};
+use crate::net::work::{cancel_delayed_sync, queue, random_below};
 use crate::proto::backoff::Backoff;
 use crate::pipe::Pipe;
 use crate::sock::SpSock;
 use core::sync::atomic::{AtomicU32, Ordering};
+use kernel::cred::Credential;
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::time::msecs_to_jiffies;
-use kernel::workqueue::{DelayedWork, Work, WorkItem};
+use kernel::workqueue::{DelayedWork, WorkItem};
 
 /// Listen backlog of each listener.
 const BACKLOG: i32 = 128;
@@ -26,6 +28,27 @@ const ACCEPT_BUDGET: usize = 64;
 /// `SP_HANDSHAKE_TIMEOUT`), and well-behaved peers queue behind them.
 pub(crate) const MAX_HANDSHAKING: u32 = 256;
 
+/// Once half of those slots are taken, one source address may hold at
+/// most a quarter of them: a slowloris from one address cannot take the
+/// slots of every other peer, and a burst from one busy client (or
+/// loopback) still gets 128 at once.
+const MAX_HANDSHAKING_PER_SOURCE: u32 = MAX_HANDSHAKING / 4;
+
+/// Delay before a listener tries again after `accept` failed for want of
+/// memory or descriptors: it must not spin, nor wait for the next SYN.
+const ACCEPT_RETRY_MS: u32 = 20;
+
+/// A peer's IP address (IPv4 in the first 4 bytes), without the port: what
+/// the handshake slots are counted by.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct SrcKey([u8; 16]);
+
+impl SrcKey {
+    fn of(addr: &SockAddr) -> SrcKey {
+        SrcKey(addr.ip_bytes())
+    }
+}
+
 /// A TCP listener that turns every connection into a pipe.
 #[pin_data]
 pub(crate) struct Listener {
@@ -33,14 +56,17 @@ pub(crate) struct Listener {
     addr: SockAddr,
     /// Pipes accepted here whose handshake has not ended.
     handshaking: AtomicU32,
+    /// How many of those each source address holds.
     #[pin]
-    work: Work<Listener>,
+    sources: Mutex<KVec<(SrcKey, u32)>>,
+    #[pin]
+    work: DelayedWork<Listener>,
     #[pin]
     tcp: Mutex<Option<TcpSocket<Listener>>>,
 }
 
-kernel::impl_has_work! {
-    impl HasWork<Self> for Listener { self.work }
+kernel::impl_has_delayed_work! {
+    impl HasDelayedWork<Self> for Listener { self.work }
 }
 
 impl Listener {
@@ -53,7 +79,8 @@ impl Listener {
                 sock: sock.clone(),
                 addr: bound,
                 handshaking: AtomicU32::new(0),
-                work <- kernel::new_work!("sp_listener_work"),
+                sources <- kernel::new_mutex!(KVec::new()),
+                work <- kernel::new_delayed_work!("sp_listener_work"),
                 tcp <- kernel::new_mutex!(None),
             }),
             GFP_KERNEL,
@@ -70,22 +97,53 @@ impl Listener {
     }
 
     fn kick(self: &Arc<Self>) {
-        let _ = queue().enqueue(self.clone());
+        let _ = queue().enqueue_delayed(self.clone(), 0);
     }
 
-    /// A pipe accepted here finished its handshake or failed in it: accept
-    /// again if that was what held the listener back.
-    pub(crate) fn handshake_over(self: &Arc<Self>) {
+    /// A pipe from `src` accepted here finished its handshake or failed in
+    /// it: accept again if that was what held the listener back.
+    pub(crate) fn handshake_over(self: &Arc<Self>, src: &SrcKey) {
+        {
+            let mut v = self.sources.lock();
+            if let Some(i) = v.iter().position(|(k, _)| k == src) {
+                v[i].1 -= 1;
+                if v[i].1 == 0 {
+                    let _ = v.remove(i);
+                }
+            }
+        }
         if self.handshaking.fetch_sub(1, Ordering::AcqRel) >= MAX_HANDSHAKING {
             self.kick();
         }
+    }
+
+    /// Takes a handshake slot for a peer at `src`; false if the source
+    /// has its share while slots are scarce (or no memory to count it).
+    fn take_slot(&self, src: SrcKey) -> bool {
+        let mut v = self.sources.lock();
+        let i = match v.iter().position(|(k, _)| *k == src) {
+            Some(i) => i,
+            None => {
+                if v.push((src, 0), GFP_KERNEL).is_err() {
+                    return false;
+                }
+                v.len() - 1
+            }
+        };
+        let busy = self.handshaking.load(Ordering::Acquire) >= MAX_HANDSHAKING / 2;
+        if busy && v[i].1 >= MAX_HANDSHAKING_PER_SOURCE {
+            return false;
+        }
+        v[i].1 += 1;
+        self.handshaking.fetch_add(1, Ordering::AcqRel);
+        true
     }
 
     /// Closes the listener; established pipes stay.
     pub(crate) fn stop(self: &Arc<Self>) {
         let tcp = self.tcp.lock().take();
         drop(tcp);
-        cancel_sync(self);
+        cancel_delayed_sync(self);
     }
 }
 
@@ -93,6 +151,16 @@ impl WorkItem for Listener {
     type Pointer = Arc<Listener>;
 
     fn run(this: Arc<Listener>) {
+        // What the pipes allocate is charged to the socket's memcg.
+        match this.sock.sk() {
+            Some(sk) => sk.charged(|| Self::accept_some(this)),
+            None => {}
+        }
+    }
+}
+
+impl Listener {
+    fn accept_some(this: Arc<Listener>) {
         let g = this.tcp.lock();
         let Some(tcp) = g.as_ref() else {
             return;
@@ -104,15 +172,36 @@ impl WorkItem for Listener {
             }
             match tcp.accept::<Pipe>() {
                 Ok(Some(conn)) => {
-                    // The pipe owns the count once it starts.
-                    this.handshaking.fetch_add(1, Ordering::AcqRel);
-                    // A failure drops the connection; the listener goes on.
-                    if Pipe::start(&this.sock, None, Some(this.clone()), conn).is_err() {
-                        this.handshaking.fetch_sub(1, Ordering::AcqRel);
+                    // Beyond SP_MAXPIPES, or its source's share of the
+                    // handshake slots, a connection is closed at once.
+                    if this.sock.pipes_full() {
+                        this.sock.note_closed(true);
+                        continue;
+                    }
+                    // A peer that already reset has no name: refused.
+                    let Ok(peer) = conn.name(true) else {
+                        this.sock.note_closed(true);
+                        continue;
+                    };
+                    let src = SrcKey::of(&peer);
+                    if !this.take_slot(src) {
+                        this.sock.note_closed(true);
+                        continue;
+                    }
+                    // The pipe owns the slot once it starts; a failure
+                    // drops the connection and the listener goes on.
+                    if Pipe::start(&this.sock, None, Some((this.clone(), src)), conn).is_err() {
+                        this.handshake_over(&src);
                     }
                 }
                 Ok(None) => return,
-                Err(_) => return,
+                Err(_) => {
+                    // ENOMEM, ENFILE and the like: the connection waits in
+                    // the accept queue; try again shortly.
+                    drop(g);
+                    let _ = queue().enqueue_delayed(this.clone(), msecs_to_jiffies(ACCEPT_RETRY_MS));
+                    return;
+                }
             }
         }
         drop(g);
@@ -139,6 +228,9 @@ struct DialState {
 pub(crate) struct Dialer {
     sock: Arc<SpSock>,
     addr: SockAddr,
+    /// The credentials of the `connect()` caller: every (re)connect is
+    /// checked by the LSM as theirs.
+    cred: ARef<Credential>,
     #[pin]
     work: DelayedWork<Dialer>,
     #[pin]
@@ -150,13 +242,15 @@ kernel::impl_has_delayed_work! {
 }
 
 impl Dialer {
-    /// A dialer for `addr`; [`Dialer::schedule`] starts it.
+    /// A dialer for `addr`, acting for the caller; [`Dialer::start`]
+    /// starts it.
     pub(crate) fn new(sock: &Arc<SpSock>, addr: &SockAddr) -> Result<Arc<Self>> {
         let ivl = sock.opts().reconnect_ivl;
         Arc::pin_init(
             try_pin_init!(Dialer {
                 sock: sock.clone(),
                 addr: *addr,
+                cred: current_cred(),
                 work <- kernel::new_delayed_work!("sp_dialer_work"),
                 st <- kernel::new_mutex!(DialState {
                     stopped: false,
@@ -165,6 +259,22 @@ impl Dialer {
             }),
             GFP_KERNEL,
         )
+    }
+
+    /// Makes the first attempt in the caller's context (its `connect()`):
+    /// a refusal by policy (`EACCES` from the LSM, `EPERM` from a cgroup
+    /// BPF program) is the caller's error. Any other failure is retried in
+    /// the background, as nn_connect() does.
+    pub(crate) fn start(self: &Arc<Self>) -> Result {
+        match self.dial() {
+            Ok(()) => Ok(()),
+            Err(e) if e == EACCES || e == EPERM => Err(e),
+            Err(e) if e == ESHUTDOWN => Ok(()),
+            Err(_) => {
+                self.pipe_closed();
+                Ok(())
+            }
+        }
     }
 
     /// Tries to connect after `ms` milliseconds.
@@ -201,7 +311,11 @@ impl Dialer {
 
     fn dial(self: &Arc<Self>) -> Result {
         let sk = self.sock.sk().ok_or(ESHUTDOWN)?;
-        let tcp = TcpSocket::connect(&sk, &self.addr)?;
+        // At SP_MAXPIPES the dialer waits (with its backoff) for room.
+        if self.sock.pipes_full() {
+            return Err(ENOBUFS);
+        }
+        let tcp = sk.charged(|| TcpSocket::connect(&sk, &self.cred, &self.addr))?;
         Pipe::start(&self.sock, Some(self.clone()), None, tcp)?;
         Ok(())
     }

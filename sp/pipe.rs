@@ -7,7 +7,7 @@
 //! reader's context when TCP data was left to it (`pull`). The callbacks
 //! themselves never read or write.
 
-use crate::endpoint::{Dialer, Listener};
+use crate::endpoint::{Dialer, Listener, SrcKey};
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
@@ -68,6 +68,8 @@ struct PipeState {
     start: usize,
     end: usize,
     tx: Option<Tx>,
+    /// Bytes of `rx` and `rx_held`, counted in the socket's held bytes.
+    held: usize,
 }
 
 /// One connection of an sp socket.
@@ -76,8 +78,9 @@ pub(crate) struct Pipe {
     sock: Arc<SpSock>,
     dialer: Option<Arc<Dialer>>,
     /// The listener that accepted this pipe, told once its handshake ends
-    /// (`listener_told`).
+    /// (`listener_told`), and the peer's address, which it counts.
     listener: Option<Arc<Listener>>,
+    src: SrcKey,
     listener_told: AtomicBool,
     #[pin]
     work: Work<Pipe, 0>,
@@ -113,22 +116,29 @@ impl Pipe {
     pub(crate) fn start(
         sock: &Arc<SpSock>,
         dialer: Option<Arc<Dialer>>,
-        listener: Option<Arc<Listener>>,
+        listener: Option<(Arc<Listener>, SrcKey)>,
         tcp: TcpSocket<Pipe>,
     ) -> Result<Arc<Pipe>> {
         let opts = sock.opts();
-        let phase = if dialer.is_some() {
-            Phase::Connecting
+        // The timer bounds the TCP connect of a dialed pipe, then (re-armed
+        // once TCP is up) the SP handshake.
+        let (phase, timeout) = if dialer.is_some() {
+            (Phase::Connecting, opts.connect_timeout)
         } else {
-            Phase::Handshake
+            (Phase::Handshake, opts.handshake_timeout)
+        };
+        let (listener, src) = match listener {
+            Some((l, src)) => (Some(l), src),
+            None => (None, SrcKey::default()),
         };
         tcp.set_nodelay(opts.tcp_nodelay);
-        let buf = KVec::from_elem(0u8, RX_CHUNK, GFP_KERNEL)?;
+        let buf = KVec::from_elem(0u8, RX_CHUNK, GFP_KERNEL_ACCOUNT)?;
         let p = Arc::pin_init(
             try_pin_init!(Pipe {
                 sock: sock.clone(),
                 dialer,
                 listener,
+                src,
                 listener_told: AtomicBool::new(false),
                 work <- kernel::new_work!("sp_pipe_work"),
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
@@ -142,13 +152,14 @@ impl Pipe {
                     tcp: None,
                     phase,
                     hs: Handshake::new(sock.pattern.proto_id(), sock.pattern.peer_id()),
-                    deframer: Deframer::new(u64::from(opts.rcvmaxsize)),
+                    deframer: Deframer::new(opts.frame_max()),
                     rx: None,
                     rx_held: None,
                     buf,
                     start: 0,
                     end: 0,
                     tx: None,
+                    held: 0,
                 }),
             }),
             GFP_KERNEL,
@@ -164,8 +175,7 @@ impl Pipe {
             }
             st.tcp = Some(tcp);
         }
-        let delay = msecs_to_jiffies(opts.handshake_timeout);
-        let _ = queue().enqueue_delayed::<_, 1>(p.clone(), delay);
+        let _ = queue().enqueue_delayed::<_, 1>(p.clone(), msecs_to_jiffies(timeout));
         p.kick();
         Ok(p)
     }
@@ -173,6 +183,11 @@ impl Pipe {
     /// Queues the pipe's I/O work.
     pub(crate) fn kick(self: &Arc<Self>) {
         let _ = queue().enqueue::<_, 0>(self.clone());
+    }
+
+    /// The socket's `SO_RCVBUF`: its budget of held bytes.
+    pub(crate) fn rcvbuf(&self) -> usize {
+        self.sk.as_ref().map_or(0, |sk| sk.rcvbuf())
     }
 
     /// Whether a frame is partly written.
@@ -185,27 +200,56 @@ impl Pipe {
         !self.outq.lock().is_empty()
     }
 
-    /// Queues `m`, dropping the oldest queued message when `cap` are
-    /// waiting; returns whether one was dropped. The caller kicks the pipe.
-    pub(crate) fn push_out_bounded(&self, m: Msg, cap: usize) -> Result<bool> {
+    /// Queues `m`, dropping the oldest queued messages while `cap` are
+    /// waiting or `m` would take the queue past `room` bytes; returns how
+    /// many were dropped. The caller kicks the pipe.
+    pub(crate) fn push_out_bounded(&self, m: Msg, cap: usize, room: usize) -> Result<u64> {
         let mut q = self.outq.lock();
-        let mut dropped = false;
-        while q.len() >= cap.max(1) {
+        let mut dropped = 0;
+        while !q.is_empty() && (q.len() >= cap.max(1) || q.bytes() + m.len() > room) {
             q.pop();
-            dropped = true;
+            dropped += 1;
         }
         q.push(Item::plain(m)).map_err(|_| ENOMEM)?;
         Ok(dropped)
     }
 
-    /// Queues `m` to go out on this pipe; the caller kicks it.
-    pub(crate) fn push_out(&self, m: Msg) -> Result {
-        self.outq.lock().push(Item::plain(m)).map_err(|_| ENOMEM)
+    /// Queues `*m` if the queue is empty or holds fewer than `room` bytes
+    /// with it; returns whether it was taken. The caller kicks the pipe.
+    pub(crate) fn push_out_room(&self, m: &mut Option<Msg>, room: usize) -> Result<bool> {
+        let mut q = self.outq.lock();
+        let Some(msg) = m.take() else {
+            return Ok(true);
+        };
+        if !q.is_empty() && q.bytes() + msg.len() > room {
+            *m = Some(msg);
+            return Ok(false);
+        }
+        q.push(Item::plain(msg)).map_err(|_| ENOMEM)?;
+        Ok(true)
+    }
+
+    /// Whether `len` more bytes fit in the pipe's queue under `room`.
+    pub(crate) fn has_room(&self, len: usize, room: usize) -> bool {
+        let q = self.outq.lock();
+        q.is_empty() || q.bytes() + len <= room
+    }
+
+    /// Queues `m` in place of whatever waits unsent: a REQ has one request
+    /// outstanding, so anything queued is an older copy or a stale request.
+    pub(crate) fn replace_out(&self, m: Msg) -> Result {
+        let mut q = self.outq.lock();
+        q.clear();
+        q.push(Item::plain(m)).map_err(|_| ENOMEM)
     }
 
     /// Closes the pipe from `close()` of the socket: no dialer is told.
     pub(crate) fn stop(self: &Arc<Self>) {
-        let tcp = self.st.lock().tcp.take();
+        let tcp = {
+            let mut st = self.st.lock();
+            self.drop_held(&mut st);
+            st.tcp.take()
+        };
         // Dropping the socket clears its callbacks: no new events.
         drop(tcp);
         cancel_delayed_sync::<_, 1>(self);
@@ -269,22 +313,40 @@ impl Pipe {
     }
 
     fn run(self: &Arc<Self>) {
-        let mut st = self.st.lock();
-        if st.tcp.is_none() {
+        let Some(sk) = &self.sk else {
             return;
-        }
-        if let Err(e) = self.io(&mut st) {
-            self.fail(st, e);
-        }
+        };
+        // What the pipe allocates is charged to the socket's memcg.
+        sk.charged(|| {
+            let mut st = self.st.lock();
+            if st.tcp.is_none() {
+                return;
+            }
+            if let Err(e) = self.io(&mut st) {
+                self.fail(st, e);
+            }
+        });
     }
 
     /// Tells the accepting listener, once, that the handshake ended.
     fn handshake_over(&self) {
         if let Some(l) = &self.listener {
             if !self.listener_told.swap(true, Ordering::AcqRel) {
-                l.handshake_over();
+                l.handshake_over(&self.src);
             }
         }
+    }
+
+    /// Gives back the socket's held bytes that this pipe counted.
+    fn drop_held(&self, st: &mut PipeState) {
+        self.sock.unhold(self.id(), core::mem::take(&mut st.held));
+        st.rx = None;
+        st.rx_held = None;
+    }
+
+    /// The pipe's identity for the socket's receive budget.
+    fn id(&self) -> usize {
+        core::ptr::from_ref(self) as usize
     }
 
     /// Closes the pipe after an error of its I/O.
@@ -292,6 +354,7 @@ impl Pipe {
         let refused = st.phase != Phase::Ready;
         self.handshake_over();
         self.sock.note_closed(refused);
+        self.drop_held(&mut st);
         let tcp = st.tcp.take();
         self.tx_busy.store(false, Ordering::Release);
         drop(st);
@@ -305,8 +368,19 @@ impl Pipe {
         };
         if st.phase == Phase::Connecting {
             match tcp.state() {
+                TcpState::Connecting if self.timed_out.load(Ordering::Acquire) => {
+                    log_ratelimited(c"TCP connect timed out (SP_CONNECT_TIMEOUT)", 0);
+                    return Err(ETIMEDOUT);
+                }
                 TcpState::Connecting => return Ok(()),
-                TcpState::Established => st.phase = Phase::Handshake,
+                TcpState::Established => {
+                    // The handshake gets its own SP_HANDSHAKE_TIMEOUT from now.
+                    cancel_delayed_sync::<_, 1>(self);
+                    self.timed_out.store(false, Ordering::Release);
+                    let ms = self.sock.opts().handshake_timeout;
+                    let _ = queue().enqueue_delayed::<_, 1>(self.clone(), msecs_to_jiffies(ms));
+                    st.phase = Phase::Handshake;
+                }
                 TcpState::Closed => {
                     tcp.take_error()?;
                     return Err(ECONNREFUSED);
@@ -384,7 +458,7 @@ impl Pipe {
         loop {
             if let Some(m) = st.rx_held.take() {
                 match self.sock.deliver(self, m) {
-                    Delivery::Done => {}
+                    Delivery::Done => self.sock.unhold(self.id(), core::mem::take(&mut st.held)),
                     // No room: the socket kicks us when a message is read.
                     Delivery::Full(m) => {
                         st.rx_held = Some(m);
@@ -400,8 +474,13 @@ impl Pipe {
                 if moved >= BUDGET {
                     return Ok(true);
                 }
+                // Over the socket's budget of held bytes, the data stays in
+                // TCP, whose window is accounted; the socket kicks us.
+                if !self.sock.may_hold(self, self.id(), st.held) {
+                    return Ok(false);
+                }
                 if st.deframer.body_left() >= RX_DIRECT {
-                    match Self::rx_direct(st)? {
+                    match Self::rx_direct(&self.sock, st)? {
                         0 => return Ok(false),
                         n => moved += n,
                     }
@@ -429,21 +508,23 @@ impl Pipe {
     /// Reads the rest of a large body straight into the message, at most
     /// `RX_PREALLOC` at a time (a peer that announces a large frame and
     /// stalls pins little memory); returns the bytes read, 0 for none yet.
-    fn rx_direct(st: &mut PipeState) -> Result<usize> {
+    fn rx_direct(sock: &SpSock, st: &mut PipeState) -> Result<usize> {
         let PipeState {
-            tcp, deframer, rx, ..
+            tcp, deframer, rx, held: _, ..
         } = st;
         let (Some(tcp), Some(m)) = (tcp.as_ref(), rx.as_mut()) else {
             return Err(EPROTO);
         };
         let want = usize::try_from(deframer.body_left().min(RX_PREALLOC as u64)).map_err(|_| EMSGSIZE)?;
         let old = m.len();
-        m.resize(old + want, 0, GFP_KERNEL)?;
+        m.resize(old + want, 0, GFP_KERNEL_ACCOUNT)?;
         match tcp.recv(&mut m[old..]) {
             Ok(0) => Err(ECONNRESET),
             Ok(n) => {
                 m.truncate(old + n);
                 deframer.body_taken(n);
+                st.held += n;
+                sock.hold(n);
                 Ok(n)
             }
             Err(e) => {
@@ -467,9 +548,15 @@ impl Pipe {
             buf,
             start,
             end,
+            held,
             ..
         } = st;
         while rx_held.is_none() {
+            if deframer.is_idle() {
+                // Read live: a changed SP_RCVMAXSIZE applies from the next
+                // frame on, on pipes already up too.
+                deframer.set_max(self.sock.frame_max());
+            }
             let (used, step) = match deframer.step(&buf[*start..*end]) {
                 Ok(s) => s,
                 Err(frame::Error::TooLong { len, .. }) => {
@@ -484,12 +571,18 @@ impl Pipe {
                     let len = usize::try_from(len).map_err(|_| EMSGSIZE)?;
                     // Grow with the bytes that arrive: a peer that announces
                     // a large frame and stalls pins little memory.
-                    *rx = Some(KVVec::with_capacity(len.min(RX_PREALLOC), GFP_KERNEL)?);
+                    *rx = Some(KVVec::with_capacity(len.min(RX_PREALLOC), GFP_KERNEL_ACCOUNT)?);
                 }
                 Step::Body(b) => {
-                    rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, GFP_KERNEL)?;
+                    rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, GFP_KERNEL_ACCOUNT)?;
+                    *held += b.len();
+                    self.sock.hold(b.len());
                 }
-                Step::End => *rx_held = rx.take().map(Msg::from),
+                Step::End => {
+                    *rx_held = rx.take().map(Msg::from);
+                    // The frame is whole: another pipe may overdraw now.
+                    self.sock.frame_done(self.id());
+                }
             }
         }
         Ok(())
@@ -500,26 +593,23 @@ impl Pipe {
         let mut moved = 0;
         loop {
             if st.tx.is_none() {
+                // Busy before the queue looks empty: a lingering close()
+                // must never see neither.
+                self.tx_busy.store(true, Ordering::Release);
                 let own = self.outq.lock().pop().map(|it| it.msg);
                 let Some(msg) = own.or_else(|| self.sock.take_send(self)) else {
+                    self.tx_busy.store(false, Ordering::Release);
                     return Ok(false);
                 };
-                if moved >= BUDGET {
-                    // Put nothing back: start it on the next run.
-                    st.tx = Some(Tx {
-                        prefix: frame::encode_len(msg.len() as u64),
-                        msg,
-                        off: 0,
-                    });
-                    self.tx_busy.store(true, Ordering::Release);
-                    return Ok(true);
-                }
                 st.tx = Some(Tx {
                     prefix: frame::encode_len(msg.len() as u64),
                     msg,
                     off: 0,
                 });
-                self.tx_busy.store(true, Ordering::Release);
+                if moved >= BUDGET {
+                    // Started on the next run.
+                    return Ok(true);
+                }
             }
             let (Some(tcp), Some(t)) = (st.tcp.as_ref(), st.tx.as_mut()) else {
                 return Ok(false);

@@ -140,6 +140,14 @@ impl MsgQueue {
         Ok(())
     }
 
+    /// The oldest message, left in place.
+    pub(crate) fn front(&self) -> Option<&Item> {
+        if self.len == 0 {
+            return None;
+        }
+        self.slots[self.head].as_ref()
+    }
+
     /// Takes the oldest message.
     pub(crate) fn pop(&mut self) -> Option<Item> {
         if self.len == 0 {

@@ -24,13 +24,17 @@ use crate::proto::subs::{self, Node, NodeStore};
 use crate::proto::uapi;
 use crate::queue::{Item, Msg, MsgQueue};
 use crate::resend::Resend;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
 use kernel::time::{msecs_to_jiffies, Instant, Monotonic};
 
 /// Linger time on `close()` when `SO_LINGER` is off, in milliseconds.
 const DEFAULT_LINGER_MS: u32 = 1000;
+
+/// Bytes of partly received frames a pipe may hold whatever the socket's
+/// budget: with `SP_MAXPIPES` (1024) pipes, 16 MiB at most.
+const PIPE_ALLOWANCE: usize = 16 * 1024;
 
 /// The largest message `send()` accepts (`EMSGSIZE` beyond).
 const SEND_MAX: usize = 1 << 30;
@@ -187,7 +191,8 @@ impl Inner {
         // The pipe's queue and the request share one body.
         let copy = req.msg.share().ok()?;
         req.sent_at = Instant::now();
-        p.push_out(copy).ok()?;
+        // A resend replaces a copy still waiting on a stuck pipe.
+        p.replace_out(copy).ok()?;
         req.pipe = Some(p.clone());
         Some(p)
     }
@@ -211,6 +216,17 @@ pub struct SpSock {
     /// pipe's TCP data wakes them and they read it themselves (see
     /// `Pipe::event`), saving the hop through the pipe's work item.
     pub(crate) readers: AtomicU32,
+    /// Bytes the pipes hold in frames not yet queued for the user (partly
+    /// received, or waiting for room in `recvq`); bounded by `SO_RCVBUF`.
+    held: AtomicUsize,
+    /// The one pipe (`Pipe::id`) allowed past that budget, to finish its
+    /// frame (0: none), so that pipes with partial frames never deadlock.
+    overdraft: AtomicUsize,
+    /// A pipe stopped reading for the budget: kick the stalled ones when
+    /// bytes are given back.
+    budget_stalled: AtomicBool,
+    /// `Options::frame_max`, read by the pipes at every frame.
+    frame_max: AtomicU64,
     #[pin]
     opts: Mutex<Options>,
     #[pin]
@@ -247,14 +263,91 @@ impl SpSock {
         g.sk.clone()
     }
 
-    /// Registers a new pipe; fails once the socket is closing.
+    /// Registers a new pipe; fails once the socket is closing, or with
+    /// `ENOBUFS` at `SP_MAXPIPES`.
     pub(crate) fn add_pipe(&self, p: &Arc<Pipe>) -> Result {
+        let max = self.opts.lock().maxpipes as usize;
         let mut g = self.inner.lock();
         if g.closing {
             return Err(ESHUTDOWN);
         }
+        if g.pipes.len() >= max {
+            g.stats.pipes_refused += 1;
+            return Err(ENOBUFS);
+        }
         g.pipes.push(p.clone(), GFP_KERNEL)?;
         Ok(())
+    }
+
+    /// Whether the socket holds `SP_MAXPIPES` pipes.
+    pub(crate) fn pipes_full(&self) -> bool {
+        let max = self.opts.lock().maxpipes as usize;
+        self.inner.lock().pipes.len() >= max
+    }
+
+    /// The largest frame a pipe accepts now (`SP_RCVMAXSIZE`).
+    pub(crate) fn frame_max(&self) -> u64 {
+        self.frame_max.load(Ordering::Relaxed)
+    }
+
+    /// A pipe took `n` more bytes out of TCP into a frame.
+    pub(crate) fn hold(&self, n: usize) {
+        self.held.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Whether pipe `p` (`id`, holding `own` bytes) may read more from
+    /// TCP: it holds less than [`PIPE_ALLOWANCE`] (small messages always
+    /// flow, so a peer is served while others fill the budget), the socket
+    /// holds less than `SO_RCVBUF` in frames, or `p` has the one overdraft.
+    /// Otherwise `p` is noted stalled and kicked once bytes are given back.
+    pub(crate) fn may_hold(&self, p: &Arc<Pipe>, id: usize, own: usize) -> bool {
+        if own < PIPE_ALLOWANCE {
+            return true;
+        }
+        let budget = p.rcvbuf();
+        let room = || {
+            self.held.load(Ordering::Acquire) < budget
+                || match self.overdraft.compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => true,
+                    Err(x) => x == id,
+                }
+        };
+        if room() {
+            return true;
+        }
+        {
+            let mut g = self.inner.lock();
+            self.budget_stalled.store(true, Ordering::SeqCst);
+            g.note_stalled(p);
+        }
+        // Bytes given back before we were noted: go on (the note is a
+        // spurious kick later).
+        room()
+    }
+
+    /// Pipe `id` finished a frame: it no longer needs the overdraft.
+    pub(crate) fn frame_done(&self, id: usize) {
+        if self.overdraft.compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            self.kick_budget_stalled();
+        }
+    }
+
+    /// Pipe `id` gives back `n` held bytes (its frame was queued for the
+    /// user, or it closed).
+    pub(crate) fn unhold(&self, id: usize, n: usize) {
+        if n > 0 {
+            self.held.fetch_sub(n, Ordering::AcqRel);
+        }
+        let _ = self.overdraft.compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire);
+        if n > 0 {
+            self.kick_budget_stalled();
+        }
+    }
+
+    fn kick_budget_stalled(&self) {
+        if self.budget_stalled.load(Ordering::SeqCst) && self.budget_stalled.swap(false, Ordering::SeqCst) {
+            self.inner.lock().kick_stalled();
+        }
     }
 
     /// A pipe finished its handshake: make it the peer, or refuse it.
@@ -393,26 +486,45 @@ impl SpSock {
         Some(m.msg)
     }
 
-    fn add_listener(&self, l: Arc<Listener>) -> Result {
-        let mut g = self.inner.lock();
+    /// Fails with `ENOBUFS` when the socket has `SP_MAXENDPOINTS`
+    /// endpoints, and once it is closing.
+    fn endpoint_room(&self, g: &Inner) -> Result {
         if g.closing {
             return Err(ESHUTDOWN);
         }
+        let max = self.opts.lock().maxendpoints as usize;
+        if g.listeners.len() + g.dialers.len() >= max {
+            return Err(ENOBUFS);
+        }
+        Ok(())
+    }
+
+    fn add_listener(&self, l: Arc<Listener>) -> Result {
+        let mut g = self.inner.lock();
+        self.endpoint_room(&g)?;
         g.listeners.push(l, GFP_KERNEL)?;
         Ok(())
     }
 
+    /// Forgets a dialer whose first attempt the policy refused.
+    fn remove_dialer(&self, d: &Arc<Dialer>) {
+        d.stop();
+        remove(&mut self.inner.lock().dialers, d);
+    }
+
     fn add_dialer(&self, d: Arc<Dialer>) -> Result {
         let mut g = self.inner.lock();
-        if g.closing {
-            return Err(ESHUTDOWN);
-        }
+        self.endpoint_room(&g)?;
         g.dialers.push(d, GFP_KERNEL)?;
         Ok(())
     }
 
     fn send(&self, sk: &SockRef, m: Msg, mut timeo: Timeout) -> Result {
         let sndbuf = self.opts.lock().sndbuf as usize;
+        let room = sk.sndbuf();
+        let len = m.len();
+        // SP_SNDBUF messages, and SO_SNDBUF bytes unless the queue is empty.
+        let fits = |q: &MsgQueue| q.len() < sndbuf && (q.is_empty() || q.bytes() + len <= room);
         let mut m = Some(m);
         loop {
             let peer = {
@@ -421,7 +533,7 @@ impl SpSock {
                     return Err(EPIPE);
                 }
                 match (g.peer().cloned(), m.take()) {
-                    (Some(p), Some(msg)) if g.sendq.len() < sndbuf => {
+                    (Some(p), Some(msg)) if fits(&g.sendq) => {
                         if g.sendq.push(Item::plain(msg)).is_err() {
                             return Err(ENOMEM);
                         }
@@ -440,7 +552,7 @@ impl SpSock {
             }
             sk.wait(&mut timeo, || {
                 let g = self.inner.lock();
-                g.closing || (!g.ready.is_empty() && g.sendq.len() < sndbuf)
+                g.closing || (!g.ready.is_empty() && fits(&g.sendq))
             })?;
         }
     }
@@ -453,6 +565,15 @@ impl SpSock {
         if g.closing {
             return Err(EPIPE);
         }
+        // The timer first: a request never goes out without one.
+        let timer = match &g.resend {
+            Some(t) => t.clone(),
+            None => {
+                let t = Resend::new(self)?;
+                g.resend = Some(t.clone());
+                t
+            }
+        };
         let id = g.ids.next_id();
         msg[..reqrep::WORD].copy_from_slice(&id.to_be_bytes());
         // A reply to the abandoned request must not be mistaken for ours.
@@ -464,14 +585,6 @@ impl SpSock {
             sent_at: Instant::now(),
         });
         let out = g.dispatch();
-        let timer = match &g.resend {
-            Some(t) => t.clone(),
-            None => {
-                let t = Resend::new(self)?;
-                g.resend = Some(t.clone());
-                t
-            }
-        };
         drop(g);
         if let Some(p) = out {
             p.flush();
@@ -502,8 +615,9 @@ impl SpSock {
     /// PUB: queues `msg` on every ready pipe; they all share the one body.
     /// Never blocks: a full pipe queue (`SP_SNDBUF`) drops its oldest
     /// message.
-    fn publish(&self, msg: KVVec<u8>) -> Result {
+    fn publish(&self, sk: &SockRef, msg: KVVec<u8>) -> Result {
         let sndbuf = self.opts.lock().sndbuf as usize;
+        let room = sk.sndbuf();
         let mut msg = Msg::from(msg);
         // The subscribers, taken out of the lock: on the stack when few.
         let mut few: [Option<Arc<Pipe>>; 8] = Default::default();
@@ -535,8 +649,8 @@ impl SpSock {
                     }
                 }
             };
-            match p.push_out_bounded(m, sndbuf) {
-                Ok(d) => dropped += u64::from(d),
+            match p.push_out_bounded(m, sndbuf, room) {
+                Ok(d) => dropped += d,
                 Err(_) => dropped += 1,
             }
             // Written from here unless the pipe is busy.
@@ -565,14 +679,17 @@ impl SpSock {
             return Ok(());
         }
         let i = pos.ok_or(ENOENT)?;
+        // Rebuild aside, so that ENOMEM leaves the subscriptions as they
+        // were: the trie never holds more nodes than live bytes + 1.
+        let mut trie = Trie(KVec::new());
+        for (j, t) in g.subs.iter().enumerate() {
+            if j != i {
+                subs::insert(&mut trie, t).map_err(subs_errno)?;
+            }
+        }
         let t = g.subs.remove(i).map_err(|_| ENOENT)?;
         g.sub_bytes -= t.len();
-        // Rebuild: the trie never holds more nodes than live bytes + 1.
-        let inner = &mut *g;
-        inner.trie.clear();
-        for t in inner.subs.iter() {
-            subs::insert(&mut inner.trie, t).map_err(subs_errno)?;
-        }
+        g.trie = trie;
         Ok(())
     }
 
@@ -588,20 +705,38 @@ impl SpSock {
     }
 
     /// REP: sends the reply (`len` bytes from `src`) to the last request
-    /// received, behind its backtrace.
-    fn send_reply(&self, src: &mut MsgSrc<'_>, len: usize) -> Result {
+    /// received, behind its backtrace. A pipe whose queue holds `SO_SNDBUF`
+    /// bytes (a peer that does not read) makes it wait, as NNG's rep0 does.
+    fn send_reply(&self, sk: &SockRef, src: &mut MsgSrc<'_>, len: usize, mut timeo: Timeout) -> Result {
         let (bt, pipe) = self.inner.lock().current.take().ok_or(EINVAL)?;
-        let msg = match read_user(src, &bt, len) {
-            Ok(m) => m,
+        let mut msg = match read_user(src, &bt, len) {
+            Ok(m) => Some(Msg::from(m)),
             Err(e) => {
                 // Nothing was sent: the request still awaits its reply.
                 self.inner.lock().current = Some((bt, pipe));
                 return Err(e);
             }
         };
-        let alive = self.inner.lock().ready.iter().any(|q| Arc::ptr_eq(q, &pipe));
-        // A reply whose pipe is gone is dropped; send() still succeeds.
-        if alive && pipe.push_out(msg.into()).is_ok() {
+        let room = sk.sndbuf();
+        let mut queued = false;
+        let r = sk.wait(&mut timeo, || {
+            let gone = {
+                let g = self.inner.lock();
+                g.closing || !g.ready.iter().any(|q| Arc::ptr_eq(q, &pipe))
+            };
+            // A reply whose pipe is gone is dropped; send() still succeeds.
+            // So is one that finds no memory, like a frame TCP loses.
+            gone || {
+                queued = pipe.push_out_room(&mut msg, room).unwrap_or(true);
+                queued
+            }
+        });
+        if let Err(e) = r {
+            // Not sent: the request still awaits its reply.
+            self.inner.lock().current = Some((bt, pipe));
+            return Err(e);
+        }
+        if queued {
             pipe.flush();
         }
         Ok(())
@@ -611,13 +746,22 @@ impl SpSock {
         loop {
             {
                 let mut g = self.inner.lock();
-                if let Some(it) = g.recvq.pop() {
-                    if self.pattern == Pattern::Rep {
-                        if let Some(p) = &it.pipe {
+                // REP: copy the backtrace before taking the message, so
+                // that ENOMEM leaves it queued.
+                let current = match g.recvq.front() {
+                    Some(it) if self.pattern == Pattern::Rep => match &it.pipe {
+                        Some(p) => {
                             let mut bt = KVec::with_capacity(it.hdr, GFP_KERNEL)?;
                             bt.extend_from_slice(&it.msg[..it.hdr], GFP_KERNEL)?;
-                            g.current = Some((bt, p.clone()));
+                            Some((bt, p.clone()))
                         }
+                        None => None,
+                    },
+                    _ => None,
+                };
+                if let Some(it) = g.recvq.pop() {
+                    if current.is_some() {
+                        g.current = current;
                     }
                     g.kick_stalled();
                     return Ok(it);
@@ -722,11 +866,12 @@ impl SpSock {
     }
 }
 
-/// `head` followed by `len` bytes copied from user space.
+/// `head` followed by `len` bytes copied from user space, charged to the
+/// caller's memory cgroup.
 fn read_user(src: &mut MsgSrc<'_>, head: &[u8], len: usize) -> Result<KVVec<u8>> {
-    let mut m = KVVec::with_capacity(head.len() + len, GFP_KERNEL)?;
-    m.extend_from_slice(head, GFP_KERNEL)?;
-    m.resize(head.len() + len, 0, GFP_KERNEL)?;
+    let mut m = KVVec::with_capacity(head.len() + len, GFP_KERNEL_ACCOUNT)?;
+    m.extend_from_slice(head, GFP_KERNEL_ACCOUNT)?;
+    m.resize(head.len() + len, 0, GFP_KERNEL_ACCOUNT)?;
     src.copy_into(&mut m[head.len()..])?;
     Ok(m)
 }
@@ -770,6 +915,10 @@ impl Family for SpFamily {
             try_pin_init!(SpSock {
                 pattern,
                 readers: AtomicU32::new(0),
+                held: AtomicUsize::new(0),
+                overdraft: AtomicUsize::new(0),
+                budget_stalled: AtomicBool::new(false),
+                frame_max: AtomicU64::new(Options::new().frame_max()),
                 opts <- kernel::new_mutex!(Options::new()),
                 inner <- kernel::new_mutex!(Inner {
                     sk: Some(sk),
@@ -802,6 +951,8 @@ impl Family for SpFamily {
 
     fn bind(data: Data<'_, Self>, _sock: &Socket, addr: &SockAddr) -> Result {
         let sk = data.sk().ok_or(EBADF)?;
+        // Checked again when it is added; this saves making a listener.
+        data.endpoint_room(&data.inner.lock())?;
         let l = Listener::start(&data.into(), &sk, addr)?;
         data.add_listener(l.clone()).inspect_err(|_| l.stop())
     }
@@ -810,8 +961,7 @@ impl Family for SpFamily {
         // Like nn_connect(): the dialer keeps trying in the background.
         let d = Dialer::new(&data.into(), addr)?;
         data.add_dialer(d.clone())?;
-        d.schedule(0);
-        Ok(())
+        d.start().inspect_err(|_| data.remove_dialer(&d))
     }
 
     fn getname(data: Data<'_, Self>, _sock: &Socket, peer: bool) -> Result<SockAddr> {
@@ -841,8 +991,11 @@ impl Family for SpFamily {
                 let m = read_user(msg, &[0; reqrep::WORD], len)?;
                 data_arc(&data).send_request(m)?
             }
-            Pattern::Rep => data.send_reply(msg, len)?,
-            Pattern::Pub => data.publish(read_user(msg, &[], len)?)?,
+            Pattern::Rep => {
+                let sk = sock.sk_ref();
+                data.send_reply(&sk, msg, len, sock.sndtimeo(flags & MSG_DONTWAIT != 0))?
+            }
+            Pattern::Pub => data.publish(&sock.sk_ref(), read_user(msg, &[], len)?)?,
             _ => {
                 let m = read_user(msg, &[], len)?;
                 let sk = sock.sk_ref();
@@ -890,10 +1043,10 @@ impl Family for SpFamily {
         {
             return data.subscribe(val, name == uapi::opt::SUBSCRIBE);
         }
-        data.opts
-            .lock()
-            .set(data.pattern, name, val)
-            .map_err(opt_errno)
+        let mut o = data.opts.lock();
+        o.set(data.pattern, name, val).map_err(opt_errno)?;
+        data.frame_max.store(o.frame_max(), Ordering::Relaxed);
+        Ok(())
     }
 
     fn getsockopt(
@@ -918,8 +1071,9 @@ impl Family for SpFamily {
             .map_err(opt_errno)
     }
 
-    fn poll(data: Data<'_, Self>, _sock: &Socket) -> PollMask {
+    fn poll(data: Data<'_, Self>, sock: &Socket) -> PollMask {
         let sndbuf = data.opts.lock().sndbuf as usize;
+        let room = sock.sk_ref().sndbuf();
         let g = data.inner.lock();
         let mut mask = PollMask::NONE;
         if !g.recvq.is_empty() {
@@ -928,8 +1082,9 @@ impl Family for SpFamily {
         let writable = match data.pattern {
             Pattern::Req | Pattern::Pub => true,
             Pattern::Sub => false,
-            Pattern::Rep => g.current.is_some(),
-            _ => !g.ready.is_empty() && g.sendq.len() < sndbuf,
+            // A reply fits unless the peer stopped reading.
+            Pattern::Rep => g.current.as_ref().is_some_and(|(_, p)| p.has_room(1, room)),
+            _ => !g.ready.is_empty() && g.sendq.len() < sndbuf && (g.sendq.is_empty() || g.sendq.bytes() < room),
         };
         if writable {
             mask = mask.union(PollMask::WRITABLE);

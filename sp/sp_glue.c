@@ -9,7 +9,12 @@
  * Rust API.
  */
 
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/security.h>
 #include <linux/uio.h>
 #include <linux/tcp.h>
 #include <net/sock.h>
@@ -51,9 +56,12 @@ int sp_glue_proto_register(void)
 {
 	int err;
 
-	sp_wq = alloc_workqueue("sp", WQ_PERCPU | WQ_MEM_RECLAIM, 0);
+	sp_wq = alloc_workqueue("sp", WQ_PERCPU, 0);
 	if (!sp_wq)
 		return -ENOMEM;
+#ifndef SP_HAVE_POLICY_EXPORTS
+	pr_warn("sp: this kernel does not export security_socket_connect() and the socket cgroup helpers (qemu/patches/): LSM rules and cgroup data do not reach sp's TCP sockets\n");
+#endif
 	err = proto_register(&sp_proto, 1);
 	if (err)
 		destroy_workqueue(sp_wq);
@@ -320,17 +328,6 @@ void sp_glue_sock_put(struct sock *sk)
 }
 
 /**
- * sp_glue_sock_net() - the network namespace of a sock
- * @sk: the sock
- *
- * Return: the namespace; valid while @sk is.
- */
-struct net *sp_glue_sock_net(struct sock *sk)
-{
-	return sock_net(sk);
-}
-
-/**
  * sp_glue_sk_rcvbuf() - SO_RCVBUF of a sock, in bytes
  * @sk: the sock
  *
@@ -339,6 +336,17 @@ struct net *sp_glue_sock_net(struct sock *sk)
 int sp_glue_sk_rcvbuf(struct sock *sk)
 {
 	return READ_ONCE(sk->sk_rcvbuf);
+}
+
+/**
+ * sp_glue_sk_sndbuf() - SO_SNDBUF of a sock, in bytes
+ * @sk: the sock
+ *
+ * Return: the send buffer size.
+ */
+int sp_glue_sk_sndbuf(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_sndbuf);
 }
 
 /**
@@ -402,43 +410,71 @@ int sp_glue_msg_name_set(struct msghdr *msg)
 	return 0;
 }
 
+/*
+ * Make @sk, a TCP socket sp opened for the user of @owner, belong where
+ * @owner does: its cgroup (cgroup BPF programs, net_cls) and its memcg, as
+ * mptcp_attach_cgroup() does for subflows.  A no-op when @sk was made in
+ * the user's own context.
+ */
+static void sp_tcp_inherit(struct sock *owner, struct sock *sk)
+{
+#ifdef SP_HAVE_POLICY_EXPORTS
+#ifdef CONFIG_SOCK_CGROUP_DATA
+	if (sock_cgroup_ptr(&owner->sk_cgrp_data) !=
+	    sock_cgroup_ptr(&sk->sk_cgrp_data)) {
+		cgroup_sk_free(&sk->sk_cgrp_data);
+		sk->sk_cgrp_data = owner->sk_cgrp_data;
+		cgroup_sk_clone(&sk->sk_cgrp_data);
+	}
+#endif
+	if (mem_cgroup_sockets_enabled)
+		mem_cgroup_sk_inherit(owner, sk);
+#endif
+}
+
 /**
- * sp_glue_tcp_create() - create a kernel TCP socket in a namespace
- * @net: the namespace
+ * sp_glue_tcp_create() - create a TCP socket on behalf of an sp socket's user
+ * @owner: the sp sock; the new socket joins its namespace, cgroup and memcg
+ * @cred: the user's credentials, or NULL for the caller's
  * @family: AF_INET or AF_INET6
  * @res: the new socket
  *
- * The socket holds a reference on @net, as a user socket would (see
- * smc_create_clcsk()), so that its timers cannot outlive the namespace.
+ * The socket is created as the user would create it (not a kernel
+ * socket): the LSM checks and labels it with @cred, and it holds a
+ * reference on the namespace, so that its timers cannot outlive it.
  *
  * Return: 0 or a negative errno.
  */
-int sp_glue_tcp_create(struct net *net, int family, struct socket **res)
+int sp_glue_tcp_create(struct sock *owner, const struct cred *cred,
+		       int family, struct socket **res)
 {
+	const struct cred *old = cred ? override_creds(cred) : NULL;
 	int err;
 
-	err = sock_create_kern(net, family, SOCK_STREAM, IPPROTO_TCP, res);
+	err = __sock_create(sock_net(owner), family, SOCK_STREAM, IPPROTO_TCP,
+			    res, 0);
+	if (old)
+		revert_creds(old);
+	/*
+	 * sock_alloc() failing gives ENFILE, the file table's errno; these
+	 * sockets have no file, and what ran out was memory.
+	 */
+	if (err == -ENFILE)
+		err = -ENOMEM;
 	if (err)
 		return err;
-	sk_net_refcnt_upgrade((*res)->sk);
+	sp_tcp_inherit(owner, (*res)->sk);
 	return 0;
 }
 
 /**
- * sp_glue_tcp_release() - close a kernel TCP socket
- * @sock: the socket; its callbacks must have been cleared
- */
-void sp_glue_tcp_release(struct socket *sock)
-{
-	sock_release(sock);
-}
-
-/**
- * sp_glue_tcp_bind_listen() - bind and listen
+ * sp_glue_tcp_bind_listen() - bind and listen, as bind(2) and listen(2) would
  * @sock: a new TCP socket
  * @addr: the address (sockaddr_in or sockaddr_in6)
  * @len: its length
  * @backlog: the listen backlog
+ *
+ * Runs in the context of the user's bind(), with its LSM checks.
  *
  * Return: 0 or a negative errno.
  */
@@ -448,24 +484,89 @@ int sp_glue_tcp_bind_listen(struct socket *sock, struct sockaddr_unsized *addr,
 	int err;
 
 	sock_set_reuseaddr(sock->sk);
+#ifdef SP_HAVE_POLICY_EXPORTS
+	err = security_socket_bind(sock, (struct sockaddr *)addr, len);
+	if (err)
+		return err;
+#endif
 	err = kernel_bind(sock, addr, len);
 	if (err)
 		return err;
+#ifdef SP_HAVE_POLICY_EXPORTS
+	err = security_socket_listen(sock, backlog);
+	if (err)
+		return err;
+#endif
 	return kernel_listen(sock, backlog);
 }
 
 /**
- * sp_glue_tcp_connect() - start a non-blocking connect
+ * sp_glue_tcp_connect() - start a non-blocking connect, as connect(2) would
  * @sock: a new TCP socket
+ * @cred: the user's credentials, or NULL for the caller's
  * @addr: the peer (sockaddr_in or sockaddr_in6)
  * @len: its length
  *
+ * The LSM decides with @cred, as for the user's own connect().
+ *
  * Return: 0 or -EINPROGRESS when under way, else a negative errno.
  */
-int sp_glue_tcp_connect(struct socket *sock, struct sockaddr_unsized *addr,
-			int len)
+int sp_glue_tcp_connect(struct socket *sock, const struct cred *cred,
+			struct sockaddr_unsized *addr, int len)
 {
-	return kernel_connect(sock, addr, len, O_NONBLOCK);
+	const struct cred *old = cred ? override_creds(cred) : NULL;
+	int err = 0;
+
+#ifdef SP_HAVE_POLICY_EXPORTS
+	err = security_socket_connect(sock, (struct sockaddr *)addr, len);
+#endif
+	if (!err)
+		err = kernel_connect(sock, addr, len, O_NONBLOCK);
+	if (old)
+		revert_creds(old);
+	return err;
+}
+
+/**
+ * sp_glue_current_cred() - the caller's credentials
+ *
+ * Return: a counted reference, for put_cred().
+ */
+const struct cred *sp_glue_current_cred(void)
+{
+	return get_current_cred();
+}
+
+/**
+ * sp_glue_memcg_enter() - charge allocations to an sp sock's memcg
+ * @sk: the sp sock
+ *
+ * For work items, which run in a kworker's memcg: what they allocate with
+ * __GFP_ACCOUNT on behalf of @sk goes to the memcg @sk was created in.
+ *
+ * Return: the previous active memcg, for sp_glue_memcg_exit().
+ */
+struct mem_cgroup *sp_glue_memcg_enter(struct sock *sk)
+{
+	return set_active_memcg(mem_cgroup_from_sk(sk));
+}
+
+/**
+ * sp_glue_memcg_exit() - undo sp_glue_memcg_enter()
+ * @old: what it returned
+ */
+void sp_glue_memcg_exit(struct mem_cgroup *old)
+{
+	set_active_memcg(old);
+}
+
+/**
+ * sp_glue_tcp_release() - close a kernel TCP socket
+ * @sock: the socket; its callbacks must have been cleared
+ */
+void sp_glue_tcp_release(struct socket *sock)
+{
+	sock_release(sock);
 }
 
 /**

@@ -42,8 +42,8 @@ int sp_glue_wait(struct sock *sk, long *timeo, bool (*ready)(void *ctx),
 void sp_glue_wake(struct sock *sk, __poll_t mask);
 void sp_glue_sock_hold(struct sock *sk);
 void sp_glue_sock_put(struct sock *sk);
-struct net *sp_glue_sock_net(struct sock *sk);
 int sp_glue_sk_rcvbuf(struct sock *sk);
+int sp_glue_sk_sndbuf(struct sock *sk);
 long sp_glue_sk_lingertime(struct sock *sk);
 
 /* Message data. */
@@ -59,12 +59,19 @@ enum sp_tcp_event {
 	SP_TCP_STATE	= 4,
 };
 
-int sp_glue_tcp_create(struct net *net, int family, struct socket **res);
+struct cred;
+struct mem_cgroup;
+
+int sp_glue_tcp_create(struct sock *owner, const struct cred *cred,
+		       int family, struct socket **res);
 void sp_glue_tcp_release(struct socket *sock);
 int sp_glue_tcp_bind_listen(struct socket *sock, struct sockaddr_unsized *addr,
 			    int len, int backlog);
-int sp_glue_tcp_connect(struct socket *sock, struct sockaddr_unsized *addr,
-			int len);
+int sp_glue_tcp_connect(struct socket *sock, const struct cred *cred,
+			struct sockaddr_unsized *addr, int len);
+const struct cred *sp_glue_current_cred(void);
+struct mem_cgroup *sp_glue_memcg_enter(struct sock *sk);
+void sp_glue_memcg_exit(struct mem_cgroup *old);
 int sp_glue_tcp_accept(struct socket *sock, struct socket **res);
 int sp_glue_tcp_getname(struct socket *sock, struct sockaddr *addr, int peer);
 int sp_glue_tcp_send(struct socket *sock, const void *a, size_t alen,

@@ -46,8 +46,8 @@ extern "C" {
     pub(crate) fn sp_glue_wake(sk: *mut bindings::sock, mask: bindings::__poll_t);
     pub(crate) fn sp_glue_sock_hold(sk: *mut bindings::sock);
     pub(crate) fn sp_glue_sock_put(sk: *mut bindings::sock);
-    pub(crate) fn sp_glue_sock_net(sk: *mut bindings::sock) -> *mut bindings::net;
     pub(crate) fn sp_glue_sk_rcvbuf(sk: *mut bindings::sock) -> c_int;
+    pub(crate) fn sp_glue_sk_sndbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_lingertime(sk: *mut bindings::sock) -> c_long;
     pub(crate) fn sp_glue_msg_copy_from(
         msg: *mut bindings::msghdr,
@@ -61,10 +61,14 @@ extern "C" {
     ) -> c_int;
     pub(crate) fn sp_glue_msg_set_flags(msg: *mut bindings::msghdr, flags: c_int);
     pub(crate) fn sp_glue_tcp_create(
-        net: *mut bindings::net,
+        owner: *mut bindings::sock,
+        cred: *const bindings::cred,
         family: c_int,
         res: *mut *mut bindings::socket,
     ) -> c_int;
+    pub(crate) fn sp_glue_current_cred() -> *const bindings::cred;
+    pub(crate) fn sp_glue_memcg_enter(sk: *mut bindings::sock) -> *mut bindings::mem_cgroup;
+    pub(crate) fn sp_glue_memcg_exit(old: *mut bindings::mem_cgroup);
     pub(crate) fn sp_glue_tcp_release(sock: *mut bindings::socket);
     pub(crate) fn sp_glue_tcp_bind_listen(
         sock: *mut bindings::socket,
@@ -74,6 +78,7 @@ extern "C" {
     ) -> c_int;
     pub(crate) fn sp_glue_tcp_connect(
         sock: *mut bindings::socket,
+        cred: *const bindings::cred,
         addr: *mut bindings::sockaddr_unsized,
         len: c_int,
     ) -> c_int;

@@ -8,6 +8,8 @@ use kernel::error::to_result;
 use kernel::ffi::{c_long, c_void};
 use kernel::prelude::*;
 use kernel::time::Jiffies;
+use kernel::cred::Credential;
+use kernel::sync::aref::ARef;
 use kernel::types::Opaque;
 
 /// A `struct socket`, as seen by the callbacks of its family.
@@ -108,6 +110,16 @@ impl Timeout {
     }
 }
 
+/// The caller's credentials, counted: what its `connect()` is checked with
+/// when a work item later reconnects for it.
+pub fn current_cred() -> ARef<Credential> {
+    // SAFETY: `get_current_cred()` returns a valid, counted credential.
+    let c = unsafe { glue::sp_glue_current_cred() };
+    // SAFETY: `c` is non-null and its reference is handed over to us;
+    // `Credential` is a transparent wrapper of `struct cred`.
+    unsafe { ARef::from_raw(core::ptr::NonNull::new_unchecked(c.cast_mut().cast::<Credential>())) }
+}
+
 /// A counted reference to the `struct sock` of an sp socket.
 ///
 /// # Invariants
@@ -151,6 +163,13 @@ impl SockRef {
         usize::try_from(b).unwrap_or(0)
     }
 
+    /// `SO_SNDBUF`, in bytes.
+    pub fn sndbuf(&self) -> usize {
+        // SAFETY: The sock is live.
+        let b = unsafe { glue::sp_glue_sk_sndbuf(self.0) };
+        usize::try_from(b).unwrap_or(0)
+    }
+
     /// `SO_LINGER`: `None` when off, else the linger time.
     pub fn linger(&self) -> Option<Timeout> {
         // SAFETY: The sock is live.
@@ -158,10 +177,21 @@ impl SockRef {
         (t >= 0).then_some(Timeout(t))
     }
 
-    /// The sock's network namespace; valid as long as `self` is.
-    pub(crate) fn net(&self) -> *mut bindings::net {
-        // SAFETY: The sock is live and holds its namespace.
-        unsafe { glue::sp_glue_sock_net(self.0) }
+    /// The sock; valid as long as `self` is.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sock {
+        self.0
+    }
+
+    /// Runs `f` with what it allocates with `__GFP_ACCOUNT` charged to the
+    /// memory cgroup the socket was created in (work items run in a
+    /// kworker's).
+    pub fn charged<R>(&self, f: impl FnOnce() -> R) -> R {
+        // SAFETY: The sock is live; its memcg is held by it.
+        let old = unsafe { glue::sp_glue_memcg_enter(self.0) };
+        let r = f();
+        // SAFETY: `old` is what the matching enter returned, on this task.
+        unsafe { glue::sp_glue_memcg_exit(old) };
+        r
     }
 
     /// Sleeps on the socket's wait queue until `ready()` holds.

@@ -7,6 +7,7 @@ use super::socket::SockRef;
 use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::bindings;
+use kernel::cred::Credential;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
@@ -64,6 +65,18 @@ impl SockAddr {
     /// The port, in host order.
     pub fn port(&self) -> u16 {
         u16::from_be_bytes([self.buf[2], self.buf[3]])
+    }
+
+    /// The IP address without the port: IPv4 in the first 4 bytes, the
+    /// rest zero; IPv6 in all 16.
+    pub fn ip_bytes(&self) -> [u8; 16] {
+        let mut ip = [0u8; 16];
+        if self.family() == AF_INET {
+            ip[..4].copy_from_slice(&self.buf[4..8]);
+        } else {
+            ip.copy_from_slice(&self.buf[8..24]);
+        }
+        ip
     }
 
     /// The raw bytes (a `sockaddr_in` or `sockaddr_in6`).
@@ -130,10 +143,15 @@ unsafe impl<W: TcpWatcher> Send for TcpSocket<W> {}
 unsafe impl<W: TcpWatcher> Sync for TcpSocket<W> {}
 
 impl<W: TcpWatcher> TcpSocket<W> {
-    fn create(sk: &SockRef, family: u16) -> Result<Self> {
+    /// A TCP socket for the user of `sk`: checked and labelled by the LSM
+    /// with `cred` (the caller's when `None`), in the namespace, cgroup and
+    /// memcg of `sk`.
+    fn create(sk: &SockRef, cred: Option<&Credential>, family: u16) -> Result<Self> {
         let mut sock = core::ptr::null_mut();
-        // SAFETY: The namespace is held by `sk`; `sock` is writable.
-        to_result(unsafe { glue::sp_glue_tcp_create(sk.net(), c_int::from(family), &mut sock) })?;
+        let cred = cred.map_or(core::ptr::null(), |c| c.as_ptr());
+        // SAFETY: `sk` is a live sock holding its namespace; `cred` is null
+        // or a live credential borrowed for the call; `sock` is writable.
+        to_result(unsafe { glue::sp_glue_tcp_create(sk.as_ptr(), cred, c_int::from(family), &mut sock) })?;
         // INVARIANT: creation succeeded, so `sock` is a live socket we own.
         Ok(TcpSocket {
             sock: NonNull::new(sock).ok_or(ENOMEM)?,
@@ -141,21 +159,25 @@ impl<W: TcpWatcher> TcpSocket<W> {
         })
     }
 
-    /// A listening socket bound to `addr`, in the namespace of `sk`.
+    /// A listening socket bound to `addr`, for the user of `sk`; call it
+    /// in the context of that user's `bind()`, whose LSM rules apply.
     pub fn listen(sk: &SockRef, addr: &SockAddr, backlog: i32) -> Result<Self> {
-        let s = Self::create(sk, addr.family())?;
+        let s = Self::create(sk, None, addr.family())?;
         let (a, len) = addr.as_raw();
         // SAFETY: `s.sock` is live; `a` holds `len` valid bytes.
         to_result(unsafe { glue::sp_glue_tcp_bind_listen(s.sock.as_ptr(), a, len, backlog) })?;
         Ok(s)
     }
 
-    /// A socket connecting to `addr` without blocking.
-    pub fn connect(sk: &SockRef, addr: &SockAddr) -> Result<Self> {
-        let s = Self::create(sk, addr.family())?;
+    /// A socket connecting to `addr` without blocking, for the user of
+    /// `sk` whose credentials (at its `connect()`) are `cred`: the LSM
+    /// decides as for that user's own connect.
+    pub fn connect(sk: &SockRef, cred: &Credential, addr: &SockAddr) -> Result<Self> {
+        let s = Self::create(sk, Some(cred), addr.family())?;
         let (a, len) = addr.as_raw();
-        // SAFETY: `s.sock` is live; `a` holds `len` valid bytes.
-        let r = unsafe { glue::sp_glue_tcp_connect(s.sock.as_ptr(), a, len) };
+        // SAFETY: `s.sock` is live; `cred` is live for the call; `a` holds
+        // `len` valid bytes.
+        let r = unsafe { glue::sp_glue_tcp_connect(s.sock.as_ptr(), cred.as_ptr(), a, len) };
         if r != 0 && r != EINPROGRESS.to_errno() {
             return Err(Error::from_errno(r));
         }

@@ -27,11 +27,16 @@ pub const IVL_MAX: u32 = 3_600_000;
 pub const QUEUE_MAX: u32 = 8192;
 /// Largest `SP_MAXTTL`.
 pub const TTL_MAX: u32 = 255;
+/// Largest `SP_MAXPIPES`.
+pub const PIPES_MAX: u32 = 65536;
+/// Largest `SP_MAXENDPOINTS`.
+pub const ENDPOINTS_MAX: u32 = 4096;
 
 /// The option values of one socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Options {
-    /// `SP_RCVMAXSIZE`, bytes.
+    /// `SP_RCVMAXSIZE`, bytes; 0 means no limit but the 1 GiB cap, as in
+    /// NNG (see [`Options::frame_max`]).
     pub rcvmaxsize: u32,
     /// `SP_RECONNECT_IVL`, milliseconds.
     pub reconnect_ivl: u32,
@@ -49,6 +54,12 @@ pub struct Options {
     pub rcvbuf: u32,
     /// `SP_TCP_NODELAY`.
     pub tcp_nodelay: bool,
+    /// `SP_CONNECT_TIMEOUT`, milliseconds.
+    pub connect_timeout: u32,
+    /// `SP_MAXPIPES`, connections.
+    pub maxpipes: u32,
+    /// `SP_MAXENDPOINTS`, listeners plus dialers.
+    pub maxendpoints: u32,
 }
 
 impl Default for Options {
@@ -92,6 +103,9 @@ fn int_opt(name: i32) -> Option<IntOpt> {
         ),
         opt::SNDBUF => o(1, QUEUE_MAX, all, |s| &mut s.sndbuf),
         opt::RCVBUF => o(1, QUEUE_MAX, all, |s| &mut s.rcvbuf),
+        opt::CONNECT_TIMEOUT => o(1, IVL_MAX, all, |s| &mut s.connect_timeout),
+        opt::MAXPIPES => o(1, PIPES_MAX, all, |s| &mut s.maxpipes),
+        opt::MAXENDPOINTS => o(1, ENDPOINTS_MAX, all, |s| &mut s.maxendpoints),
         _ => None,
     }
 }
@@ -125,6 +139,19 @@ impl Options {
             sndbuf: 128,
             rcvbuf: 128,
             tcp_nodelay: true,
+            connect_timeout: 10_000,
+            maxpipes: 1024,
+            maxendpoints: 64,
+        }
+    }
+
+    /// The largest frame a pipe accepts: `SP_RCVMAXSIZE`, where 0 means
+    /// the 1 GiB cap (NNG's "no limit").
+    pub const fn frame_max(&self) -> u64 {
+        if self.rcvmaxsize == 0 {
+            RCVMAXSIZE_MAX as u64
+        } else {
+            self.rcvmaxsize as u64
         }
     }
 
@@ -197,6 +224,19 @@ mod tests {
         assert_eq!(get(&o, Pattern::Rep, opt::MAXTTL), Ok(8));
         assert_eq!(get(&o, Pattern::Sub, opt::TCP_NODELAY), Ok(1));
         assert_eq!(get(&o, Pattern::Pub, opt::HANDSHAKE_TIMEOUT), Ok(10_000));
+        assert_eq!(get(&o, Pattern::Pair, opt::CONNECT_TIMEOUT), Ok(10_000));
+        assert_eq!(get(&o, Pattern::Sub, opt::MAXPIPES), Ok(1024));
+        assert_eq!(get(&o, Pattern::Rep, opt::MAXENDPOINTS), Ok(64));
+    }
+
+    #[test]
+    fn rcvmaxsize_zero_is_the_cap() {
+        let mut o = Options::new();
+        assert_eq!(o.frame_max(), 1 << 20);
+        o.set(Pattern::Pair, opt::RCVMAXSIZE, &int(0)).unwrap();
+        assert_eq!(o.frame_max(), u64::from(RCVMAXSIZE_MAX));
+        o.set(Pattern::Pair, opt::RCVMAXSIZE, &int(1)).unwrap();
+        assert_eq!(o.frame_max(), 1);
     }
 
     #[test]
@@ -224,6 +264,11 @@ mod tests {
             (opt::RCVBUF, 8193),
             (opt::TCP_NODELAY, 2),
             (opt::HANDSHAKE_TIMEOUT, i32::MIN),
+            (opt::CONNECT_TIMEOUT, 0),
+            (opt::MAXPIPES, 0),
+            (opt::MAXPIPES, (PIPES_MAX + 1) as i32),
+            (opt::MAXENDPOINTS, 0),
+            (opt::MAXENDPOINTS, (ENDPOINTS_MAX + 1) as i32),
         ] {
             assert_eq!(o.set(Pattern::Req, name, &int(bad)), Err(Error::Invalid), "{name} {bad}");
         }
@@ -253,7 +298,7 @@ mod tests {
     #[test]
     fn unknown_options() {
         let mut o = Options::new();
-        for name in [0, 13, 100, -1, i32::MAX] {
+        for name in [0, 16, 100, -1, i32::MAX] {
             assert_eq!(o.set(Pattern::Pair, name, &int(1)), Err(Error::NoProtoOpt));
             assert_eq!(get(&o, Pattern::Pair, name), Err(Error::NoProtoOpt));
         }

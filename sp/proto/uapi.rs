@@ -64,4 +64,10 @@ pub mod opt {
     pub const UNSUBSCRIBE: i32 = 11;
     /// `SP_STATS`: read the socket's counters.
     pub const STATS: i32 = 12;
+    /// `SP_CONNECT_TIMEOUT`: time allowed for a dialed TCP connect, in ms.
+    pub const CONNECT_TIMEOUT: i32 = 13;
+    /// `SP_MAXPIPES`: most connections a socket holds at once.
+    pub const MAXPIPES: i32 = 14;
+    /// `SP_MAXENDPOINTS`: most `bind()`s plus `connect()`s on a socket.
+    pub const MAXENDPOINTS: i32 = 15;
 }

@@ -85,7 +85,7 @@
  * EINVAL.
  *
  *	option			types		default		range
- *	SP_RCVMAXSIZE		all		1048576 bytes	0..2^30
+ *	SP_RCVMAXSIZE		all		1048576 bytes	0..2^30 (0: 2^30)
  *	SP_RECONNECT_IVL	all		100		1..3600000
  *	SP_RECONNECT_IVL_MAX	all		5000		0..3600000
  *	SP_HANDSHAKE_TIMEOUT	all		10000		1..3600000
@@ -97,6 +97,21 @@
  *	SP_SUBSCRIBE		SUB		(bytes, write-only)
  *	SP_UNSUBSCRIBE		SUB		(bytes, write-only)
  *	SP_STATS		all		struct sp_stats, read-only
+ *	SP_CONNECT_TIMEOUT	all		10000		1..3600000
+ *	SP_MAXPIPES		all		1024		1..65536
+ *	SP_MAXENDPOINTS		all		64		1..4096
+ *
+ * SP_RCVMAXSIZE 0 means no limit but the 2^30 cap, as in NNG; a change
+ * applies to the next frame of every pipe, including pipes already up.
+ * SP_CONNECT_TIMEOUT bounds a dialed TCP connect; SP_HANDSHAKE_TIMEOUT
+ * starts once TCP is established.  A socket holds at most SP_MAXPIPES
+ * connections (a listener closes connections beyond it, a dialer waits)
+ * and SP_MAXENDPOINTS endpoints (bind() and connect() fail with ENOBUFS
+ * beyond).  Everything a socket holds is bounded in bytes too: a pipe's
+ * queue of replies, requests or publications by SO_SNDBUF (a REP blocks,
+ * or fails with EAGAIN; a PUB drops the oldest), the received messages and
+ * partly received frames of all pipes by SO_RCVBUF (beyond it, pipes leave
+ * data in TCP).  That memory is charged to the socket's memory cgroup.
  *
  * SP_RECONNECT_IVL_MAX 0 disables exponential backoff.  SP_SNDBUF and
  * SP_RCVBUF count messages, like NNG_OPT_SENDBUF/RECVBUF (SP_SNDBUF is the
@@ -105,6 +120,9 @@
  * 4096 bytes (empty: everything); a SUB holds at most 1024 subscriptions
  * and 64 KiB of them (ENOBUFS beyond); SP_UNSUBSCRIBE of an unknown prefix
  * gives ENOENT.
+ *
+ * close() lingers for queued messages up to SO_LINGER, or 1 s when
+ * SO_LINGER is off, and returns as soon as the last one is written.
  *
  * State errors: recv() on a REQ with no request outstanding, and send() on
  * a REP with no request to answer, fail with EINVAL.  send() on a SUB and
@@ -122,6 +140,9 @@
 #define SP_SUBSCRIBE		10
 #define SP_UNSUBSCRIBE		11
 #define SP_STATS		12
+#define SP_CONNECT_TIMEOUT	13
+#define SP_MAXPIPES		14
+#define SP_MAXENDPOINTS		15
 
 /* Counters returned by SP_STATS; reserved fields read as zero. */
 struct sp_stats {

@@ -66,9 +66,12 @@ fn option_numbers_match() {
         ("SP_SUBSCRIBE", opt::SUBSCRIBE),
         ("SP_UNSUBSCRIBE", opt::UNSUBSCRIBE),
         ("SP_STATS", opt::STATS),
+        ("SP_CONNECT_TIMEOUT", opt::CONNECT_TIMEOUT),
+        ("SP_MAXPIPES", opt::MAXPIPES),
+        ("SP_MAXENDPOINTS", opt::MAXENDPOINTS),
     ] {
         assert_eq!(h[name], v as i64, "{name}");
     }
     let n = h.keys().filter(|k| k.starts_with("SP_") && !k.starts_with("SP_PROTO_")).count();
-    assert_eq!(n, 12, "every SP_ option in the header has a Rust twin");
+    assert_eq!(n, 15, "every SP_ option in the header has a Rust twin");
 }
