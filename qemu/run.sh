@@ -137,14 +137,15 @@ splat+='|circular locking|recursive locking|inconsistent lock state|suspicious R
 splat+='|UBSAN:|general protection fault'
 # A memory cgroup's OOM killer at work (selftests/sp_policy: memcg_limit)
 # prints a stack trace too; such a report, from "invoked oom-killer" to its
-# "Memory cgroup out of memory: Killed process" line, is a limit doing its
-# job, not a splat. Any other OOM report is kept.
+# "Out of memory" line, with the memory cgroup's context ("Memory cgroup
+# ...") in between, is a limit doing its job, not a splat. Any other OOM
+# report is kept.
 unoom() {
 	tr -d '\r' < "$1" | awk '
 		/invoked oom-killer/ { held = $0 "\n"; inoom = 1; next }
 		inoom { held = held $0 "\n" }
 		inoom && /Out of memory|out of memory/ {
-			if ($0 !~ /Memory cgroup out of memory/) printf "%s", held
+			if (held !~ /Memory cgroup/) printf "%s", held
 			inoom = 0; held = ""; next
 		}
 		!inoom { print }

@@ -513,4 +513,42 @@ TEST(slow_connect_then_handshake)
 	close(lfd);
 }
 
+/*
+ * SP_CONNECT_TIMEOUT: a connect whose SYNs go unanswered (the listener's
+ * accept queue stays full) is abandoned after the timeout and retried,
+ * instead of waiting for TCP's two minutes of SYN retries. Each abandoned
+ * attempt counts as a refused pipe.
+ */
+TEST(connect_timeout_gives_up)
+{
+	struct sockaddr_in sin = sp_loopback(0);
+	socklen_t len = sizeof(sin);
+	int lfd, fill, pair, one = 1;
+	struct sp_stats st;
+
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, lfd);
+	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, listen(lfd, 0));
+	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
+	fill = sp_raw_connect(ntohs(sin.sin_port));
+	ASSERT_LE(0, fill);
+
+	pair = socket(PF_SP, SOCK_PAIR, 0);
+	ASSERT_LE(0, pair);
+	ASSERT_EQ(0, set_int(pair, SP_CONNECT_TIMEOUT, 300));
+	ASSERT_EQ(0, set_int(pair, SP_RECONNECT_IVL, 100));
+	ASSERT_EQ(0, set_int(pair, SP_RECONNECT_IVL_MAX, 100));
+	ASSERT_EQ(0, connect(pair, (struct sockaddr *)&sin, sizeof(sin)));
+	usleep(2000 * 1000);
+	ASSERT_EQ(0, sp_stats(pair, &st));
+	TH_LOG("%llu connect attempts abandoned in 2 s", (unsigned long long)st.pipes_refused);
+	/* One every 400 ms or so; none without the timeout. */
+	EXPECT_LE(2, st.pipes_refused);
+	close(pair);
+	close(fill);
+	close(lfd);
+}
+
 TEST_HARNESS_MAIN

@@ -206,30 +206,64 @@ TEST_F(pair, truncation)
  */
 TEST_F(pair, sendmmsg_recvmmsg)
 {
-	char out[4][8], in[4][8];
-	struct mmsghdr tx[4], rx[4];
-	struct iovec txv[4], rxv[4];
+	char out[8][8], in[8][8];
+	struct mmsghdr tx[8], rx[8];
+	struct iovec txv[8], rxv[8];
 	int i, got, n;
 
 	memset(tx, 0, sizeof(tx));
 	memset(rx, 0, sizeof(rx));
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 8; i++) {
 		snprintf(out[i], sizeof(out[i]), "mm%d", i);
 		txv[i] = (struct iovec){ .iov_base = out[i], .iov_len = 3 };
 		tx[i].msg_hdr = (struct msghdr){ .msg_iov = &txv[i], .msg_iovlen = 1 };
 		rxv[i] = (struct iovec){ .iov_base = in[i], .iov_len = sizeof(in[i]) };
 		rx[i].msg_hdr = (struct msghdr){ .msg_iov = &rxv[i], .msg_iovlen = 1 };
 	}
-	ASSERT_EQ(4, sendmmsg(self->b, tx, 4, 0)) TH_LOG("sendmmsg: %s", strerror(errno));
+	ASSERT_EQ(8, sendmmsg(self->b, tx, 8, 0)) TH_LOG("sendmmsg: %s", strerror(errno));
 	/* MSG_WAITFORONE: the first blocks, the rest take what has come. */
-	for (got = 0; got < 4; got += n) {
-		n = recvmmsg(self->a, rx + got, 4 - got, MSG_WAITFORONE, NULL);
+	for (got = 0; got < 8; got += n) {
+		n = recvmmsg(self->a, rx + got, 8 - got, MSG_WAITFORONE, NULL);
 		ASSERT_LT(0, n) TH_LOG("recvmmsg: %s", strerror(errno));
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 8; i++) {
 		EXPECT_EQ(3, rx[i].msg_len);
 		EXPECT_EQ(0, memcmp(in[i], out[i], 3));
 	}
+}
+
+/* write() and read() carry whole messages, as send() and recv() do. */
+TEST_F(pair, read_write)
+{
+	char buf[16];
+
+	ASSERT_EQ(5, write(self->b, "hello", 5));
+	ASSERT_EQ(5, read(self->a, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "hello", 5));
+	ASSERT_EQ(2, write(self->a, "hi", 2));
+	ASSERT_EQ(2, read(self->b, buf, sizeof(buf)));
+}
+
+/*
+ * close() with messages in flight and the default linger (1 s) returns as
+ * soon as the last one is written, not after the whole linger.
+ */
+TEST_F(pair, close_returns_once_written)
+{
+	static char big[256 * 1024];
+	int64_t t;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(sizeof(big), send(self->b, big, sizeof(big), 0));
+	t = sp_now_ms();
+	close(self->b);
+	self->b = -1;
+	t = sp_now_ms() - t;
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(sizeof(big), recv(self->a, big, sizeof(big), 0));
+	TH_LOG("close() with 1 MiB in flight took %lld ms", (long long)t);
+	EXPECT_GT(700, t);
 }
 
 TEST_F(pair, iovecs)

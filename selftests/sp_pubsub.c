@@ -132,6 +132,22 @@ TEST_F(ps, everything)
 	ASSERT_EQ(0, recv_data(self->sub, buf, sizeof(buf)));
 }
 
+/* write() on a PUB and read() on a SUB carry whole messages. */
+TEST_F(ps, write_read)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, sub_to(self->sub, "t"));
+	ASSERT_EQ(5, write(self->pub, "topic", 5));
+	ASSERT_EQ(5, read(self->sub, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "topic", 5));
+	/* The directions a type lacks fail as send()/recv() do. */
+	EXPECT_EQ(-1, write(self->sub, "x", 1));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, read(self->pub, buf, sizeof(buf)));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+}
+
 TEST_F(ps, nothing_without_subscription)
 {
 	char buf[64];

@@ -538,20 +538,32 @@ struct dialer_flood {
 	int n;
 };
 
-/* Raw TCP connects (half of them sending the SP header) until told to stop. */
+/*
+ * Raw TCP connects until told to stop: a third send nothing, a third the
+ * SP header, a third the header and a stream of requests.
+ */
 static void *flood_connects(void *arg)
 {
 	struct dialer_flood *f = arg;
-	unsigned char h[8];
+	unsigned char h[8], req[16 * 12];
+	int i;
 
 	sp_header(h, SP_PROTO_REQ);
+	for (i = 0; i < 16; i++) {
+		sp_be64(req + i * 12, 4);
+		req[i * 12 + 8] = 0x80;
+		req[i * 12 + 9] = req[i * 12 + 10] = 0;
+		req[i * 12 + 11] = i;
+	}
 	while (!f->stop && f->n < 256) {
 		int fd = sp_raw_connect(f->port);
 
 		if (fd < 0)
 			break;
-		if (f->n % 2 && write(fd, h, 8) != 8)
+		if (f->n % 3 && write(fd, h, 8) != 8)
 			break;
+		if (f->n % 3 == 2)
+			(void)!send(fd, req, sizeof(req), MSG_DONTWAIT | MSG_NOSIGNAL);
 		f->fds[f->n++] = fd;
 	}
 	return NULL;

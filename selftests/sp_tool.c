@@ -71,7 +71,7 @@ static int churn(struct sockaddr_in sin, int seconds)
 {
 	time_t end = time(NULL) + seconds;
 	long rounds = 0;
-	char buf[256];
+	static char buf[8192];
 
 	while (time(NULL) < end) {
 		int rep, req[4], pub, sub[3], pa, pb, raw, burst[20], i;

@@ -13,7 +13,7 @@ use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
-use crate::queue::{Item, Msg, MsgQueue};
+use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
 use crate::sock::{Delivery, SpSock};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
@@ -132,7 +132,7 @@ impl Pipe {
             None => (None, SrcKey::default()),
         };
         tcp.set_nodelay(opts.tcp_nodelay);
-        let buf = KVec::from_elem(0u8, RX_CHUNK, GFP_KERNEL_ACCOUNT)?;
+        let buf = KVec::from_elem(0u8, RX_CHUNK, msg_gfp())?;
         let p = Arc::pin_init(
             try_pin_init!(Pipe {
                 sock: sock.clone(),
@@ -517,7 +517,7 @@ impl Pipe {
         };
         let want = usize::try_from(deframer.body_left().min(RX_PREALLOC as u64)).map_err(|_| EMSGSIZE)?;
         let old = m.len();
-        m.resize(old + want, 0, GFP_KERNEL_ACCOUNT)?;
+        m.resize(old + want, 0, msg_gfp())?;
         match tcp.recv(&mut m[old..]) {
             Ok(0) => Err(ECONNRESET),
             Ok(n) => {
@@ -571,10 +571,10 @@ impl Pipe {
                     let len = usize::try_from(len).map_err(|_| EMSGSIZE)?;
                     // Grow with the bytes that arrive: a peer that announces
                     // a large frame and stalls pins little memory.
-                    *rx = Some(KVVec::with_capacity(len.min(RX_PREALLOC), GFP_KERNEL_ACCOUNT)?);
+                    *rx = Some(KVVec::with_capacity(len.min(RX_PREALLOC), msg_gfp())?);
                 }
                 Step::Body(b) => {
-                    rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, GFP_KERNEL_ACCOUNT)?;
+                    rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, msg_gfp())?;
                     *held += b.len();
                     self.sock.hold(b.len());
                 }

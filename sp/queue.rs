@@ -3,8 +3,16 @@
 //! A FIFO of messages that grows on demand and counts its bytes.
 
 use crate::pipe::Pipe;
+use kernel::alloc::Flags;
 use kernel::prelude::*;
 use kernel::sync::{Arc, UniqueArc};
+
+/// How message bodies and frames are allocated: charged to the memory
+/// cgroup, and quiet when that fails: the user gets `ENOMEM` (or the pipe
+/// closes), and one at its memcg limit must not fill the kernel log.
+pub(crate) fn msg_gfp() -> Flags {
+    GFP_KERNEL_ACCOUNT | __GFP_NOWARN
+}
 
 /// A message body: owned, or shared by several queues (a PUB's copy for
 /// every subscriber, a REQ's request kept for resending) so that it is

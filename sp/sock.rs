@@ -22,7 +22,7 @@ use crate::proto::pattern::Pattern;
 use crate::proto::reqrep::{self, RequestIds};
 use crate::proto::subs::{self, Node, NodeStore};
 use crate::proto::uapi;
-use crate::queue::{Item, Msg, MsgQueue};
+use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
 use crate::resend::Resend;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
@@ -869,9 +869,9 @@ impl SpSock {
 /// `head` followed by `len` bytes copied from user space, charged to the
 /// caller's memory cgroup.
 fn read_user(src: &mut MsgSrc<'_>, head: &[u8], len: usize) -> Result<KVVec<u8>> {
-    let mut m = KVVec::with_capacity(head.len() + len, GFP_KERNEL_ACCOUNT)?;
-    m.extend_from_slice(head, GFP_KERNEL_ACCOUNT)?;
-    m.resize(head.len() + len, 0, GFP_KERNEL_ACCOUNT)?;
+    let mut m = KVVec::with_capacity(head.len() + len, msg_gfp())?;
+    m.extend_from_slice(head, msg_gfp())?;
+    m.resize(head.len() + len, 0, msg_gfp())?;
     src.copy_into(&mut m[head.len()..])?;
     Ok(m)
 }
