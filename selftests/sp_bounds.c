@@ -62,69 +62,19 @@ static int set_int(int fd, int name, int v)
 	return setsockopt(fd, SOL_SP, name, &v, sizeof(v));
 }
 
-/* The cgroup this test moved into, or "" when there is none. */
+/* The cgroup this test moved into. */
 static char cg[128];
-
-static int cg_enter(void)
-{
-	char p[192], pid[16];
-	int fd, n;
-
-	snprintf(cg, sizeof(cg), "/sys/fs/cgroup/sp_bounds_%d", (int)getpid());
-	if (mkdir(cg, 0755) && errno != EEXIST)
-		return -1;
-	snprintf(p, sizeof(p), "%s/cgroup.procs", cg);
-	fd = open(p, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	n = write(fd, pid, n) == n ? 0 : -1;
-	close(fd);
-	return n;
-}
-
-/* A number from a cgroup file: the whole file, or the "@key N" line. */
-static long long cg_read(const char *file, const char *key)
-{
-	char p[192], buf[8192], *l;
-	long long v = -1;
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", cg, file);
-	fd = open(p, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	if (!key)
-		return atoll(buf);
-	for (l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, key, strlen(key)) && l[strlen(key)] == ' ')
-			v = atoll(l + strlen(key) + 1);
-	return v;
-}
 
 /* Memory charged to the cgroup other than TCP's own buffers. */
 static long long cg_held(void)
 {
-	return cg_read("memory.current", NULL) - cg_read("memory.stat", "sock");
+	return sp_cg_read(cg, "memory.current", NULL) - sp_cg_read(cg, "memory.stat", "sock");
 }
 
 static void cg_leave(void)
 {
-	int fd = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY);
-	char pid[16];
-	int n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
-
-	if (fd >= 0) {
-		if (write(fd, pid, n) != n)
-			perror("cgroup.procs");
-		close(fd);
-	}
+	if (sp_cg_write("/sys/fs/cgroup", "cgroup.procs", "0"))
+		perror("cgroup.procs");
 	rmdir(cg);
 }
 
@@ -137,7 +87,7 @@ static void cg_leave(void)
 TEST(rep_replies_bounded_by_sndbuf)
 {
 	static char reply[32 * 1024];
-	int rep, raw, req, sndbuf = 64 * 1024, i, queued = 0, eagain = 0;
+	int rep, raw, sndbuf = 64 * 1024, i, queued = 0, eagain = 0;
 	uint16_t port;
 	char buf[64];
 	int64_t t0;
@@ -175,15 +125,7 @@ TEST(rep_replies_bounded_by_sndbuf)
 	EXPECT_LE(250, sp_now_ms() - t0);
 
 	/* Another peer is served. */
-	req = sp_dial(SOCK_REQ, port);
-	ASSERT_LE(0, req);
-	ASSERT_EQ(0, sp_set_timeo(req, SO_RCVTIMEO, 3000));
-	ASSERT_EQ(2, send(req, "hi", 2, 0));
-	ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
-	ASSERT_EQ(3, send(rep, "yes", 3, 0));
-	ASSERT_EQ(3, recv(req, buf, sizeof(buf), 0));
-	EXPECT_EQ(0, memcmp(buf, "yes", 3));
-	close(req);
+	EXPECT_EQ(0, sp_round_trip(rep, port));
 	close(raw);
 	close(rep);
 }
@@ -197,18 +139,14 @@ TEST(req_resend_replaces_stale_copy)
 {
 	static char body[1 << 20];
 	unsigned char pre[8];
-	int lfd, req, c, one = 1, small = 4096, frames = 0;
-	struct sockaddr_in sin = sp_loopback(0);
-	socklen_t len = sizeof(sin);
+	int lfd, req, c, small = 4096, frames = 0;
+	struct sockaddr_in sin;
 	int64_t end;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	lfd = sp_tcp_listen(&sin, 4);
 	ASSERT_LE(0, lfd);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* The peer (accepted from it) reads nothing and takes little. */
 	setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
-	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, listen(lfd, 4));
-	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
 
 	req = sp_dial(SOCK_REQ, ntohs(sin.sin_port));
 	ASSERT_LE(0, req);
@@ -336,13 +274,12 @@ TEST(held_bytes_bounded)
 {
 	enum { PEERS = 32, BODY = 960 * 1024 };
 	static char chunk[64 * 1024];
-	int rep, raw[PEERS], req, i, rcvbuf = 64 * 1024, sndbuf = 32 * 1024, whole = 0;
+	int rep, raw[PEERS], i, rcvbuf = 64 * 1024, sndbuf = 32 * 1024, whole = 0;
 	struct sockaddr_in sin;
 	long long before, held;
 	uint16_t port;
-	char buf[16];
 
-	if (cg_enter())
+	if (sp_cg_make(cg, "sp_bounds") || sp_cg_join(cg))
 		SKIP(return, "no cgroup v2 memory controller at /sys/fs/cgroup");
 	rep = sp_listen_any(SOCK_REP, &port);
 	ASSERT_LE(0, rep);
@@ -387,14 +324,8 @@ TEST(held_bytes_bounded)
 	/* The one pipe with the overdraft, and what TCP buffers. */
 	EXPECT_GE(4, whole);
 
-	req = sp_dial(SOCK_REQ, port);
-	ASSERT_LE(0, req);
-	ASSERT_EQ(0, sp_set_timeo(req, SO_RCVTIMEO, 5000));
-	ASSERT_EQ(2, send(req, "hi", 2, 0));
-	ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
-	ASSERT_EQ(2, send(rep, "ok", 2, 0));
-	ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0));
-	close(req);
+	/* A well-behaved peer is served meanwhile. */
+	EXPECT_EQ(0, sp_round_trip(rep, port));
 	for (i = 0; i < PEERS; i++)
 		close(raw[i]);
 	close(rep);
@@ -462,6 +393,24 @@ TEST(handshake_slots_fair_per_source)
 }
 
 /*
+ * A TCP listener whose accept queue (of one) is full: further SYNs to it
+ * are dropped until it accepts. *@fill is the connection that fills it.
+ */
+static int full_listener(struct sockaddr_in *sin, int *fill)
+{
+	int lfd = sp_tcp_listen(sin, 0);
+
+	if (lfd < 0)
+		return -1;
+	*fill = sp_raw_connect(ntohs(sin->sin_port));
+	if (*fill < 0) {
+		close(lfd);
+		return -1;
+	}
+	return lfd;
+}
+
+/*
  * A dialed connect slower than SP_HANDSHAKE_TIMEOUT: the listener's
  * accept queue is full, so the first SYNs are dropped and TCP retries
  * after a second or more. The handshake timer starts once TCP is up, so
@@ -469,20 +418,13 @@ TEST(handshake_slots_fair_per_source)
  */
 TEST(slow_connect_then_handshake)
 {
-	struct sockaddr_in sin = sp_loopback(0);
-	socklen_t len = sizeof(sin);
-	int lfd, fill, pair, c, one = 1;
+	struct sockaddr_in sin;
+	int lfd, fill, pair, c;
 	unsigned char h[8], msg[16];
 	int64_t t0;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	lfd = full_listener(&sin, &fill);
 	ASSERT_LE(0, lfd);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, listen(lfd, 0));
-	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
-	fill = sp_raw_connect(ntohs(sin.sin_port));
-	ASSERT_LE(0, fill);
 
 	pair = socket(PF_SP, SOCK_PAIR, 0);
 	ASSERT_LE(0, pair);
@@ -521,19 +463,12 @@ TEST(slow_connect_then_handshake)
  */
 TEST(connect_timeout_gives_up)
 {
-	struct sockaddr_in sin = sp_loopback(0);
-	socklen_t len = sizeof(sin);
-	int lfd, fill, pair, one = 1;
+	struct sockaddr_in sin;
+	int lfd, fill, pair;
 	struct sp_stats st;
 
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	lfd = full_listener(&sin, &fill);
 	ASSERT_LE(0, lfd);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, listen(lfd, 0));
-	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
-	fill = sp_raw_connect(ntohs(sin.sin_port));
-	ASSERT_LE(0, fill);
 
 	pair = socket(PF_SP, SOCK_PAIR, 0);
 	ASSERT_LE(0, pair);

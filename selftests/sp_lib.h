@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -220,6 +221,99 @@ static inline int sp_blocked_in(pid_t tid, long nr, int ms)
 		usleep(10 * 1000);
 	} while (sp_now_ms() < end);
 	return 0;
+}
+
+/* A TCP listener on 127.0.0.1:0 with @backlog; its address to *@sin. */
+static inline int sp_tcp_listen(struct sockaddr_in *sin, int backlog)
+{
+	socklen_t len = sizeof(*sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	*sin = sp_loopback(0);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)sin, sizeof(*sin)) || listen(fd, backlog) ||
+	    getsockname(fd, (struct sockaddr *)sin, &len)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A request from a new REQ dialing @port, answered by @rep; 0 on a reply. */
+static inline int sp_round_trip(int rep, uint16_t port)
+{
+	int req = sp_dial(SOCK_REQ, port), ok;
+	char buf[8];
+
+	if (req < 0)
+		return -1;
+	sp_set_timeo(req, SO_RCVTIMEO, 5000);
+	sp_set_timeo(rep, SO_RCVTIMEO, 5000);
+	ok = send(req, "q", 1, 0) == 1 && recv(rep, buf, sizeof(buf), 0) == 1 &&
+	     send(rep, "a", 1, 0) == 1 && recv(req, buf, sizeof(buf), 0) == 1 &&
+	     buf[0] == 'a';
+	close(req);
+	return ok ? 0 : -1;
+}
+
+/*
+ * cgroup v2 (mounted at /sys/fs/cgroup with +memory by the VM): a child
+ * cgroup @name_<pid> into @dir (PATH_MAX-free: 128 bytes); 0 or -1.
+ */
+static inline int sp_cg_make(char dir[128], const char *name)
+{
+	snprintf(dir, 128, "/sys/fs/cgroup/%s_%d", name, (int)getpid());
+	return mkdir(dir, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* Writes @val to @dir/@file; 0 or -1. */
+static inline int sp_cg_write(const char *dir, const char *file, const char *val)
+{
+	char p[192];
+	int fd, n = strlen(val), ok;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, val, n) == n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* Moves this process into @dir; 0 or -1. */
+static inline int sp_cg_join(const char *dir)
+{
+	char pid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	return sp_cg_write(dir, "cgroup.procs", pid);
+}
+
+/* A number in @dir/@file: the whole file, or its "@key N" line; -1. */
+static inline long long sp_cg_read(const char *dir, const char *file, const char *key)
+{
+	char p[192], buf[8192], *l;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	fd = open(p, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (!key)
+		return atoll(buf);
+	for (l = buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, key, strlen(key)) && l[strlen(key)] == ' ')
+			return atoll(l + strlen(key) + 1);
+	return -1;
 }
 
 #endif /* SP_LIB_H */

@@ -79,22 +79,6 @@ static int reap(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* One request through @port from a new REQ; 0 on a reply. */
-static int round_trip(int rep, uint16_t port)
-{
-	int req = sp_dial(SOCK_REQ, port);
-	char buf[8];
-	int ok;
-
-	if (req < 0)
-		return -1;
-	sp_set_timeo(req, SO_RCVTIMEO, 5000);
-	ok = send(req, "q", 1, 0) == 1 && recv(rep, buf, sizeof(buf), 0) == 1 &&
-	     send(rep, "a", 1, 0) == 1 && recv(req, buf, sizeof(buf), 0) == 1;
-	close(req);
-	return ok ? 0 : -1;
-}
-
 /*
  * Landlock: a child allowed to connect to one port only reaches the other
  * through no PF_SP socket, and may not bind; the allowed port works.
@@ -137,7 +121,7 @@ TEST(landlock_connect_and_bind)
 			_exit(15);
 		close(fd);
 		/* The allowed port: a full round trip. */
-		_exit(round_trip(rep_a, allowed) ? 16 : 0);
+		_exit(sp_round_trip(rep_a, allowed) ? 16 : 0);
 	}
 	st = reap(pid);
 	if (st == 10)
@@ -151,55 +135,6 @@ out:
 
 /* The cgroup a test made, to clean up after it. */
 static char cgdir[128];
-
-static int cg_make(const char *name)
-{
-	snprintf(cgdir, sizeof(cgdir), "/sys/fs/cgroup/%s_%d", name, (int)getpid());
-	return mkdir(cgdir, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-static int cg_write(const char *file, const char *val)
-{
-	char p[192];
-	int fd, n = strlen(val), ok;
-
-	snprintf(p, sizeof(p), "%s/%s", cgdir, file);
-	fd = open(p, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, val, n) == n;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static int cg_join(void)
-{
-	char pid[16];
-
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	return cg_write("cgroup.procs", pid);
-}
-
-static long long cg_field(const char *file, const char *key)
-{
-	char p[192], buf[4096], *l;
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", cgdir, file);
-	fd = open(p, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = 0;
-	for (l = buf; l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, key, strlen(key)) && l[strlen(key)] == ' ')
-			return atoll(l + strlen(key) + 1);
-	return -1;
-}
 
 /* Loads "return 0" as a cgroup/connect4 program: every connect() is EPERM. */
 static int deny_connect4(int cgfd)
@@ -263,22 +198,17 @@ static int accepts_within(int lfd, int ms)
  */
 TEST(cgroup_bpf_connect)
 {
-	struct sockaddr_in sin = sp_loopback(0);
-	socklen_t len = sizeof(sin);
-	int lfd, cgfd, prog = -1, one = 1, up[2], down[2], c;
+	struct sockaddr_in sin;
+	int lfd, cgfd, prog = -1, up[2], down[2], c;
 	pid_t pid;
 	char ch;
 
-	if (cg_make("sp_bpf"))
+	if (sp_cg_make(cgdir, "sp_bpf"))
 		SKIP(return, "no cgroup v2 at /sys/fs/cgroup");
 	cgfd = open(cgdir, O_RDONLY | O_DIRECTORY);
 	ASSERT_LE(0, cgfd);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	lfd = sp_tcp_listen(&sin, 16);
 	ASSERT_LE(0, lfd);
-	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	ASSERT_EQ(0, bind(lfd, (struct sockaddr *)&sin, sizeof(sin)));
-	ASSERT_EQ(0, listen(lfd, 16));
-	ASSERT_EQ(0, getsockname(lfd, (struct sockaddr *)&sin, &len));
 	ASSERT_EQ(0, pipe(up));
 	ASSERT_EQ(0, pipe(down));
 
@@ -287,7 +217,7 @@ TEST(cgroup_bpf_connect)
 	if (!pid) {
 		int fd, fd2, ivl = 50;
 
-		if (cg_join())
+		if (sp_cg_join(cgdir))
 			_exit(10);
 		fd = socket(PF_SP, SOCK_PAIR, 0);
 		setsockopt(fd, SOL_SP, SP_RECONNECT_IVL, &ivl, sizeof(ivl));
@@ -353,7 +283,8 @@ TEST(memcg_limit)
 	pid_t pid;
 	int st;
 
-	if (cg_make("sp_memcg") || cg_write("memory.max", "33554432"))
+	if (sp_cg_make(cgdir, "sp_memcg") ||
+	    sp_cg_write(cgdir, "memory.max", "33554432"))
 		SKIP(return, "no cgroup v2 memory controller at /sys/fs/cgroup");
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -361,7 +292,7 @@ TEST(memcg_limit)
 		static int fds[PAIRS][2];
 		int i, big_rcvbuf = 4 << 20;
 
-		if (cg_join())
+		if (sp_cg_join(cgdir))
 			_exit(10);
 		for (i = 0; i < PAIRS; i++) {
 			uint16_t port;
@@ -383,9 +314,9 @@ TEST(memcg_limit)
 		_exit(20);
 	}
 	st = reap(pid);
-	maxev = cg_field("memory.events", "max");
+	maxev = sp_cg_read(cgdir, "memory.events", "max");
 	TH_LOG("child: %d, memory.events max %lld oom_kill %lld", st, maxev,
-	       cg_field("memory.events", "oom_kill"));
+	       sp_cg_read(cgdir, "memory.events", "oom_kill"));
 	/* 0: ENOMEM seen; 128 + SIGKILL: its memcg's OOM killer. */
 	EXPECT_TRUE(st == 0 || st == 128 + SIGKILL);
 	EXPECT_LT(0, maxev);

@@ -229,9 +229,14 @@ static void *rep_loop(void *arg)
 
 static int start_rep(struct server *s, uint16_t *port)
 {
+	int most = 65536;
+
 	memset(s, 0, sizeof(*s));
 	s->fd = sp_listen_any(SOCK_REP, port);
 	if (s->fd < 0)
+		return -1;
+	/* 'make stress' holds 10000 connections: past the default 1024. */
+	if (setsockopt(s->fd, SOL_SP, SP_MAXPIPES, &most, sizeof(most)))
 		return -1;
 	return pthread_create(&s->thr, NULL, rep_loop, s);
 }
