@@ -13,6 +13,11 @@
  *	                                 raw peers, then close them all; every
  *	                                 failed call must fail with an errno
  *	                                 that says why (sp_failslab.sh)
+ *	sp_tool backlog ADDR PORT N      bind a REP, make N raw connections to
+ *	                                 it, print "ready", wait for a line on
+ *	                                 stdin, then give the connections 10 s
+ *	                                 to be greeted (the REP's header) or
+ *	                                 closed; exit 5 if one is left waiting
  *
  * Exit status: 0 success, 1 a call failed, 2 usage, 3 a wrong reply or a
  * receive error, 4 (req) no reply within the timeout.
@@ -38,7 +43,7 @@ static struct sockaddr_in addr(const char *ip, const char *port)
 	return sin;
 }
 
-enum { EXIT_TIMEOUT = 4 };
+enum { EXIT_TIMEOUT = 4, EXIT_STALLED = 5 };
 
 static void timeo(int fd, int ms);
 
@@ -192,6 +197,77 @@ static void timeo(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
+/*
+ * Connections that arrive while accepting fails (failslab) must not wait
+ * in the accept queue for a SYN that never comes: the listener retries.
+ */
+static int backlog(struct sockaddr_in sin, int n)
+{
+	int rep = -1, i, tries, waiting = 0, late = 0, *c = calloc(n, sizeof(int));
+	char line[16];
+	time_t end;
+
+	for (tries = 0; tries < 100 && rep < 0; tries++) {
+		rep = socket(PF_SP, SOCK_REP, 0);
+		if (rep >= 0 && bind(rep, (struct sockaddr *)&sin, sizeof(sin))) {
+			close(rep);
+			rep = -1;
+		}
+	}
+	if (rep < 0 || !c) {
+		perror("backlog: REP");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		c[i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (c[i] < 0 || connect(c[i], (struct sockaddr *)&sin, sizeof(sin))) {
+			perror("backlog: connect");
+			return 1;
+		}
+	}
+	printf("ready\n");
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin))
+		return 2;
+	/*
+	 * Up to 10 s in all: a child TCP could not make under failslab (sp.ko
+	 * on the stack while TCP processed a client's ACK) is made when the
+	 * listener resends its SYN-ACK, 1, 3 or 7 s after the SYN.
+	 */
+	end = time(NULL) + 10;
+	for (i = 0; i < n; i++) {
+		unsigned char h[8];
+		ssize_t got;
+
+		timeo(c[i], end > time(NULL) ? (end - time(NULL)) * 1000 : 1);
+		got = recv(c[i], h, sizeof(h), MSG_WAITALL);
+		if (got < 0 && errno == EAGAIN)
+			continue;
+		close(c[i]);
+		c[i] = -1;
+	}
+	/*
+	 * Still silent: sp may have closed it when TCP could not make the FIN
+	 * (its allocation failed too); data to a closed socket gets a reset.
+	 * What stays silent after that waits in sp.
+	 */
+	for (i = 0; i < n; i++) {
+		char b;
+
+		if (c[i] < 0)
+			continue;
+		timeo(c[i], 2000);
+		if (send(c[i], "x", 1, MSG_NOSIGNAL) == 1 && recv(c[i], &b, 1, 0) < 0 &&
+		    errno == EAGAIN)
+			waiting++;
+		else
+			late++;
+	}
+	printf("backlog: %d of %d connections left waiting (%d closed without a FIN)\n",
+	       waiting, n, late);
+	return waiting ? EXIT_STALLED : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
@@ -231,6 +307,8 @@ int main(int argc, char **argv)
 			return EXIT_TIMEOUT;
 		return n == 2 && !memcmp(buf, "ok", 2) ? 0 : 3;
 	}
+	if (!strcmp(argv[1], "backlog") && argc == 5)
+		return backlog(sin, atoi(argv[4]));
 	if (!strcmp(argv[1], "churn") && argc == 5)
 		return churn(sin, atoi(argv[4]));
 	if (!strcmp(argv[1], "hold")) {

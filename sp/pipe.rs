@@ -36,6 +36,11 @@ const RX_PREALLOC: usize = 64 * 1024;
 /// Bytes a work run may move each way before it yields the worker.
 const BUDGET: usize = 256 * 1024;
 
+/// Delay before a pipe tries to send again when TCP refused data it had
+/// no memory for: with nothing in flight, no ACK brings a write-space
+/// callback, so nothing else would.
+const NOMEM_RETRY_MS: u32 = 20;
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
     /// Waiting for TCP to connect (dialed pipes).
@@ -86,6 +91,9 @@ pub(crate) struct Pipe {
     work: Work<Pipe, 0>,
     #[pin]
     timer: DelayedWork<Pipe, 1>,
+    /// Kicks the pipe again after TCP ran out of memory (`NOMEM_RETRY_MS`).
+    #[pin]
+    retry: DelayedWork<Pipe, 2>,
     timed_out: AtomicBool,
     tx_busy: AtomicBool,
     /// The handshake is done: messages flow.
@@ -108,6 +116,9 @@ kernel::impl_has_work! {
 }
 kernel::impl_has_delayed_work! {
     impl HasDelayedWork<Self, 1> for Pipe { self.timer }
+}
+kernel::impl_has_delayed_work! {
+    impl HasDelayedWork<Self, 2> for Pipe { self.retry }
 }
 
 impl Pipe {
@@ -142,6 +153,7 @@ impl Pipe {
                 listener_told: AtomicBool::new(false),
                 work <- kernel::new_work!("sp_pipe_work"),
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
+                retry <- kernel::new_delayed_work!("sp_pipe_retry"),
                 timed_out: AtomicBool::new(false),
                 tx_busy: AtomicBool::new(false),
                 up: AtomicBool::new(false),
@@ -253,6 +265,7 @@ impl Pipe {
         // Dropping the socket clears its callbacks: no new events.
         drop(tcp);
         cancel_delayed_sync::<_, 1>(self);
+        cancel_delayed_sync::<_, 2>(self);
         cancel_sync::<_, 0>(self);
     }
 
@@ -262,6 +275,7 @@ impl Pipe {
             log_ratelimited(c"closing pipe", i64::from(why.to_errno()));
         }
         cancel_delayed_sync::<_, 1>(self);
+        cancel_delayed_sync::<_, 2>(self);
         self.sock.detach(self);
         if let Some(d) = &self.dialer {
             d.pipe_closed();
@@ -334,6 +348,14 @@ impl Pipe {
             if !self.listener_told.swap(true, Ordering::AcqRel) {
                 l.handshake_over(&self.src);
             }
+        }
+    }
+
+    /// TCP refused data: if nothing is queued in it, it lacked memory and
+    /// no write-space callback will come; try again shortly.
+    fn retry_if_nomem(self: &Arc<Self>, tcp: &TcpSocket<Pipe>) {
+        if tcp.send_queue_empty() {
+            let _ = queue().enqueue_delayed::<_, 2>(self.clone(), msecs_to_jiffies(NOMEM_RETRY_MS));
         }
     }
 
@@ -418,7 +440,7 @@ impl Pipe {
 
     /// Sends our header and reads the peer's; true once both are done
     /// and the peer's checked out.
-    fn handshake(&self, st: &mut PipeState) -> Result<bool> {
+    fn handshake(self: &Arc<Self>, st: &mut PipeState) -> Result<bool> {
         let PipeState { tcp, hs, .. } = st;
         let Some(tcp) = tcp.as_ref() else {
             return Ok(false);
@@ -426,7 +448,10 @@ impl Pipe {
         while !hs.to_send().is_empty() {
             match tcp.send(hs.to_send(), &[]) {
                 Ok(n) => hs.sent(n),
-                Err(e) if e == EAGAIN => break,
+                Err(e) if e == EAGAIN => {
+                    self.retry_if_nomem(tcp);
+                    break;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -632,8 +657,11 @@ impl Pipe {
                         }
                     }
                 }
-                // The write-space callback kicks us.
-                Err(e) if e == EAGAIN => return Ok(false),
+                // The write-space callback kicks us, or the retry.
+                Err(e) if e == EAGAIN => {
+                    self.retry_if_nomem(tcp);
+                    return Ok(false);
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -654,6 +682,14 @@ impl WorkItem<1> for Pipe {
     fn run(this: Arc<Pipe>) {
         // The handshake timer: the I/O work decides.
         this.timed_out.store(true, Ordering::Release);
+        this.kick();
+    }
+}
+
+impl WorkItem<2> for Pipe {
+    type Pointer = Arc<Pipe>;
+
+    fn run(this: Arc<Pipe>) {
         this.kick();
     }
 }

@@ -634,6 +634,17 @@ int sp_glue_tcp_state(struct socket *sock)
 }
 
 /**
+ * sp_glue_tcp_wmem_queued() - bytes queued in a TCP socket, unsent or unacked
+ * @sock: the socket
+ *
+ * Return: sk_wmem_queued; 0 means a refused send lacked memory, not room.
+ */
+int sp_glue_tcp_wmem_queued(struct socket *sock)
+{
+	return READ_ONCE(sock->sk->sk_wmem_queued);
+}
+
+/**
  * sp_glue_tcp_error() - take the pending socket error
  * @sock: the socket
  *

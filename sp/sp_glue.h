@@ -78,6 +78,7 @@ int sp_glue_tcp_send(struct socket *sock, const void *a, size_t alen,
 		     const void *b, size_t blen);
 int sp_glue_tcp_recv(struct socket *sock, void *buf, size_t len);
 int sp_glue_tcp_state(struct socket *sock);
+int sp_glue_tcp_wmem_queued(struct socket *sock);
 int sp_glue_tcp_error(struct socket *sock);
 void sp_glue_tcp_set_nodelay(struct socket *sock, bool on);
 int sp_glue_tcp_set_callbacks(struct socket *sock,

@@ -101,6 +101,7 @@ extern "C" {
     pub(crate) fn sp_glue_tcp_recv(sock: *mut bindings::socket, buf: *mut c_void, len: usize)
         -> c_int;
     pub(crate) fn sp_glue_tcp_state(sock: *mut bindings::socket) -> c_int;
+    pub(crate) fn sp_glue_tcp_wmem_queued(sock: *mut bindings::socket) -> c_int;
     pub(crate) fn sp_glue_tcp_error(sock: *mut bindings::socket) -> c_int;
     pub(crate) fn sp_glue_tcp_set_nodelay(sock: *mut bindings::socket, on: bool);
     pub(crate) fn sp_glue_tcp_set_callbacks(

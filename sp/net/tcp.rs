@@ -243,6 +243,12 @@ impl<W: TcpWatcher> TcpSocket<W> {
         Ok(r as usize)
     }
 
+    /// Whether nothing the socket was given waits in it unsent or unacked.
+    pub fn send_queue_empty(&self) -> bool {
+        // SAFETY: The socket is live.
+        unsafe { glue::sp_glue_tcp_wmem_queued(self.sock.as_ptr()) == 0 }
+    }
+
     /// The connection state.
     pub fn state(&self) -> TcpState {
         // SAFETY: The socket is live.
