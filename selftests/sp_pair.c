@@ -266,6 +266,34 @@ TEST_F(pair, close_returns_once_written)
 	EXPECT_GT(700, t);
 }
 
+/*
+ * SP_RCVMAXSIZE applies to the pipe already up, from its next frame; 0
+ * means no limit but 1 GiB, as in NNG (the default is 1 MiB).
+ */
+TEST_F(pair, rcvmaxsize_applies_live)
+{
+	static char big[2 << 20];
+	int zero = 0, small = 100;
+	struct sp_stats st;
+	char buf[256];
+
+	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVMAXSIZE, &zero, sizeof(zero)));
+	ASSERT_EQ(sizeof(big), send(self->b, big, sizeof(big), 0));
+	ASSERT_EQ(sizeof(big), recv(self->a, big, sizeof(big), 0));
+
+	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVMAXSIZE, &small, sizeof(small)));
+	ASSERT_EQ(200, send(self->b, buf, 200, 0));
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 500));
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, sp_stats(self->a, &st));
+	EXPECT_EQ(1, st.pipes_dropped);
+	/* The dialer comes back; what fits gets through. */
+	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 5000));
+	ASSERT_EQ(50, send(self->b, buf, 50, 0));
+	EXPECT_EQ(50, recv(self->a, buf, sizeof(buf), 0));
+}
+
 TEST_F(pair, iovecs)
 {
 	struct iovec out[3] = {
