@@ -6,8 +6,7 @@ use crate::net::socket::{current_cred, SockRef};
 use crate::net::tcp::{SockAddr, TcpEvents, TcpSocket, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, queue, random_below};
 use crate::proto::backoff::Backoff;
-use crate::pipe::Pipe;
-use crate::sock::SpSock;
+use crate::pipe::{Pipe, PipeEnd, PipeOwner};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::cred::Credential;
 use kernel::prelude::*;
@@ -52,7 +51,7 @@ impl SrcKey {
 /// A TCP listener that turns every connection into a pipe.
 #[pin_data]
 pub(crate) struct Listener {
-    sock: Arc<SpSock>,
+    sock: Arc<dyn PipeOwner>,
     addr: SockAddr,
     /// Pipes accepted here whose handshake has not ended.
     handshaking: AtomicU32,
@@ -71,7 +70,7 @@ kernel::impl_has_delayed_work! {
 
 impl Listener {
     /// Binds `addr` and starts accepting.
-    pub(crate) fn start(sock: &Arc<SpSock>, sk: &SockRef, addr: &SockAddr) -> Result<Arc<Self>> {
+    pub(crate) fn start(sock: &Arc<dyn PipeOwner>, sk: &SockRef, addr: &SockAddr) -> Result<Arc<Self>> {
         let tcp = TcpSocket::listen(sk, addr, BACKLOG)?;
         let bound = tcp.name(false)?;
         let l = Arc::pin_init(
@@ -102,7 +101,7 @@ impl Listener {
 
     /// A pipe from `src` accepted here finished its handshake or failed in
     /// it: accept again if that was what held the listener back.
-    pub(crate) fn handshake_over(self: &Arc<Self>, src: &SrcKey) {
+    fn handshake_over(self: &Arc<Self>, src: &SrcKey) {
         {
             let mut v = self.sources.lock();
             if let Some(i) = v.iter().position(|(k, _)| k == src) {
@@ -190,7 +189,12 @@ impl Listener {
                     }
                     // The pipe owns the slot once it starts; a failure
                     // drops the connection and the listener goes on.
-                    if Pipe::start(&this.sock, None, Some((this.clone(), src)), conn).is_err() {
+                    let end = Arc::new(Accepted { l: this.clone(), src }, GFP_KERNEL);
+                    let started = match end {
+                        Ok(end) => Pipe::start(&this.sock, end, false, conn).is_ok(),
+                        Err(_) => false,
+                    };
+                    if !started {
                         this.handshake_over(&src);
                     }
                 }
@@ -207,6 +211,21 @@ impl Listener {
         drop(g);
         this.kick();
     }
+}
+
+/// What a pipe accepted by a listener tells it: its handshake slot (of
+/// the peer's source address) is free again.
+struct Accepted {
+    l: Arc<Listener>,
+    src: SrcKey,
+}
+
+impl PipeEnd for Accepted {
+    fn handshake_over(&self, _up: bool) {
+        self.l.handshake_over(&self.src);
+    }
+
+    fn closed(&self) {}
 }
 
 impl TcpWatcher for Listener {
@@ -226,7 +245,7 @@ struct DialState {
 /// Connects to one address and reconnects whenever the pipe fails.
 #[pin_data]
 pub(crate) struct Dialer {
-    sock: Arc<SpSock>,
+    sock: Arc<dyn PipeOwner>,
     addr: SockAddr,
     /// The credentials of the `connect()` caller: every (re)connect is
     /// checked by the LSM as theirs.
@@ -244,7 +263,7 @@ kernel::impl_has_delayed_work! {
 impl Dialer {
     /// A dialer for `addr`, acting for the caller; [`Dialer::start`]
     /// starts it.
-    pub(crate) fn new(sock: &Arc<SpSock>, addr: &SockAddr) -> Result<Arc<Self>> {
+    pub(crate) fn new(sock: &Arc<dyn PipeOwner>, addr: &SockAddr) -> Result<Arc<Self>> {
         let ivl = sock.opts().reconnect_ivl;
         Arc::pin_init(
             try_pin_init!(Dialer {
@@ -287,7 +306,7 @@ impl Dialer {
     }
 
     /// The pipe failed or closed: reconnect after the backoff, with jitter.
-    pub(crate) fn pipe_closed(self: &Arc<Self>) {
+    fn pipe_closed(self: &Arc<Self>) {
         let opts = self.sock.opts();
         let delay = self
             .st
@@ -298,7 +317,7 @@ impl Dialer {
     }
 
     /// The pipe completed its handshake: the backoff starts over.
-    pub(crate) fn connected(&self) {
+    fn connected(&self) {
         let ivl = self.sock.opts().reconnect_ivl;
         self.st.lock().backoff.reset(ivl);
     }
@@ -316,8 +335,25 @@ impl Dialer {
             return Err(ENOBUFS);
         }
         let tcp = sk.charged(|| TcpSocket::connect(&sk, &self.cred, &self.addr))?;
-        Pipe::start(&self.sock, Some(self.clone()), None, tcp)?;
+        let end = Arc::new(Dialed(self.clone()), GFP_KERNEL)?;
+        Pipe::start(&self.sock, end, true, tcp)?;
         Ok(())
+    }
+}
+
+/// What a dialed pipe tells its dialer: up (the backoff starts over), or
+/// gone (reconnect).
+struct Dialed(Arc<Dialer>);
+
+impl PipeEnd for Dialed {
+    fn handshake_over(&self, up: bool) {
+        if up {
+            self.0.connected();
+        }
+    }
+
+    fn closed(&self) {
+        self.0.pipe_closed();
     }
 }
 

@@ -7,14 +7,13 @@
 //! reader's context when TCP data was left to it (`pull`). The callbacks
 //! themselves never read or write.
 
-use crate::endpoint::{Dialer, Listener, SrcKey};
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
+use crate::proto::options::Options;
 use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
-use crate::sock::{Delivery, SpSock};
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
@@ -40,6 +39,64 @@ const BUDGET: usize = 256 * 1024;
 /// no memory for: with nothing in flight, no ACK brings a write-space
 /// callback, so nothing else would.
 const NOMEM_RETRY_MS: u32 = 20;
+
+/// What a pipe's received message led to.
+pub(crate) enum Delivery {
+    /// Queued, or dropped by the pattern's rules.
+    Done,
+    /// No room; the pipe is kicked once there is.
+    Full(Msg),
+    /// The peer broke the protocol: close the pipe.
+    Close(Error),
+}
+
+/// The socket a pipe belongs to, as the pipe sees it: the pipe reports
+/// to it and never names the socket type (so `sp/` has no import cycle).
+///
+/// Lock context: every method may be called with the pipe's state lock
+/// held (`Pipe::st`), never with `Pipe::outq` held; implementations may
+/// take their own locks after `Pipe::st`, never before.
+pub(crate) trait PipeOwner: Send + Sync {
+    /// A copy of the socket's options.
+    fn opts(&self) -> Options;
+    /// The socket's sock, unless it is closing.
+    fn sk(&self) -> Option<SockRef>;
+    /// Our SP protocol id and the one a peer must have.
+    fn proto_ids(&self) -> (u16, u16);
+    /// Registers a new pipe; fails once closing, or at `SP_MAXPIPES`.
+    fn add_pipe(&self, p: &Arc<Pipe>) -> Result;
+    /// Whether the socket holds `SP_MAXPIPES` pipes.
+    fn pipes_full(&self) -> bool;
+    /// The handshake is done: make the pipe a peer, or refuse it.
+    fn attach(&self, p: &Arc<Pipe>) -> Result;
+    /// The pipe closed: forget it.
+    fn detach(&self, p: &Arc<Pipe>);
+    /// A message arrived on `p`.
+    fn deliver(&self, p: &Arc<Pipe>, m: Msg) -> Delivery;
+    /// The next message for `p` from the socket's own queue, if any.
+    fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg>;
+    /// A pipe closed before (`refused`) or after its handshake.
+    fn note_closed(&self, refused: bool);
+    /// The largest frame a pipe accepts now.
+    fn frame_max(&self) -> u64;
+    /// Whether tasks sleep in `recv()` that read pipes themselves.
+    fn has_readers(&self) -> bool;
+    /// The receive budget (see `SpSock::may_hold` and the others).
+    fn hold(&self, n: usize);
+    fn may_hold(&self, p: &Arc<Pipe>, id: usize, own: usize) -> bool;
+    fn frame_done(&self, id: usize);
+    fn unhold(&self, id: usize, n: usize);
+}
+
+/// The endpoint that made a pipe (its dialer, or the listener that
+/// accepted it), told of the pipe's handshake and end. Called with the
+/// pipe's state lock held.
+pub(crate) trait PipeEnd: Send + Sync {
+    /// The handshake ended, with the pipe `up` or not; called once.
+    fn handshake_over(&self, up: bool);
+    /// The pipe failed or its peer left (not called at `close()`).
+    fn closed(&self);
+}
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -80,13 +137,11 @@ struct PipeState {
 /// One connection of an sp socket.
 #[pin_data]
 pub(crate) struct Pipe {
-    sock: Arc<SpSock>,
-    dialer: Option<Arc<Dialer>>,
-    /// The listener that accepted this pipe, told once its handshake ends
-    /// (`listener_told`), and the peer's address, which it counts.
-    listener: Option<Arc<Listener>>,
-    src: SrcKey,
-    listener_told: AtomicBool,
+    sock: Arc<dyn PipeOwner>,
+    /// The endpoint that made the pipe, told once its handshake ends
+    /// (`end_told`) and when it closes.
+    end: Arc<dyn PipeEnd>,
+    end_told: AtomicBool,
     #[pin]
     work: Work<Pipe, 0>,
     #[pin]
@@ -106,7 +161,7 @@ pub(crate) struct Pipe {
     /// Messages routed to this pipe (REQ requests, REP replies). A leaf
     /// lock: nothing else is taken while it is held.
     #[pin]
-    outq: Mutex<MsgQueue>,
+    outq: Mutex<MsgQueue<()>>,
     #[pin]
     st: Mutex<PipeState>,
 }
@@ -122,35 +177,30 @@ kernel::impl_has_delayed_work! {
 }
 
 impl Pipe {
-    /// Starts a pipe on `tcp` (accepted, or connecting when `dialer` is
-    /// set) and registers it with `sock`.
+    /// Starts a pipe on `tcp` (connecting when `dialed`, else accepted)
+    /// made by `end`, and registers it with `sock`.
     pub(crate) fn start(
-        sock: &Arc<SpSock>,
-        dialer: Option<Arc<Dialer>>,
-        listener: Option<(Arc<Listener>, SrcKey)>,
+        sock: &Arc<dyn PipeOwner>,
+        end: Arc<dyn PipeEnd>,
+        dialed: bool,
         tcp: TcpSocket<Pipe>,
     ) -> Result<Arc<Pipe>> {
         let opts = sock.opts();
         // The timer bounds the TCP connect of a dialed pipe, then (re-armed
         // once TCP is up) the SP handshake.
-        let (phase, timeout) = if dialer.is_some() {
+        let (phase, timeout) = if dialed {
             (Phase::Connecting, opts.connect_timeout)
         } else {
             (Phase::Handshake, opts.handshake_timeout)
         };
-        let (listener, src) = match listener {
-            Some((l, src)) => (Some(l), src),
-            None => (None, SrcKey::default()),
-        };
+        let (ours, peer) = sock.proto_ids();
         tcp.set_nodelay(opts.tcp_nodelay);
         let buf = KVec::from_elem(0u8, RX_CHUNK, msg_gfp())?;
         let p = Arc::pin_init(
             try_pin_init!(Pipe {
                 sock: sock.clone(),
-                dialer,
-                listener,
-                src,
-                listener_told: AtomicBool::new(false),
+                end,
+                end_told: AtomicBool::new(false),
                 work <- kernel::new_work!("sp_pipe_work"),
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
                 retry <- kernel::new_delayed_work!("sp_pipe_retry"),
@@ -163,7 +213,7 @@ impl Pipe {
                 st <- kernel::new_mutex!(PipeState {
                     tcp: None,
                     phase,
-                    hs: Handshake::new(sock.pattern.proto_id(), sock.pattern.peer_id()),
+                    hs: Handshake::new(ours, peer),
                     deframer: Deframer::new(opts.frame_max()),
                     rx: None,
                     rx_held: None,
@@ -277,9 +327,7 @@ impl Pipe {
         cancel_delayed_sync::<_, 1>(self);
         cancel_delayed_sync::<_, 2>(self);
         self.sock.detach(self);
-        if let Some(d) = &self.dialer {
-            d.pipe_closed();
-        }
+        self.end.closed();
     }
 
     /// Writes what is queued for this pipe from the caller's context when
@@ -342,12 +390,10 @@ impl Pipe {
         });
     }
 
-    /// Tells the accepting listener, once, that the handshake ended.
-    fn handshake_over(&self) {
-        if let Some(l) = &self.listener {
-            if !self.listener_told.swap(true, Ordering::AcqRel) {
-                l.handshake_over(&self.src);
-            }
+    /// Tells the endpoint, once, that the handshake ended.
+    fn handshake_over(&self, up: bool) {
+        if !self.end_told.swap(true, Ordering::AcqRel) {
+            self.end.handshake_over(up);
         }
     }
 
@@ -374,7 +420,7 @@ impl Pipe {
     /// Closes the pipe after an error of its I/O.
     fn fail(self: &Arc<Self>, mut st: Guard<'_, PipeState, MutexBackend>, e: Error) {
         let refused = st.phase != Phase::Ready;
-        self.handshake_over();
+        self.handshake_over(false);
         self.sock.note_closed(refused);
         self.drop_held(&mut st);
         let tcp = st.tcp.take();
@@ -424,10 +470,7 @@ impl Pipe {
             }
             st.phase = Phase::Ready;
             self.up.store(true, Ordering::Release);
-            self.handshake_over();
-            if let Some(d) = &self.dialer {
-                d.connected();
-            }
+            self.handshake_over(true);
         }
         let more_rx = self.rx(st)?;
         let more_tx = self.tx(st)?;
@@ -505,7 +548,7 @@ impl Pipe {
                     return Ok(false);
                 }
                 if st.deframer.body_left() >= RX_DIRECT {
-                    match Self::rx_direct(&self.sock, st)? {
+                    match Self::rx_direct(&*self.sock, st)? {
                         0 => return Ok(false),
                         n => moved += n,
                     }
@@ -533,7 +576,7 @@ impl Pipe {
     /// Reads the rest of a large body straight into the message, at most
     /// `RX_PREALLOC` at a time (a peer that announces a large frame and
     /// stalls pins little memory); returns the bytes read, 0 for none yet.
-    fn rx_direct(sock: &SpSock, st: &mut PipeState) -> Result<usize> {
+    fn rx_direct(sock: &dyn PipeOwner, st: &mut PipeState) -> Result<usize> {
         let PipeState {
             tcp, deframer, rx, held: _, ..
         } = st;
@@ -699,11 +742,12 @@ impl TcpWatcher for Pipe {
         // Data on an established pipe while a REQ or REP reader sleeps in
         // recv(): wake it to read the data itself. The data is announced
         // before looking for readers, and a leaving reader does the
-        // opposite (`SpSock::recv`), so one of the two always passes it on.
+        // opposite (the socket's `recv`), so one of the two always passes
+        // it on.
         if ev.is_readable_only() && this.up.load(Ordering::Acquire) {
             if let Some(sk) = &this.sk {
                 this.rx_wanted.store(true, Ordering::SeqCst);
-                if this.sock.readers.load(Ordering::SeqCst) > 0 {
+                if this.sock.has_readers() {
                     sk.wake(PollMask::READABLE);
                     return;
                 }

@@ -2,7 +2,6 @@
 
 //! A FIFO of messages that grows on demand and counts its bytes.
 
-use crate::pipe::Pipe;
 use kernel::alloc::Flags;
 use kernel::prelude::*;
 use kernel::sync::{Arc, UniqueArc};
@@ -56,16 +55,16 @@ impl core::ops::Deref for Msg {
     }
 }
 
-/// A queued message: its body, the pipe it came from (REP routes the reply
-/// there), and how many leading bytes are header (a backtrace or request
-/// id) rather than payload.
-pub(crate) struct Item {
+/// A queued message: its body, where it came from (`P`: a REP routes the
+/// reply to that pipe), and how many leading bytes are header (a
+/// backtrace or request id) rather than payload.
+pub(crate) struct Item<P> {
     pub(crate) msg: Msg,
-    pub(crate) pipe: Option<Arc<Pipe>>,
+    pub(crate) pipe: Option<P>,
     pub(crate) hdr: usize,
 }
 
-impl Item {
+impl<P> Item<P> {
     /// A message with no header and no pipe.
     pub(crate) fn plain(msg: Msg) -> Self {
         Item {
@@ -87,14 +86,14 @@ impl Item {
 ///
 /// `len <= slots.len()`, and the `len` slots from `head` (wrapping) are
 /// `Some`, the others `None`. `bytes` is the sum of their lengths.
-pub(crate) struct MsgQueue {
-    slots: KVec<Option<Item>>,
+pub(crate) struct MsgQueue<P> {
+    slots: KVec<Option<Item<P>>>,
     head: usize,
     len: usize,
     bytes: usize,
 }
 
-impl MsgQueue {
+impl<P> MsgQueue<P> {
     /// An empty queue; it allocates on the first push.
     pub(crate) const fn new() -> Self {
         MsgQueue {
@@ -136,7 +135,7 @@ impl MsgQueue {
     }
 
     /// Appends `m`; on allocation failure `m` is handed back.
-    pub(crate) fn push(&mut self, m: Item) -> core::result::Result<(), Item> {
+    pub(crate) fn push(&mut self, m: Item<P>) -> core::result::Result<(), Item<P>> {
         if self.len == self.slots.len() && self.grow().is_err() {
             return Err(m);
         }
@@ -149,7 +148,7 @@ impl MsgQueue {
     }
 
     /// The oldest message, left in place.
-    pub(crate) fn front(&self) -> Option<&Item> {
+    pub(crate) fn front(&self) -> Option<&Item<P>> {
         if self.len == 0 {
             return None;
         }
@@ -157,7 +156,7 @@ impl MsgQueue {
     }
 
     /// Takes the oldest message.
-    pub(crate) fn pop(&mut self) -> Option<Item> {
+    pub(crate) fn pop(&mut self) -> Option<Item<P>> {
         if self.len == 0 {
             return None;
         }

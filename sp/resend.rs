@@ -3,18 +3,23 @@
 //! The REQ resend timer (`SP_RESEND_IVL`).
 
 use crate::net::work::{cancel_delayed_sync, queue};
-use crate::sock::SpSock;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::time::msecs_to_jiffies;
 use kernel::workqueue::{DelayedWork, WorkItem};
 
+/// What the timer fires into: the REQ socket, which resends its request
+/// if it is due and says when to fire next (`None`: no request).
+pub(crate) trait ResendOwner: Send + Sync {
+    fn resend_due(&self) -> Option<u32>;
+}
+
 /// Fires while a request is outstanding and resends it when no reply
 /// came within the interval.
 #[pin_data]
 pub(crate) struct Resend {
-    sock: Arc<SpSock>,
+    sock: Arc<dyn ResendOwner>,
     stopped: AtomicBool,
     #[pin]
     work: DelayedWork<Resend>,
@@ -26,10 +31,10 @@ kernel::impl_has_delayed_work! {
 
 impl Resend {
     /// A stopped timer for `sock`.
-    pub(crate) fn new(sock: &Arc<SpSock>) -> Result<Arc<Self>> {
+    pub(crate) fn new(sock: Arc<dyn ResendOwner>) -> Result<Arc<Self>> {
         Arc::pin_init(
             try_pin_init!(Resend {
-                sock: sock.clone(),
+                sock,
                 stopped: AtomicBool::new(false),
                 work <- kernel::new_delayed_work!("sp_resend"),
             }),

@@ -6,6 +6,25 @@
 //!
 //! Locking: `Pipe::st` and `Listener::tcp` may be held while taking
 //! `SpSock::inner`, never the other way round. `SpSock::opts` is a leaf.
+//!
+//! The pipes, listeners and dialers see the socket only through
+//! [`PipeOwner`] (and the REQ resend timer through [`ResendOwner`]), so
+//! `sp/` has no import cycle. Their references make `Arc` cycles: the
+//! socket's `Inner` lists hold every pipe, listener and dialer, and each
+//! holds the socket as its owner. `release()` is the one place that
+//! breaks them: it takes the lists out of `Inner` and stops each one,
+//! which cancels its work items and drops its TCP socket; the owner
+//! references then go with the last pipe.
+//!
+//! TODO(issue 14, the pattern layer): the import cycle is gone; next,
+//! `Inner` holds one `Proto` value (an enum over per-pattern structs in
+//! `sp/pattern/{pair,reqrep,pubsub,...}.rs`) that owns the pattern state
+//! now spread through `Inner` (REQ: `req`, `ids`, `resend`, `rr`; REP:
+//! `current`; SUB: `subs`, `sub_bytes`, `trie`) and the `match
+//! self.pattern` arms of `deliver`, `send*`, `recv`, `poll` and the
+//! options; the decisions (stale reply ids, resend due, drop-oldest) move
+//! into `sp/proto` as `handle_*(now)`/`poll_timeout(now)` with host tests;
+//! then PUSH/PULL, SURVEYOR/RESPONDENT and BUS as more variants.
 
 use crate::endpoint::{Dialer, Listener};
 use crate::net::family::{Data, Family};
@@ -15,7 +34,7 @@ use crate::net::msg::{
 };
 use crate::net::socket::{PollMask, SockRef, Socket, Timeout};
 use crate::net::tcp::SockAddr;
-use crate::pipe::Pipe;
+use crate::pipe::{Delivery, Pipe, PipeOwner};
 use crate::proto::options::{self, Options};
 use crate::net::work::random_below;
 use crate::proto::pattern::Pattern;
@@ -23,7 +42,7 @@ use crate::proto::reqrep::{self, RequestIds};
 use crate::proto::subs::{self, Node, NodeStore};
 use crate::proto::uapi;
 use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
-use crate::resend::Resend;
+use crate::resend::{Resend, ResendOwner};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
@@ -61,10 +80,10 @@ pub(crate) struct Inner {
     current: Option<(KVec<u8>, Arc<Pipe>)>,
     listeners: KVec<Arc<Listener>>,
     dialers: KVec<Arc<Dialer>>,
-    /// Received messages, oldest first.
-    recvq: MsgQueue,
+    /// Received messages, oldest first, with the pipe each came from.
+    recvq: MsgQueue<Arc<Pipe>>,
     /// PAIR: messages waiting for the peer pipe.
-    sendq: MsgQueue,
+    sendq: MsgQueue<()>,
     /// Pipes that stopped reading because `recvq` was full; each is kicked
     /// once a message is taken. Its capacity is kept at least that of
     /// `ready`, so that noting a pipe here never allocates.
@@ -196,16 +215,6 @@ impl Inner {
         req.pipe = Some(p.clone());
         Some(p)
     }
-}
-
-/// What a pipe's received message led to.
-pub(crate) enum Delivery {
-    /// Queued, or dropped by the pattern's rules.
-    Done,
-    /// No room; the pipe is kicked once there is.
-    Full(Msg),
-    /// The peer broke the protocol: close the pipe.
-    Close(Error),
 }
 
 /// The state of one sp socket.
@@ -524,7 +533,7 @@ impl SpSock {
         let room = sk.sndbuf();
         let len = m.len();
         // SP_SNDBUF messages, and SO_SNDBUF bytes unless the queue is empty.
-        let fits = |q: &MsgQueue| q.len() < sndbuf && (q.is_empty() || q.bytes() + len <= room);
+        let fits = |q: &MsgQueue<()>| q.len() < sndbuf && (q.is_empty() || q.bytes() + len <= room);
         let mut m = Some(m);
         loop {
             let peer = {
@@ -569,7 +578,7 @@ impl SpSock {
         let timer = match &g.resend {
             Some(t) => t.clone(),
             None => {
-                let t = Resend::new(self)?;
+                let t = Resend::new(self.clone())?;
                 g.resend = Some(t.clone());
                 t
             }
@@ -742,7 +751,7 @@ impl SpSock {
         Ok(())
     }
 
-    fn recv(&self, sk: &SockRef, mut timeo: Timeout) -> Result<Item> {
+    fn recv(&self, sk: &SockRef, mut timeo: Timeout) -> Result<Item<Arc<Pipe>>> {
         loop {
             {
                 let mut g = self.inner.lock();
@@ -866,6 +875,65 @@ impl SpSock {
     }
 }
 
+// The pipes and endpoints see the socket through these. Each method is
+// the inherent one of the same name (inherent methods win the lookup).
+impl PipeOwner for SpSock {
+    fn opts(&self) -> Options {
+        SpSock::opts(self)
+    }
+    fn sk(&self) -> Option<SockRef> {
+        SpSock::sk(self)
+    }
+    fn proto_ids(&self) -> (u16, u16) {
+        (self.pattern.proto_id(), self.pattern.peer_id())
+    }
+    fn add_pipe(&self, p: &Arc<Pipe>) -> Result {
+        SpSock::add_pipe(self, p)
+    }
+    fn pipes_full(&self) -> bool {
+        SpSock::pipes_full(self)
+    }
+    fn attach(&self, p: &Arc<Pipe>) -> Result {
+        SpSock::attach(self, p)
+    }
+    fn detach(&self, p: &Arc<Pipe>) {
+        SpSock::detach(self, p)
+    }
+    fn deliver(&self, p: &Arc<Pipe>, m: Msg) -> Delivery {
+        SpSock::deliver(self, p, m)
+    }
+    fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg> {
+        SpSock::take_send(self, p)
+    }
+    fn note_closed(&self, refused: bool) {
+        SpSock::note_closed(self, refused)
+    }
+    fn frame_max(&self) -> u64 {
+        SpSock::frame_max(self)
+    }
+    fn has_readers(&self) -> bool {
+        self.readers.load(Ordering::SeqCst) > 0
+    }
+    fn hold(&self, n: usize) {
+        SpSock::hold(self, n)
+    }
+    fn may_hold(&self, p: &Arc<Pipe>, id: usize, own: usize) -> bool {
+        SpSock::may_hold(self, p, id, own)
+    }
+    fn frame_done(&self, id: usize) {
+        SpSock::frame_done(self, id)
+    }
+    fn unhold(&self, id: usize, n: usize) {
+        SpSock::unhold(self, id, n)
+    }
+}
+
+impl ResendOwner for SpSock {
+    fn resend_due(&self) -> Option<u32> {
+        SpSock::resend_due(self)
+    }
+}
+
 /// `head` followed by `len` bytes copied from user space, charged to the
 /// caller's memory cgroup.
 fn read_user(src: &mut MsgSrc<'_>, head: &[u8], len: usize) -> Result<KVVec<u8>> {
@@ -953,13 +1021,15 @@ impl Family for SpFamily {
         let sk = data.sk().ok_or(EBADF)?;
         // Checked again when it is added; this saves making a listener.
         data.endpoint_room(&data.inner.lock())?;
-        let l = Listener::start(&data.into(), &sk, addr)?;
+        let owner: Arc<dyn PipeOwner> = data_arc(&data);
+        let l = Listener::start(&owner, &sk, addr)?;
         data.add_listener(l.clone()).inspect_err(|_| l.stop())
     }
 
     fn connect(data: Data<'_, Self>, _sock: &Socket, addr: &SockAddr, _flags: i32) -> Result {
         // Like nn_connect(): the dialer keeps trying in the background.
-        let d = Dialer::new(&data.into(), addr)?;
+        let owner: Arc<dyn PipeOwner> = data_arc(&data);
+        let d = Dialer::new(&owner, addr)?;
         data.add_dialer(d.clone())?;
         d.start().inspect_err(|_| data.remove_dialer(&d))
     }
