@@ -20,7 +20,7 @@
 //! `Inner` holds one `Proto` value (an enum over per-pattern structs in
 //! `sp/pattern/{pair,reqrep,pubsub,...}.rs`) that owns the pattern state
 //! now spread through `Inner` (REQ: `req`, `ids`, `resend`, `rr`; REP:
-//! `current`; SUB: `subs`, `sub_bytes`, `trie`) and the `match
+//! `current`; SUB's `subs`, already in `sp/pattern/pubsub.rs`) and the `match
 //! self.pattern` arms of `deliver`, `send*`, `recv`, `poll` and the
 //! options; the decisions (stale reply ids, resend due, drop-oldest) move
 //! into `sp/proto` as `handle_*(now)`/`poll_timeout(now)` with host tests;
@@ -39,7 +39,7 @@ use crate::proto::options::{self, Options};
 use crate::net::work::random_below;
 use crate::proto::pattern::Pattern;
 use crate::proto::reqrep::{self, RequestIds};
-use crate::proto::subs::{self, Node, NodeStore};
+use crate::pattern::pubsub::Subscriptions;
 use crate::proto::uapi;
 use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
 use crate::resend::{Resend, ResendOwner};
@@ -88,10 +88,8 @@ pub(crate) struct Inner {
     /// once a message is taken. Its capacity is kept at least that of
     /// `ready`, so that noting a pipe here never allocates.
     stalled: KVec<Arc<Pipe>>,
-    /// SUB: the subscriptions, their total size, and their trie.
-    subs: KVec<KVec<u8>>,
-    sub_bytes: usize,
-    trie: Trie,
+    /// SUB: the subscriptions.
+    subs: Subscriptions,
     stats: Stats,
 }
 
@@ -122,34 +120,6 @@ impl Stats {
             b[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
         }
         b
-    }
-}
-
-/// The subscription trie's node storage.
-struct Trie(KVec<Node>);
-
-impl NodeStore for Trie {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn get(&self, i: usize) -> Node {
-        self.0[i]
-    }
-    fn set(&mut self, i: usize, n: Node) {
-        self.0[i] = n;
-    }
-    fn push(&mut self, n: Node) -> bool {
-        self.0.push(n, GFP_KERNEL).is_ok()
-    }
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-}
-
-fn subs_errno(e: subs::Error) -> Error {
-    match e {
-        subs::Error::Full => ENOBUFS,
-        subs::Error::NoMem => ENOMEM,
     }
 }
 
@@ -439,7 +409,7 @@ impl SpSock {
             Pattern::Pub => return Delivery::Close(EPROTO),
             Pattern::Sub => {
                 let mut g = self.inner.lock();
-                if g.closing || !subs::matches(&g.trie, &m) {
+                if g.closing || !g.subs.matches(&m) {
                     return Delivery::Done;
                 }
                 // Never stall a publisher: drop the oldest instead.
@@ -673,33 +643,7 @@ impl SpSock {
 
     /// SUB: `SP_SUBSCRIBE`/`SP_UNSUBSCRIBE`.
     fn subscribe(&self, topic: &[u8], add: bool) -> Result {
-        let mut g = self.inner.lock();
-        let pos = g.subs.iter().position(|t| &t[..] == topic);
-        if add {
-            if pos.is_some() {
-                return Ok(());
-            }
-            subs::check_bounds(g.subs.len(), g.sub_bytes, topic.len()).map_err(subs_errno)?;
-            let mut t = KVec::with_capacity(topic.len(), GFP_KERNEL)?;
-            t.extend_from_slice(topic, GFP_KERNEL)?;
-            subs::insert(&mut g.trie, topic).map_err(subs_errno)?;
-            g.subs.push(t, GFP_KERNEL)?;
-            g.sub_bytes += topic.len();
-            return Ok(());
-        }
-        let i = pos.ok_or(ENOENT)?;
-        // Rebuild aside, so that ENOMEM leaves the subscriptions as they
-        // were: the trie never holds more nodes than live bytes + 1.
-        let mut trie = Trie(KVec::new());
-        for (j, t) in g.subs.iter().enumerate() {
-            if j != i {
-                subs::insert(&mut trie, t).map_err(subs_errno)?;
-            }
-        }
-        let t = g.subs.remove(i).map_err(|_| ENOENT)?;
-        g.sub_bytes -= t.len();
-        g.trie = trie;
-        Ok(())
+        self.inner.lock().subs.change(topic, add)
     }
 
     /// A pipe closed: count it as refused (before its handshake ended) or
@@ -1003,9 +947,7 @@ impl Family for SpFamily {
                     recvq: MsgQueue::new(),
                     sendq: MsgQueue::new(),
                     stalled: KVec::new(),
-                    subs: KVec::new(),
-                    sub_bytes: 0,
-                    trie: Trie(KVec::new()),
+                    subs: Subscriptions::new(),
                     stats: Stats::default(),
                 }),
             }),

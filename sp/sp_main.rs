@@ -14,6 +14,7 @@ use kernel::prelude::*;
 
 mod endpoint;
 pub mod net;
+mod pattern;
 mod pipe;
 #[path = "proto/mod.rs"]
 pub mod proto;
