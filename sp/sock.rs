@@ -38,15 +38,16 @@ use crate::pipe::{Delivery, Pipe, PipeOwner};
 use crate::proto::options::{self, Options};
 use crate::net::work::random_below;
 use crate::proto::pattern::Pattern;
-use crate::proto::reqrep::{self, RequestIds};
+use crate::proto::reqrep;
 use crate::pattern::pubsub::Subscriptions;
+use crate::pattern::reqrep::{Request, Requester};
 use crate::proto::uapi;
 use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
 use crate::resend::{Resend, ResendOwner};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
-use kernel::time::{msecs_to_jiffies, Instant, Monotonic};
+use kernel::time::{msecs_to_jiffies, Instant};
 
 /// Linger time on `close()` when `SO_LINGER` is off, in milliseconds.
 const DEFAULT_LINGER_MS: u32 = 1000;
@@ -68,14 +69,8 @@ pub(crate) struct Inner {
     pipes: KVec<Arc<Pipe>>,
     /// Pipes past the handshake; PAIR has at most one.
     ready: KVec<Arc<Pipe>>,
-    /// Round-robin position in `ready` (REQ).
-    rr: usize,
-    /// REQ: the outstanding request.
-    req: Option<Request>,
-    /// REQ: request ids.
-    ids: RequestIds,
-    /// REQ: the resend timer, made on the first request.
-    resend: Option<Arc<Resend>>,
+    /// REQ: the outstanding request, its ids, timer and round robin.
+    rq: Requester,
     /// REP: where the reply to the last received request goes.
     current: Option<(KVec<u8>, Arc<Pipe>)>,
     listeners: KVec<Arc<Listener>>,
@@ -123,16 +118,6 @@ impl Stats {
     }
 }
 
-/// A REQ's outstanding request.
-pub(crate) struct Request {
-    id: u32,
-    /// The wire body: request id, then payload.
-    msg: Msg,
-    /// The pipe it went out on, if any.
-    pipe: Option<Arc<Pipe>>,
-    sent_at: Instant<Monotonic>,
-}
-
 impl Inner {
     fn wake(&self, mask: PollMask) {
         if let Some(sk) = &self.sk {
@@ -163,27 +148,11 @@ impl Inner {
         self.ready.first()
     }
 
-    /// REQ: queues the outstanding request on the next ready pipe, round
-    /// robin, and returns that pipe: the caller writes it out (or kicks
-    /// it) once this lock is dropped. Without a ready pipe the request
-    /// waits for one to attach; on allocation failure, for the resend
-    /// timer.
+    /// REQ: sends the outstanding request on the next ready pipe (see
+    /// [`Requester::dispatch`]).
     #[must_use]
     fn dispatch(&mut self) -> Option<Arc<Pipe>> {
-        let req = self.req.as_mut()?;
-        req.pipe = None;
-        if self.ready.is_empty() {
-            return None;
-        }
-        self.rr = (self.rr + 1) % self.ready.len();
-        let p = self.ready[self.rr].clone();
-        // The pipe's queue and the request share one body.
-        let copy = req.msg.share().ok()?;
-        req.sent_at = Instant::now();
-        // A resend replaces a copy still waiting on a stuck pipe.
-        p.replace_out(copy).ok()?;
-        req.pipe = Some(p.clone());
-        Some(p)
+        self.rq.dispatch(&self.ready)
     }
 }
 
@@ -342,7 +311,7 @@ impl SpSock {
         let want = (g.ready.len() + 1).saturating_sub(g.stalled.len());
         g.stalled.reserve(want, GFP_KERNEL)?;
         g.ready.push(p.clone(), GFP_KERNEL)?;
-        if g.req.as_ref().is_some_and(|r| r.pipe.is_none()) {
+        if g.rq.req.as_ref().is_some_and(|r| r.pipe.is_none()) {
             // Possibly `p` itself, whose state its caller holds: kick.
             if let Some(q) = g.dispatch() {
                 q.kick();
@@ -358,7 +327,7 @@ impl SpSock {
         remove(&mut g.pipes, p);
         remove(&mut g.ready, p);
         // REQ: a request on a dead pipe goes out again at once.
-        let carried = g.req.as_ref().and_then(|r| r.pipe.as_ref()).is_some_and(|q| Arc::ptr_eq(p, q));
+        let carried = g.rq.req.as_ref().and_then(|r| r.pipe.as_ref()).is_some_and(|q| Arc::ptr_eq(p, q));
         if carried {
             if let Some(q) = g.dispatch() {
                 q.kick();
@@ -381,10 +350,10 @@ impl SpSock {
                 };
                 let mut g = self.inner.lock();
                 // Stale or unknown replies are dropped silently.
-                if g.req.as_ref().is_none_or(|r| r.id != id) {
+                if g.rq.req.as_ref().is_none_or(|r| r.id != id) {
                     return Delivery::Done;
                 }
-                g.req = None;
+                g.rq.req = None;
                 let _ = g.recvq.push(Item {
                     msg: m,
                     pipe: None,
@@ -545,19 +514,19 @@ impl SpSock {
             return Err(EPIPE);
         }
         // The timer first: a request never goes out without one.
-        let timer = match &g.resend {
+        let timer = match &g.rq.resend {
             Some(t) => t.clone(),
             None => {
                 let t = Resend::new(self.clone())?;
-                g.resend = Some(t.clone());
+                g.rq.resend = Some(t.clone());
                 t
             }
         };
-        let id = g.ids.next_id();
+        let id = g.rq.ids.next_id();
         msg[..reqrep::WORD].copy_from_slice(&id.to_be_bytes());
         // A reply to the abandoned request must not be mistaken for ours.
         g.recvq.clear();
-        g.req = Some(Request {
+        g.rq.req = Some(Request {
             id,
             msg: msg.into(),
             pipe: None,
@@ -580,7 +549,7 @@ impl SpSock {
         if g.closing {
             return None;
         }
-        let req = g.req.as_ref()?;
+        let req = g.rq.req.as_ref()?;
         let age = u32::try_from(req.sent_at.elapsed().as_millis()).unwrap_or(u32::MAX);
         if age < ivl {
             return Some(ivl - age);
@@ -720,7 +689,7 @@ impl SpSock {
                     return Ok(it);
                 }
                 // REQ: nothing to wait for without a request.
-                if self.pattern == Pattern::Req && g.req.is_none() {
+                if self.pattern == Pattern::Req && g.rq.req.is_none() {
                     return Err(EINVAL);
                 }
                 g.kick_stalled();
@@ -740,7 +709,7 @@ impl SpSock {
                     self.pull_pipes();
                 }
                 let g = self.inner.lock();
-                !g.recvq.is_empty() || (self.pattern == Pattern::Req && g.req.is_none())
+                !g.recvq.is_empty() || (self.pattern == Pattern::Req && g.rq.req.is_none())
             });
             if pull && self.readers.fetch_sub(1, Ordering::SeqCst) == 1 {
                 // The last reader leaves (with a message, a timeout or a
@@ -788,7 +757,7 @@ impl SpSock {
             let mut g = self.inner.lock();
             g.closing = true;
             g.ready.clear();
-            g.req = None;
+            g.rq.req = None;
             g.current = None;
             g.stalled.clear();
             g.recvq.clear();
@@ -798,7 +767,7 @@ impl SpSock {
                 core::mem::take(&mut g.dialers),
                 core::mem::take(&mut g.pipes),
                 g.sk.take(),
-                g.resend.take(),
+                g.rq.resend.take(),
             )
         };
         if let Some(t) = resend {
@@ -937,10 +906,7 @@ impl Family for SpFamily {
                     closing: false,
                     pipes: KVec::new(),
                     ready: KVec::new(),
-                    rr: 0,
-                    req: None,
-                    ids: RequestIds::new(random_below(u32::MAX)),
-                    resend: None,
+                    rq: Requester::new(random_below(u32::MAX)),
                     current: None,
                     listeners: KVec::new(),
                     dialers: KVec::new(),
