@@ -19,7 +19,6 @@ mod pipe;
 #[path = "proto/mod.rs"]
 pub mod proto;
 mod queue;
-mod resend;
 pub mod sock;
 
 module! {
