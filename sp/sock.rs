@@ -640,7 +640,7 @@ impl SpSock {
         };
         let room = sk.sndbuf();
         let mut queued = false;
-        let r = sk.wait(&mut timeo, || {
+        let mut done = || {
             let gone = {
                 let g = self.inner.lock();
                 g.closing || !g.ready.iter().any(|q| Arc::ptr_eq(q, &pipe))
@@ -651,7 +651,9 @@ impl SpSock {
                 queued = pipe.push_out_room(&mut msg, room).unwrap_or(true);
                 queued
             }
-        });
+        };
+        // The wait queue only when the pipe's queue is full.
+        let r = if done() { Ok(()) } else { sk.wait(&mut timeo, &mut done) };
         if let Err(e) = r {
             // Not sent: the request still awaits its reply.
             self.inner.lock().current = Some((bt, pipe));
