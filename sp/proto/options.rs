@@ -25,8 +25,10 @@ pub const RCVMAXSIZE_MAX: u32 = 1 << 30;
 pub const IVL_MAX: u32 = 3_600_000;
 /// Largest `SP_SNDBUF`/`SP_RCVBUF`, in messages.
 pub const QUEUE_MAX: u32 = 8192;
-/// Largest `SP_MAXTTL`.
+/// Largest `SP_MAXTTL` of REQ and REP.
 pub const TTL_MAX: u32 = 255;
+/// Largest `SP_MAXTTL` of SURVEYOR and RESPONDENT: NNG's `NNI_MAX_MAX_TTL`.
+pub const SURVEY_TTL_MAX: u32 = 15;
 /// Largest `SP_MAXPIPES`.
 pub const PIPES_MAX: u32 = 65536;
 /// Largest `SP_MAXENDPOINTS`.
@@ -46,7 +48,7 @@ pub struct Options {
     pub handshake_timeout: u32,
     /// `SP_RESEND_IVL`, milliseconds (REQ).
     pub resend_ivl: u32,
-    /// `SP_MAXTTL`, hops (REQ, REP).
+    /// `SP_MAXTTL`, hops (REQ, REP, SURVEYOR, RESPONDENT).
     pub maxttl: u32,
     /// `SP_SNDBUF`, messages.
     pub sndbuf: u32,
@@ -60,6 +62,8 @@ pub struct Options {
     pub maxpipes: u32,
     /// `SP_MAXENDPOINTS`, listeners plus dialers.
     pub maxendpoints: u32,
+    /// `SP_SURVEYOR_DEADLINE`, milliseconds (SURVEYOR).
+    pub surveyor_deadline: u32,
 }
 
 impl Default for Options {
@@ -98,7 +102,7 @@ fn int_opt(name: i32) -> Option<IntOpt> {
         opt::MAXTTL => o(
             1,
             TTL_MAX,
-            |p| matches!(p, Pattern::Req | Pattern::Rep),
+            |p| matches!(p, Pattern::Req | Pattern::Rep | Pattern::Surveyor | Pattern::Respondent),
             |s| &mut s.maxttl,
         ),
         opt::SNDBUF => o(1, QUEUE_MAX, all, |s| &mut s.sndbuf),
@@ -106,6 +110,12 @@ fn int_opt(name: i32) -> Option<IntOpt> {
         opt::CONNECT_TIMEOUT => o(1, IVL_MAX, all, |s| &mut s.connect_timeout),
         opt::MAXPIPES => o(1, PIPES_MAX, all, |s| &mut s.maxpipes),
         opt::MAXENDPOINTS => o(1, ENDPOINTS_MAX, all, |s| &mut s.maxendpoints),
+        opt::SURVEYOR_DEADLINE => o(
+            1,
+            IVL_MAX,
+            |p| p == Pattern::Surveyor,
+            |s| &mut s.surveyor_deadline,
+        ),
         _ => None,
     }
 }
@@ -142,6 +152,7 @@ impl Options {
             connect_timeout: 10_000,
             maxpipes: 1024,
             maxendpoints: 64,
+            surveyor_deadline: 1000,
         }
     }
 
@@ -163,7 +174,11 @@ impl Options {
             }
             let v = read_int(val)?;
             let v = u32::try_from(v).map_err(|_| Error::Invalid)?;
-            if v < o.min || v > o.max {
+            let max = match p {
+                Pattern::Surveyor | Pattern::Respondent if name == opt::MAXTTL => SURVEY_TTL_MAX,
+                _ => o.max,
+            };
+            if v < o.min || v > max {
                 return Err(Error::Invalid);
             }
             *(o.field)(self) = v;
@@ -227,6 +242,26 @@ mod tests {
         assert_eq!(get(&o, Pattern::Pair, opt::CONNECT_TIMEOUT), Ok(10_000));
         assert_eq!(get(&o, Pattern::Sub, opt::MAXPIPES), Ok(1024));
         assert_eq!(get(&o, Pattern::Rep, opt::MAXENDPOINTS), Ok(64));
+        assert_eq!(get(&o, Pattern::Surveyor, opt::SURVEYOR_DEADLINE), Ok(1000));
+        assert_eq!(get(&o, Pattern::Respondent, opt::MAXTTL), Ok(8));
+    }
+
+    #[test]
+    fn survey_options() {
+        let mut o = Options::new();
+        o.set(Pattern::Surveyor, opt::SURVEYOR_DEADLINE, &int(250)).unwrap();
+        assert_eq!(o.surveyor_deadline, 250);
+        for p in [Pattern::Respondent, Pattern::Req, Pattern::Bus, Pattern::Push] {
+            assert_eq!(o.set(p, opt::SURVEYOR_DEADLINE, &int(5)), Err(Error::NoProtoOpt), "{p:?}");
+        }
+        assert_eq!(o.set(Pattern::Surveyor, opt::SURVEYOR_DEADLINE, &int(0)), Err(Error::Invalid));
+        // NNG's cap of 15 hops for the survey pair; REQ/REP keep 255.
+        assert_eq!(o.set(Pattern::Respondent, opt::MAXTTL, &int(16)), Err(Error::Invalid));
+        o.set(Pattern::Respondent, opt::MAXTTL, &int(15)).unwrap();
+        o.set(Pattern::Rep, opt::MAXTTL, &int(255)).unwrap();
+        for p in [Pattern::Push, Pattern::Pull, Pattern::Bus] {
+            assert_eq!(o.set(p, opt::MAXTTL, &int(5)), Err(Error::NoProtoOpt), "{p:?}");
+        }
     }
 
     #[test]
@@ -298,7 +333,7 @@ mod tests {
     #[test]
     fn unknown_options() {
         let mut o = Options::new();
-        for name in [0, 16, 100, -1, i32::MAX] {
+        for name in [0, 17, 100, -1, i32::MAX] {
             assert_eq!(o.set(Pattern::Pair, name, &int(1)), Err(Error::NoProtoOpt));
             assert_eq!(get(&o, Pattern::Pair, name), Err(Error::NoProtoOpt));
         }

@@ -26,15 +26,15 @@ pub mod sock {
     pub const REQ: i32 = 4;
     /// `SOCK_REP`.
     pub const REP: i32 = 5;
-    /// `SOCK_PUSH` (reserved).
+    /// `SOCK_PUSH`.
     pub const PUSH: i32 = 6;
-    /// `SOCK_PULL` (reserved).
+    /// `SOCK_PULL`.
     pub const PULL: i32 = 7;
-    /// `SOCK_SURVEYOR` (reserved).
+    /// `SOCK_SURVEYOR`.
     pub const SURVEYOR: i32 = 8;
-    /// `SOCK_RESPONDENT` (reserved).
+    /// `SOCK_RESPONDENT`.
     pub const RESPONDENT: i32 = 9;
-    /// `SOCK_BUS` (reserved).
+    /// `SOCK_BUS`.
     pub const BUS: i32 = 10;
 }
 
@@ -70,4 +70,6 @@ pub mod opt {
     pub const MAXPIPES: i32 = 14;
     /// `SP_MAXENDPOINTS`: most `bind()`s plus `connect()`s on a socket.
     pub const MAXENDPOINTS: i32 = 15;
+    /// `SP_SURVEYOR_DEADLINE`: how long a survey collects responses, in ms.
+    pub const SURVEYOR_DEADLINE: i32 = 16;
 }

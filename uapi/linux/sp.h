@@ -39,19 +39,19 @@
  * SOCK_MAX (11), because the socket layer rejects larger types before any
  * family sees them.
  *
- *	type		value	wire id	peer		status
+ *	type		value	wire id	peer
  *	SOCK_PAIR	1	0x10	PAIR
  *	SOCK_PUB	2	0x20	SUB
  *	SOCK_SUB	3	0x21	PUB
  *	SOCK_REQ	4	0x30	REP
  *	SOCK_REP	5	0x31	REQ
- *	SOCK_PUSH	6	0x50	PULL		reserved
- *	SOCK_PULL	7	0x51	PUSH		reserved
- *	SOCK_SURVEYOR	8	0x62	RESPONDENT	reserved
- *	SOCK_RESPONDENT	9	0x63	SURVEYOR	reserved
- *	SOCK_BUS	10	0x70	BUS		reserved
+ *	SOCK_PUSH	6	0x50	PULL
+ *	SOCK_PULL	7	0x51	PUSH
+ *	SOCK_SURVEYOR	8	0x62	RESPONDENT
+ *	SOCK_RESPONDENT	9	0x63	SURVEYOR
+ *	SOCK_BUS	10	0x70	BUS
  *
- * A reserved type fails with ESOCKTNOSUPPORT.  The protocol argument is 0
+ * Any other type fails with ESOCKTNOSUPPORT.  The protocol argument is 0
  * or IPPROTO_TCP (the only transport); anything else fails with
  * EPROTONOSUPPORT.
  */
@@ -91,6 +91,8 @@
  *	SP_HANDSHAKE_TIMEOUT	all		10000		1..3600000
  *	SP_RESEND_IVL		REQ		60000		1..3600000
  *	SP_MAXTTL		REQ, REP	8		1..255
+ *	SP_MAXTTL		SURVEYOR,	8		1..15
+ *				RESPONDENT
  *	SP_SNDBUF		all		128 messages	1..8192
  *	SP_RCVBUF		all		128 messages	1..8192
  *	SP_TCP_NODELAY		all		1		0 or 1
@@ -100,6 +102,7 @@
  *	SP_CONNECT_TIMEOUT	all		10000		1..3600000
  *	SP_MAXPIPES		all		1024		1..65536
  *	SP_MAXENDPOINTS		all		64		1..4096
+ *	SP_SURVEYOR_DEADLINE	SURVEYOR	1000		1..3600000
  *
  * SP_RCVMAXSIZE 0 means no limit but the 2^30 cap, as in NNG; a change
  * applies to the next frame of every pipe, including pipes already up.
@@ -124,9 +127,31 @@
  * close() lingers for queued messages up to SO_LINGER, or 1 s when
  * SO_LINGER is off, and returns as soon as the last one is written.
  *
- * State errors: recv() on a REQ with no request outstanding, and send() on
- * a REP with no request to answer, fail with EINVAL.  send() on a SUB and
- * recv() on a PUB fail with EOPNOTSUPP.
+ * SP_MAXTTL counts the backtrace words a REP or RESPONDENT accepts; a
+ * request or survey with more is dropped.  NNG caps it at 15; REQ/REP
+ * accept up to 255 for compatibility with earlier sp releases.
+ *
+ * Sending and receiving, by type:
+ *	PAIR		one peer; send() waits for it and for room.
+ *	REQ, REP	one request at a time; REP answers the last one received.
+ *	PUB, SUB	PUB sends to every SUB and never blocks; SUB filters.
+ *	PUSH, PULL	PUSH sends each message to one peer, round robin among
+ *			those with room; send() waits while no peer has room.
+ *			PULL receives from all peers, fairly.
+ *	SURVEYOR	send() starts a survey (abandoning any earlier one) and
+ *			sends it to every peer with room; recv() returns the
+ *			responses until SP_SURVEYOR_DEADLINE has passed since
+ *			the send, then fails with ETIMEDOUT, and the survey ends.
+ *	RESPONDENT	like REP: answers the last survey received, on the pipe
+ *			it came from.
+ *	BUS		send() goes to every peer and never blocks (a peer with
+ *			no room misses it, counted in tx_dropped); recv()
+ *			receives from all peers.  Nothing is forwarded.
+ *
+ * State errors: recv() on a REQ with no request outstanding, recv() on a
+ * SURVEYOR with no survey outstanding, and send() on a REP or RESPONDENT
+ * with nothing to answer fail with EINVAL.  send() on a SUB or PULL and
+ * recv() on a PUB or PUSH fail with EOPNOTSUPP.
  */
 #define SP_RCVMAXSIZE		1
 #define SP_RECONNECT_IVL	2
@@ -143,6 +168,7 @@
 #define SP_CONNECT_TIMEOUT	13
 #define SP_MAXPIPES		14
 #define SP_MAXENDPOINTS		15
+#define SP_SURVEYOR_DEADLINE	16
 
 /* Counters returned by SP_STATS; reserved fields read as zero. */
 struct sp_stats {

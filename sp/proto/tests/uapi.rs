@@ -69,9 +69,10 @@ fn option_numbers_match() {
         ("SP_CONNECT_TIMEOUT", opt::CONNECT_TIMEOUT),
         ("SP_MAXPIPES", opt::MAXPIPES),
         ("SP_MAXENDPOINTS", opt::MAXENDPOINTS),
+        ("SP_SURVEYOR_DEADLINE", opt::SURVEYOR_DEADLINE),
     ] {
         assert_eq!(h[name], v as i64, "{name}");
     }
     let n = h.keys().filter(|k| k.starts_with("SP_") && !k.starts_with("SP_PROTO_")).count();
-    assert_eq!(n, 15, "every SP_ option in the header has a Rust twin");
+    assert_eq!(n, 16, "every SP_ option in the header has a Rust twin");
 }
