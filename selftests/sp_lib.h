@@ -56,18 +56,40 @@ static inline int sp_listen_any(int type, uint16_t *port)
 	return fd;
 }
 
-static inline int sp_dial(int type, uint16_t port)
+/* Adds a dialer to 127.0.0.1:@port on sp socket @fd (one of many); 0 or -1. */
+static inline int sp_connect_port(int fd, uint16_t port)
 {
 	struct sockaddr_in sin = sp_loopback(port);
+
+	return connect(fd, (struct sockaddr *)&sin, sizeof(sin));
+}
+
+static inline int sp_dial(int type, uint16_t port)
+{
 	int fd = socket(PF_SP, type, 0);
 
 	if (fd < 0)
 		return -1;
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+	if (sp_connect_port(fd, port)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* An int SOL_SP option of @fd: set to @val, or read into *@val; 0 or -1. */
+static inline int sp_setsockopt_int(int fd, int name, int val)
+{
+	return setsockopt(fd, SOL_SP, name, &val, sizeof(val));
+}
+
+static inline int sp_getsockopt_int(int fd, int name, int *val)
+{
+	socklen_t len = sizeof(*val);
+
+	if (getsockopt(fd, SOL_SP, name, val, &len))
+		return -1;
+	return len == sizeof(*val) ? 0 : -1;
 }
 
 /* Milliseconds on the monotonic clock. */

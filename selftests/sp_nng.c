@@ -8,16 +8,23 @@
  * 'make stress' uses 10000), SP_NNG_MSGS messages per in-order run
  * (default 300), SP_NNG_SUBS NNG subscribers on one sp PUB (default 8;
  * 32 in 'make stress'). Rates are 'make bench's business, not these.
+ * PUSH/PULL, SURVEYOR/RESPONDENT and BUS run against NNG's pipeline0,
+ * survey0 and bus0, with sp in either role and binding or dialling.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <nng/nng.h>
+#include <nng/protocol/bus0/bus.h>
 #include <nng/protocol/pair0/pair.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/protocol/survey0/respond.h>
+#include <nng/protocol/survey0/survey.h>
 #include <pthread.h>
 
 #include "sp_lib.h"
@@ -76,6 +83,24 @@ static void exchange(struct __test_metadata *_metadata, int fd, nng_socket s)
 	}
 	free(out);
 	free(in);
+}
+
+/* @s listens on tcp://127.0.0.1:0; its port goes to *@port. 0 or an NNG error. */
+static int nng_listen_port(nng_socket s, int *port)
+{
+	nng_listener l;
+	int rv = nng_listen(s, "tcp://127.0.0.1:0", &l, 0);
+
+	return rv ? rv : nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port);
+}
+
+/* @s dials tcp://127.0.0.1:@port (@flags: 0 waits for the connection). */
+static int nng_dial_port(nng_socket s, int port, int flags)
+{
+	char url[64];
+
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
+	return nng_dial(s, url, NULL, flags);
 }
 
 static void sp_timeouts(struct __test_metadata *_metadata, int fd)
@@ -308,13 +333,9 @@ static void *nng_rep_main(void *arg)
 
 static int nng_rep_listen(nng_socket *s, int *port)
 {
-	nng_listener l;
-
 	if (nng_rep0_open(s) || nng_prep(*s))
 		return -1;
-	if (nng_listen(*s, "tcp://127.0.0.1:0", &l, 0))
-		return -1;
-	return nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, port);
+	return nng_listen_port(*s, port);
 }
 
 static void sp_requests(struct __test_metadata *_metadata, int req, int n)
@@ -721,30 +742,25 @@ TEST(pubsub_fanout_nng_subs)
 }
 
 /*
- * PUB -> SUB in bursts of 64-byte numbered messages, sp PUB to NNG SUB
- * and NNG PUB to sp SUB: each burst fits the queues on the way, so every
- * message of SP_NNG_MSGS * 4 arrives, once and in order.
+ * @n 64-byte numbered messages one way, @tx to @rx, in bursts of @w: each
+ * burst fits the queues on the way, so every message arrives, once and in
+ * order (PUB -> SUB, PUSH -> PULL).
  */
-static void bursts(struct __test_metadata *_metadata, struct end *pub, struct end *sub)
+static void bursts(struct __test_metadata *_metadata, struct end *tx, struct end *rx,
+		   int n, int w)
 {
-	int n = 4 * sp_env_long("SP_NNG_MSGS", 300), w = 256, i, k;
-	unsigned char m[64], in[128];
+	int i, k;
 
 	for (i = 0; i < n; i += w) {
 		int cnt = n - i < w ? n - i : w;
+		unsigned char m[64];
 
 		for (k = 0; k < cnt; k++) {
 			numbered(m, i + k, 'p');
-			ASSERT_EQ(0, end_send(pub, m, 64));
+			ASSERT_EQ(0, end_send(tx, m, 64)) TH_LOG("send %d", i + k);
 		}
-		for (k = 0; k < cnt; k++) {
-			ssize_t len = end_recv(sub, in, sizeof(in));
-
-			ASSERT_TRUE(is_numbered(in, len, i + k, 'p')) {
-				TH_LOG("message %d: got %zd B, number %u", i + k, len,
-				       len >= 4 ? *(uint32_t *)in : 0);
-			}
-		}
+		for (k = 0; k < cnt; k++)
+			expect_numbered(_metadata, rx, i + k, 'p');
 	}
 }
 
@@ -775,7 +791,10 @@ static int wait_subscribed(struct end *pub, struct end *sub)
 	return up;
 }
 
-/* 'make stress' sends 24000 messages: more than the harness's 30 s. */
+/*
+ * sp PUB to NNG SUB and NNG PUB to sp SUB, SP_NNG_MSGS * 4 messages; 'make
+ * stress' sends 24000 messages: more than the harness's 30 s.
+ */
 TEST_F_TIMEOUT(slow, pubsub_bursts_in_order_with_nng, 900)
 {
 	struct end pub, sub;
@@ -797,7 +816,7 @@ TEST_F_TIMEOUT(slow, pubsub_bursts_in_order_with_nng, 900)
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
 	ASSERT_EQ(0, nng_dial(sub.s, url, NULL, 0));
 	ASSERT_TRUE(wait_subscribed(&pub, &sub)) TH_LOG("the NNG SUB never connected");
-	bursts(_metadata, &pub, &sub);
+	bursts(_metadata, &pub, &sub, 4 * sp_env_long("SP_NNG_MSGS", 300), 256);
 	nng_close(sub.s);
 	close(pub.fd);
 
@@ -813,7 +832,7 @@ TEST_F_TIMEOUT(slow, pubsub_bursts_in_order_with_nng, 900)
 	ASSERT_EQ(0, setsockopt(sub.fd, SOL_SP, SP_RCVBUF, &(int){ 1024 }, sizeof(int)));
 	ASSERT_EQ(0, setsockopt(sub.fd, SOL_SP, SP_SUBSCRIBE, "", 0));
 	ASSERT_TRUE(wait_subscribed(&pub, &sub)) TH_LOG("the sp SUB never connected");
-	bursts(_metadata, &pub, &sub);
+	bursts(_metadata, &pub, &sub, 4 * sp_env_long("SP_NNG_MSGS", 300), 256);
 	close(sub.fd);
 	nng_close(pub.s);
 }
@@ -881,6 +900,591 @@ TEST(reqrep_16_nng_reqs_one_sp_rep)
 TEST(reqrep_in_order_with_nng)
 {
 	in_order_with_nng(_metadata, SOCK_REP, SOCK_REQ, nng_rep0_open, nng_req0_open, 1);
+}
+
+/*
+ * PUSH/PULL: a run of SP_NNG_MSGS numbered messages from one pusher to one
+ * puller arrives whole and in order, sp binding and then dialling.
+ */
+static void pipeline_one_pair(struct __test_metadata *_metadata, int sp_pushes, int sp_binds)
+{
+	struct end push, pull, *sp_end = sp_pushes ? &push : &pull;
+	struct end *nng_end = sp_pushes ? &pull : &push;
+	int port;
+	uint16_t p;
+
+	nng_end->fd = -1;
+	ASSERT_EQ(0, (sp_pushes ? nng_pull0_open : nng_push0_open)(&nng_end->s));
+	ASSERT_EQ(0, nng_prep(nng_end->s));
+	if (sp_binds) {
+		sp_end->fd = sp_listen_any(sp_pushes ? SOCK_PUSH : SOCK_PULL, &p);
+		ASSERT_LE(0, sp_end->fd);
+		ASSERT_EQ(0, nng_dial_port(nng_end->s, p, 0));
+	} else {
+		ASSERT_EQ(0, nng_listen_port(nng_end->s, &port));
+		sp_end->fd = sp_dial(sp_pushes ? SOCK_PUSH : SOCK_PULL, port);
+		ASSERT_LE(0, sp_end->fd);
+	}
+	sp_timeouts(_metadata, sp_end->fd);
+	/* Each end does one thing only. */
+	if (sp_pushes) {
+		char c;
+
+		EXPECT_EQ(-1, recv(push.fd, &c, 1, MSG_DONTWAIT));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	} else {
+		EXPECT_EQ(-1, send(pull.fd, "x", 1, MSG_DONTWAIT));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+	}
+	/* The first send waits for the pipe; bursts fit SP_SNDBUF/SP_RCVBUF. */
+	bursts(_metadata, &push, &pull, sp_env_long("SP_NNG_MSGS", 300), 32);
+	close(sp_end->fd);
+	nng_close(nng_end->s);
+}
+
+TEST(pipeline_sp_push_nng_pull)
+{
+	pipeline_one_pair(_metadata, 1, 1);
+	pipeline_one_pair(_metadata, 1, 0);
+}
+
+TEST(pipeline_nng_push_sp_pull)
+{
+	pipeline_one_pair(_metadata, 0, 1);
+	pipeline_one_pair(_metadata, 0, 0);
+}
+
+/* Receives whatever @s has now; -1 if nothing. */
+static ssize_t nng_try_recv(nng_socket s, void *buf, size_t room)
+{
+	return nng_recv(s, buf, &room, NNG_FLAG_NONBLOCK) ? -1 : (ssize_t)room;
+}
+
+/*
+ * One sp PUSH, two NNG PULLs dialling it. Probes (tagged 'p') go out until
+ * each puller has had one, so both pipes are up; then 100 messages tagged
+ * 'm' are shared between the pullers: each gets some, in order, and every
+ * message arrives exactly once, probes included.
+ */
+TEST(pipeline_sp_push_two_nng_pulls)
+{
+	int n = 100, probes = 0, probes_got = 0, got[2] = { 0 }, last[2] = { -1, -1 };
+	unsigned char m[64], in[128], seen[100] = { 0 };
+	nng_socket pull[2];
+	int64_t end;
+	uint16_t port;
+	int push, i, k;
+
+	push = sp_listen_any(SOCK_PUSH, &port);
+	ASSERT_LE(0, push);
+	sp_timeouts(_metadata, push);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, nng_pull0_open(&pull[i]));
+		ASSERT_EQ(0, nng_prep(pull[i]));
+		ASSERT_EQ(0, nng_dial_port(pull[i], port, 0));
+	}
+	for (k = 0; k < 500 && (!got[0] || !got[1]); k++) {
+		numbered(m, probes++, 'p');
+		ASSERT_EQ(64, send(push, m, 64, 0));
+		usleep(10000);
+		for (i = 0; i < 2; i++) {
+			ssize_t len;
+
+			while ((len = nng_try_recv(pull[i], in, sizeof(in))) >= 0) {
+				ASSERT_TRUE(len == 64 && in[4] == 'p') TH_LOG("not a probe");
+				got[i] = 1;
+				probes_got++;
+			}
+		}
+	}
+	ASSERT_TRUE(got[0] && got[1]) TH_LOG("a puller never connected");
+	/* The probes still on their way. */
+	end = sp_now_ms() + 10000;
+	while (probes_got < probes && sp_now_ms() < end) {
+		for (i = 0; i < 2; i++)
+			while (nng_try_recv(pull[i], in, sizeof(in)) == 64)
+				probes_got++;
+		usleep(1000);
+	}
+	ASSERT_EQ(probes, probes_got);
+
+	got[0] = got[1] = 0;
+	for (k = 0; k < n; k++) {
+		numbered(m, k, 'm');
+		ASSERT_EQ(64, send(push, m, 64, 0)) TH_LOG("send %d: %s", k, strerror(errno));
+	}
+	end = sp_now_ms() + 10000;
+	while (got[0] + got[1] < n && sp_now_ms() < end) {
+		for (i = 0; i < 2; i++) {
+			ssize_t len = nng_try_recv(pull[i], in, sizeof(in));
+			uint32_t seq;
+
+			if (len < 0)
+				continue;
+			memcpy(&seq, in, sizeof(seq));
+			ASSERT_TRUE(seq < (uint32_t)n && is_numbered(in, len, seq, 'm')) {
+				TH_LOG("puller %d: %zd B, number %u", i, len, seq);
+			}
+			ASSERT_EQ(0, seen[seq]) TH_LOG("message %u twice", seq);
+			ASSERT_LT(last[i], (int)seq) TH_LOG("puller %d: %u after %d", i, seq, last[i]);
+			seen[seq] = 1;
+			last[i] = seq;
+			got[i]++;
+		}
+		usleep(500);
+	}
+	TH_LOG("pullers got %d and %d", got[0], got[1]);
+	EXPECT_EQ(n, got[0] + got[1]);
+	EXPECT_LE(1, got[0]);
+	EXPECT_LE(1, got[1]);
+	/* Nothing more. */
+	usleep(300000);
+	for (i = 0; i < 2; i++) {
+		EXPECT_EQ(-1, nng_try_recv(pull[i], in, sizeof(in)));
+		nng_close(pull[i]);
+	}
+	close(push);
+}
+
+/*
+ * Two NNG PUSHes dialling one sp PULL, their sends interleaved: the PULL
+ * receives both streams whole, each in order, and nothing else.
+ */
+TEST(pipeline_two_nng_pushes_sp_pull)
+{
+	int n = 50, next[2] = { 0 }, i, k;
+	unsigned char m[64], in[128];
+	nng_socket push[2];
+	uint16_t port;
+	int pull;
+
+	pull = sp_listen_any(SOCK_PULL, &port);
+	ASSERT_LE(0, pull);
+	sp_timeouts(_metadata, pull);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, nng_push0_open(&push[i]));
+		ASSERT_EQ(0, nng_prep(push[i]));
+		ASSERT_EQ(0, nng_dial_port(push[i], port, 0));
+	}
+	/* NNG's send waits for its pipe; 2 * 50 messages fit SP_RCVBUF. */
+	for (k = 0; k < n; k++)
+		for (i = 0; i < 2; i++) {
+			numbered(m, k, 'a' + i);
+			ASSERT_EQ(0, nng_send(push[i], m, 64, 0)) TH_LOG("pusher %d, %d", i, k);
+		}
+	for (k = 0; k < 2 * n; k++) {
+		ssize_t len = recv(pull, in, sizeof(in), 0);
+
+		ASSERT_EQ(64, len) TH_LOG("message %d: %s", k, strerror(errno));
+		i = in[4] - 'a';
+		ASSERT_TRUE(i == 0 || i == 1) TH_LOG("message %d: tag %d", k, in[4]);
+		ASSERT_TRUE(is_numbered(in, len, next[i], 'a' + i)) {
+			TH_LOG("pusher %d: expected %d, got %u", i, next[i], *(uint32_t *)in);
+		}
+		next[i]++;
+	}
+	EXPECT_EQ(n, next[0]);
+	EXPECT_EQ(n, next[1]);
+	usleep(300000);
+	EXPECT_EQ(-1, recv(pull, in, sizeof(in), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	for (i = 0; i < 2; i++)
+		nng_close(push[i]);
+	close(pull);
+}
+
+/*
+ * SURVEYOR/RESPONDENT. Three respondents answer each survey with
+ * "<their number>:<the survey>"; an answer is checked against the survey
+ * it must belong to, and each respondent may answer once.
+ */
+#define SURVEY_RESPONDENTS	3
+/* The deadline of a checked survey: long for TCG, and its end is timed. */
+#define SURVEY_MS		4000
+
+/* Whether @a (@len bytes) is respondent k's answer to @q: k to *@k. */
+static int is_answer(const char *a, ssize_t len, const char *q, int *k)
+{
+	char want[64];
+
+	if (len < 2 || a[0] < '0' || a[0] >= '0' + SURVEY_RESPONDENTS)
+		return 0;
+	*k = a[0] - '0';
+	snprintf(want, sizeof(want), "%d:%s", *k, q);
+	return len == (ssize_t)strlen(want) && !memcmp(a, want, len);
+}
+
+/* An NNG RESPONDENT answering every survey until it is closed. */
+struct nng_respondent {
+	nng_socket s;
+	int id;
+};
+
+static void *nng_respondent_main(void *arg)
+{
+	struct nng_respondent *r = arg;
+
+	for (;;) {
+		char q[64], a[80];
+		size_t len = sizeof(q) - 1;
+
+		if (nng_recv(r->s, q, &len, 0))
+			break;
+		q[len] = 0;
+		snprintf(a, sizeof(a), "%d:%s", r->id, q);
+		if (nng_send(r->s, a, strlen(a), 0))
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Sends survey @q on sp SURVEYOR @surv and receives until ETIMEDOUT;
+ * returns how many respondents answered @q. Answers to anything else, or
+ * a second answer from one respondent, fail.
+ */
+static int sp_survey(struct __test_metadata *_metadata, int surv, const char *q)
+{
+	char seen[SURVEY_RESPONDENTS] = { 0 }, a[128];
+	int n = 0, k;
+
+	ASSERT_EQ(strlen(q), send(surv, q, strlen(q), 0)) TH_LOG("%s", strerror(errno));
+	for (;;) {
+		ssize_t len = recv(surv, a, sizeof(a), 0);
+
+		if (len < 0)
+			break;
+		ASSERT_TRUE(is_answer(a, len, q, &k)) TH_LOG("%.*s to %s", (int)len, a, q);
+		ASSERT_EQ(0, seen[k]) TH_LOG("respondent %d answered %s twice", k, q);
+		seen[k] = 1;
+		n++;
+	}
+	ASSERT_EQ(ETIMEDOUT, errno) TH_LOG("survey %s: %s", q, strerror(errno));
+	return n;
+}
+
+/*
+ * One sp SURVEYOR and three NNG RESPONDENTs, sp binding (they dial it) or
+ * dialling each. Probe surveys with the default deadline run until one
+ * reaches all three; then an abandoned survey and a checked one: only the
+ * checked one's three answers arrive, recv() fails with ETIMEDOUT once
+ * SP_SURVEYOR_DEADLINE has passed, and then with EINVAL (no survey).
+ */
+static void survey_sp_surveyor(struct __test_metadata *_metadata, int sp_binds)
+{
+	struct nng_respondent r[SURVEY_RESPONDENTS];
+	pthread_t th[SURVEY_RESPONDENTS];
+	int surv, i, k, n = 0, ms;
+	uint16_t port = 0;
+	char q[32], a[64];
+	int64_t t;
+
+	if (sp_binds) {
+		surv = sp_listen_any(SOCK_SURVEYOR, &port);
+	} else {
+		surv = socket(PF_SP, SOCK_SURVEYOR, 0);
+	}
+	ASSERT_LE(0, surv);
+	sp_timeouts(_metadata, surv);
+	for (i = 0; i < SURVEY_RESPONDENTS; i++) {
+		int p;
+
+		r[i].id = i;
+		ASSERT_EQ(0, nng_respondent0_open(&r[i].s));
+		ASSERT_EQ(0, nng_prep(r[i].s));
+		ASSERT_EQ(0, nng_socket_set_ms(r[i].s, NNG_OPT_RECVTIMEO, NNG_DURATION_INFINITE));
+		if (sp_binds) {
+			ASSERT_EQ(0, nng_dial_port(r[i].s, port, NNG_FLAG_NONBLOCK));
+		} else {
+			ASSERT_EQ(0, nng_listen_port(r[i].s, &p));
+			ASSERT_EQ(0, sp_connect_port(surv, p));
+		}
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, nng_respondent_main, &r[i]));
+	}
+	/* No survey yet; the deadline's default. */
+	EXPECT_EQ(-1, recv(surv, a, sizeof(a), MSG_DONTWAIT));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, sp_getsockopt_int(surv, SP_SURVEYOR_DEADLINE, &ms));
+	EXPECT_EQ(1000, ms);
+
+	for (k = 0; k < 20 && n < SURVEY_RESPONDENTS; k++) {
+		snprintf(q, sizeof(q), "probe%d", k);
+		n = sp_survey(_metadata, surv, q);
+	}
+	ASSERT_EQ(SURVEY_RESPONDENTS, n) TH_LOG("the respondents never all connected");
+
+	ASSERT_EQ(0, sp_setsockopt_int(surv, SP_SURVEYOR_DEADLINE, SURVEY_MS));
+	ASSERT_EQ(0, sp_getsockopt_int(surv, SP_SURVEYOR_DEADLINE, &ms));
+	EXPECT_EQ(SURVEY_MS, ms);
+	/* The respondents answer "abandoned" too; those answers are dropped. */
+	ASSERT_EQ(9, send(surv, "abandoned", 9, 0));
+	t = sp_now_ms();
+	EXPECT_EQ(SURVEY_RESPONDENTS, sp_survey(_metadata, surv, "q"));
+	t = sp_now_ms() - t;
+	EXPECT_LE(SURVEY_MS - 50, t) TH_LOG("ETIMEDOUT after %lld ms", (long long)t);
+	EXPECT_GT(SURVEY_MS + 5000, t) TH_LOG("ETIMEDOUT after %lld ms", (long long)t);
+	/* The survey is over. */
+	EXPECT_EQ(-1, recv(surv, a, sizeof(a), MSG_DONTWAIT));
+	EXPECT_EQ(EINVAL, errno);
+
+	for (i = 0; i < SURVEY_RESPONDENTS; i++) {
+		nng_close(r[i].s);
+		pthread_join(th[i], NULL);
+	}
+	close(surv);
+}
+
+/* Probe rounds of up to 20 s, then the checked survey. */
+TEST_F_TIMEOUT(slow, survey_sp_surveyor_binds_nng_respondents_dial, 120)
+{
+	survey_sp_surveyor(_metadata, 1);
+}
+
+TEST_F_TIMEOUT(slow, survey_sp_surveyor_dials_nng_respondents, 120)
+{
+	survey_sp_surveyor(_metadata, 0);
+}
+
+/*
+ * Each sp RESPONDENT answers the last survey it holds, if any: probes
+ * may pile up while pipes come up. Returns the last survey's text in @q,
+ * or an empty string if nothing came within @ms.
+ */
+static void sp_respond(struct __test_metadata *_metadata, int fd, int k, char q[64], int ms)
+{
+	char a[80];
+	ssize_t len;
+
+	q[0] = 0;
+	if (!(sp_poll1(fd, POLLIN, ms) & POLLIN))
+		return;
+	while ((len = recv(fd, q, 63, MSG_DONTWAIT)) >= 0)
+		q[len] = 0;
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_NE(0, q[0]);
+	snprintf(a, sizeof(a), "%d:%s", k, q);
+	ASSERT_EQ(strlen(a), send(fd, a, strlen(a), 0)) TH_LOG("%s", strerror(errno));
+	/* One answer per survey. */
+	EXPECT_EQ(-1, send(fd, a, strlen(a), MSG_DONTWAIT));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/*
+ * Receives answers to @q on NNG SURVEYOR @s until its survey ends; returns
+ * how many respondents answered. The checked survey must end with
+ * NNG_ETIMEDOUT (a receive was waiting); a probe may also find its survey
+ * already over (NNG_ESTATE).
+ */
+static int nng_answers(struct __test_metadata *_metadata, nng_socket s, const char *q,
+		       int probe)
+{
+	char seen[SURVEY_RESPONDENTS] = { 0 }, a[128];
+	int n = 0, k, rv;
+
+	for (;;) {
+		size_t len = sizeof(a);
+
+		rv = nng_recv(s, a, &len, 0);
+		if (rv)
+			break;
+		ASSERT_TRUE(is_answer(a, len, q, &k)) TH_LOG("%.*s to %s", (int)len, a, q);
+		ASSERT_EQ(0, seen[k]) TH_LOG("respondent %d answered %s twice", k, q);
+		seen[k] = 1;
+		n++;
+	}
+	if (probe && rv == NNG_ESTATE)
+		return n;
+	ASSERT_EQ(NNG_ETIMEDOUT, rv) TH_LOG("survey %s: %s", q, nng_strerror(rv));
+	return n;
+}
+
+/*
+ * One NNG SURVEYOR and three sp RESPONDENTs, sp binding (NNG dials each)
+ * or dialling it. Probes until a survey reaches all three, then a checked
+ * survey: each sp RESPONDENT receives exactly it, answers once (a second
+ * send fails with EINVAL), and NNG collects the three answers and then
+ * NNG_ETIMEDOUT.
+ */
+static void survey_nng_surveyor(struct __test_metadata *_metadata, int sp_binds)
+{
+	int resp[SURVEY_RESPONDENTS], i, k, n = 0, port = 0;
+	char q[64], probe[32];
+	nng_socket s;
+	int64_t t;
+
+	ASSERT_EQ(0, nng_surveyor0_open(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	ASSERT_EQ(0, nng_socket_set_ms(s, NNG_OPT_SURVEYOR_SURVEYTIME, 2000));
+	if (!sp_binds)
+		ASSERT_EQ(0, nng_listen_port(s, &port));
+	for (i = 0; i < SURVEY_RESPONDENTS; i++) {
+		uint16_t p;
+
+		if (sp_binds) {
+			resp[i] = sp_listen_any(SOCK_RESPONDENT, &p);
+			ASSERT_LE(0, resp[i]);
+			ASSERT_EQ(0, nng_dial_port(s, p, NNG_FLAG_NONBLOCK));
+		} else {
+			resp[i] = sp_dial(SOCK_RESPONDENT, port);
+			ASSERT_LE(0, resp[i]);
+		}
+		sp_timeouts(_metadata, resp[i]);
+		/* Nothing to answer yet. */
+		EXPECT_EQ(-1, send(resp[i], "x", 1, MSG_DONTWAIT));
+		EXPECT_EQ(EINVAL, errno);
+	}
+
+	for (k = 0; k < 20 && n < SURVEY_RESPONDENTS; k++) {
+		snprintf(probe, sizeof(probe), "probe%d", k);
+		ASSERT_EQ(0, nng_send(s, probe, strlen(probe), 0));
+		for (i = 0; i < SURVEY_RESPONDENTS; i++)
+			sp_respond(_metadata, resp[i], i, q, 300);
+		n = nng_answers(_metadata, s, probe, 1);
+	}
+	ASSERT_EQ(SURVEY_RESPONDENTS, n) TH_LOG("the respondents never all connected");
+
+	ASSERT_EQ(0, nng_socket_set_ms(s, NNG_OPT_SURVEYOR_SURVEYTIME, SURVEY_MS));
+	ASSERT_EQ(0, nng_send(s, "q", 1, 0));
+	t = sp_now_ms();
+	for (i = 0; i < SURVEY_RESPONDENTS; i++) {
+		sp_respond(_metadata, resp[i], i, q, 10000);
+		EXPECT_STREQ("q", q) TH_LOG("respondent %d", i);
+	}
+	EXPECT_EQ(SURVEY_RESPONDENTS, nng_answers(_metadata, s, "q", 0));
+	/* The survey's end, not NNG_OPT_RECVTIMEO (10 s), ended the receive. */
+	t = sp_now_ms() - t;
+	EXPECT_LE(SURVEY_MS - 100, t) TH_LOG("NNG_ETIMEDOUT after %lld ms", (long long)t);
+	EXPECT_GT(SURVEY_MS + 5000, t) TH_LOG("NNG_ETIMEDOUT after %lld ms", (long long)t);
+
+	nng_close(s);
+	for (i = 0; i < SURVEY_RESPONDENTS; i++)
+		close(resp[i]);
+}
+
+TEST_F_TIMEOUT(slow, survey_nng_surveyor_binds_sp_respondents_dial, 120)
+{
+	survey_nng_surveyor(_metadata, 0);
+}
+
+TEST_F_TIMEOUT(slow, survey_nng_surveyor_dials_sp_respondents, 120)
+{
+	survey_nng_surveyor(_metadata, 1);
+}
+
+/*
+ * BUS: one sp BUS and three NNG BUSes, sp binding (they dial it, so no
+ * two NNG peers are connected) or dialling each. Probes until every NNG
+ * peer has one; then sp's 10 messages reach each NNG peer once and in
+ * order, and each NNG peer's 5 reach sp once and in order; sp never gets
+ * its own, and no NNG peer gets another's (sp forwards nothing).
+ */
+#define BUS_PEERS	3
+
+static void bus_with_nng(struct __test_metadata *_metadata, int sp_binds)
+{
+	int bus, i, k, n = 10, up = 0, next[BUS_PEERS] = { 0 };
+	unsigned char m[64], in[128];
+	nng_socket peer[BUS_PEERS];
+	char seen[BUS_PEERS] = { 0 };
+	uint16_t port = 0;
+
+	if (sp_binds) {
+		bus = sp_listen_any(SOCK_BUS, &port);
+		ASSERT_LE(0, bus);
+		/* With no peer, a send goes nowhere and does not block. */
+		EXPECT_EQ(1, send(bus, "x", 1, MSG_DONTWAIT)) TH_LOG("%s", strerror(errno));
+	} else {
+		bus = socket(PF_SP, SOCK_BUS, 0);
+		ASSERT_LE(0, bus);
+	}
+	sp_timeouts(_metadata, bus);
+	for (i = 0; i < BUS_PEERS; i++) {
+		int p;
+
+		ASSERT_EQ(0, nng_bus0_open(&peer[i]));
+		ASSERT_EQ(0, nng_prep(peer[i]));
+		if (sp_binds) {
+			ASSERT_EQ(0, nng_dial_port(peer[i], port, NNG_FLAG_NONBLOCK));
+		} else {
+			ASSERT_EQ(0, nng_listen_port(peer[i], &p));
+			ASSERT_EQ(0, sp_connect_port(bus, p));
+		}
+	}
+	for (k = 0; k < 500 && up < BUS_PEERS; k++) {
+		ASSERT_EQ(1, send(bus, "p", 1, 0));
+		usleep(20000);
+		for (i = 0; i < BUS_PEERS; i++)
+			if (!seen[i] && nng_try_recv(peer[i], in, sizeof(in)) == 1) {
+				seen[i] = 1;
+				up++;
+			}
+	}
+	ASSERT_EQ(BUS_PEERS, up) TH_LOG("an NNG peer never connected");
+	usleep(200000);
+	for (i = 0; i < BUS_PEERS; i++)
+		while (nng_try_recv(peer[i], in, sizeof(in)) >= 0)
+			;
+
+	/* sp -> every NNG peer. */
+	for (k = 0; k < n; k++) {
+		numbered(m, k, 's');
+		ASSERT_EQ(64, send(bus, m, 64, 0));
+	}
+	for (i = 0; i < BUS_PEERS; i++) {
+		for (k = 0; k < n; k++) {
+			size_t len;
+			int rv;
+
+			do {	/* a late probe comes first, if any */
+				len = sizeof(in);
+				rv = nng_recv(peer[i], in, &len, 0);
+			} while (!rv && len == 1 && in[0] == 'p');
+			ASSERT_EQ(0, rv) TH_LOG("peer %d, message %d: %s", i, k, nng_strerror(rv));
+			ASSERT_TRUE(is_numbered(in, len, k, 's')) TH_LOG("peer %d, message %d", i, k);
+		}
+	}
+
+	/* Every NNG peer -> sp. */
+	for (k = 0; k < n / 2; k++)
+		for (i = 0; i < BUS_PEERS; i++) {
+			numbered(m, k, 'A' + i);
+			ASSERT_EQ(0, nng_send(peer[i], m, 64, 0));
+		}
+	for (k = 0; k < BUS_PEERS * (n / 2); k++) {
+		ssize_t len = recv(bus, in, sizeof(in), 0);
+
+		ASSERT_EQ(64, len) TH_LOG("message %d: %s", k, strerror(errno));
+		i = in[4] - 'A';
+		ASSERT_TRUE(i >= 0 && i < BUS_PEERS) TH_LOG("message %d: tag %d", k, in[4]);
+		ASSERT_TRUE(is_numbered(in, len, next[i], 'A' + i)) {
+			TH_LOG("peer %d: expected %d, got %u", i, next[i], *(uint32_t *)in);
+		}
+		next[i]++;
+	}
+	for (i = 0; i < BUS_PEERS; i++)
+		EXPECT_EQ(n / 2, next[i]);
+
+	/* Nothing else anywhere: no echo of sp's own, no forwarding. */
+	usleep(300000);
+	EXPECT_EQ(-1, recv(bus, in, sizeof(in), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	for (i = 0; i < BUS_PEERS; i++) {
+		ssize_t len = nng_try_recv(peer[i], in, sizeof(in));
+
+		EXPECT_EQ(-1, len) TH_LOG("peer %d got %zd B, tag %d", i, len, len > 4 ? in[4] : 0);
+		nng_close(peer[i]);
+	}
+	close(bus);
+}
+
+TEST(bus_sp_binds_nng_peers_dial)
+{
+	bus_with_nng(_metadata, 1);
+}
+
+TEST(bus_sp_dials_nng_peers)
+{
+	bus_with_nng(_metadata, 0);
 }
 
 TEST_HARNESS_MAIN
