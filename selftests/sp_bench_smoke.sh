@@ -33,6 +33,9 @@ run rrthr 0 -t rrthr -s 64 -d 0.3 -c 4
 run pubsub 0 -t pubsub -s 64 -d 0.3 -k 1
 run pubsub 0 -t pubsub -s 64 -d 0.3 -k 16
 run pair 0 -t pair -s 1024 -d 0.3
+run push 0 -t push -s 64 -d 0.3 -k 1
+run push 0 -t push -s 64 -d 0.3 -k 4
+run survey 0 -t survey -s 64 -n 20 -k 8
 # Memory over a few sockets is noise of either sign: only the line counts.
 run mem_pipe - -t mem -n 20
 if [ "$fail" = 0 ]; then

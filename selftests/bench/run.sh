@@ -37,6 +37,14 @@ for size in $SIZES; do
 		run -b "$be" -t pubsub -s "$size" -d "$D" -k 16
 		run -b "$be" -t pair -s "$size" -d "$D"
 	done
+	# No tcp: the pair stream above is PUSH/PULL's raw TCP analogue.
+	for be in nng sp; do
+		run -b "$be" -t push -s "$size" -d "$D" -k 1
+		run -b "$be" -t push -s "$size" -d "$D" -k 4
+	done
+done
+for be in tcp nng sp; do
+	run -b "$be" -t survey -s 64 -d "$D" -k 8
 done
 for be in tcp sp; do
 	run -b "$be" -t mem -n "$MEMN"

@@ -2,17 +2,20 @@
 /*
  * sp_bench: PF_SP sockets against NNG and raw TCP, over 127.0.0.1.
  *
- *	sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|mem [options]
+ *	sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|push|survey|mem [options]
  *
  * Every test is written once against a small backend interface (struct
  * backend); the three backends are
  *
  *	sp	PF_SP sockets, the patterns run in the kernel
- *	nng	libnng (req0/rep0, pub0/sub0, pair0) over tcp://
+ *	nng	libnng (req0/rep0, pub0/sub0, pair0, push0/pull0,
+ *		surveyor0/respondent0) over tcp://
  *	tcp	plain TCP with SP's framing (8-byte big-endian length before
  *		each message), TCP_NODELAY, one writev() per message and a
- *		buffered reader; a REP echoes on the connection the request
- *		came from, a PUB writes to every connection in turn, blocking
+ *		buffered reader; a REP or RESPONDENT answers on the connection
+ *		the message came from, a PUB or SURVEYOR writes to every
+ *		connection in turn, blocking.  PUSH/PULL has no tcp run: its
+ *		raw TCP analogue is the pair stream.
  *
  * Each result is one line on stdout, e.g.
  *
@@ -35,10 +38,14 @@
 #include <sys/uio.h>
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
+#include <nng/protocol/pipeline0/pull.h>
+#include <nng/protocol/pipeline0/push.h>
 #include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/protocol/survey0/respond.h>
+#include <nng/protocol/survey0/survey.h>
 
 #include "sp_lib.h"
 
@@ -50,16 +57,18 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|mem [options]\n"
+		"usage: sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|push|survey|mem [options]\n"
 		"  -s BYTES  message size (default 64)\n"
 		"  -n COUNT  lat: round trips (default: run for -d); pair: messages\n"
-		"            (default: run for -d); mem: sockets (default 1000)\n"
-		"  -d SECS   rrthr, pubsub, pair: duration (default 2)\n"
+		"            (default: run for -d); survey: surveys (default: run\n"
+		"            for -d); mem: sockets (default 1000)\n"
+		"  -d SECS   lat, rrthr, pubsub, pair, push, survey: duration (default 2)\n"
 		"  -c N      rrthr: clients (default 8)\n"
-		"  -k N      pubsub: subscribers (default 1)\n"
-		"  -Q MSGS   pubsub, pair: sp and nng queue length in messages,\n"
-		"            PUB/PAIR send and SUB/PAIR receive (default 128, sp's\n"
-		"            default; 0 leaves each library's default)\n"
+		"  -k N      pubsub: subscribers; push: pullers; survey: respondents\n"
+		"            (default 1)\n"
+		"  -Q MSGS   pubsub, pair, push: sp and nng queue length in messages,\n"
+		"            PUB/PAIR/PUSH send and SUB/PAIR/PULL receive (default 128,\n"
+		"            sp's default; 0 leaves each library's default)\n"
 		"  -T MS     timeout before a stalled run fails (default 30000)\n");
 	exit(2);
 }
@@ -149,11 +158,24 @@ static void spawn(pthread_t *t, void *(*fn)(void *), void *arg)
 
 /* ---- the backend interface ---- */
 
-enum pat { PAIR, PUB, SUB, REQ, REP };
+enum pat { PAIR, PUB, SUB, REQ, REP, PUSH, PULL, SURVEYOR, RESPONDENT };
 
 static const char *const pat_name[] = {
 	[PAIR] = "PAIR", [PUB] = "PUB", [SUB] = "SUB", [REQ] = "REQ", [REP] = "REP",
+	[PUSH] = "PUSH", [PULL] = "PULL", [SURVEYOR] = "SURVEYOR",
+	[RESPONDENT] = "RESPONDENT",
 };
+
+/* Whether a socket of @pat sends, or receives: where queue options apply. */
+static bool pat_sends(enum pat pat)
+{
+	return pat != SUB && pat != PULL;
+}
+
+static bool pat_receives(enum pat pat)
+{
+	return pat != PUB && pat != PUSH;
+}
 
 /* A raw TCP connection with its read buffer. */
 struct conn {
@@ -189,6 +211,7 @@ struct backend {
 	void (*subscribe)(struct sk *s);	/* to everything */
 	void (*queue)(struct sk *s, int msgs);
 	void (*timeo)(struct sk *s, int rcv_ms, int snd_ms);
+	void (*deadline)(struct sk *s, int ms);	/* SURVEYOR's survey time */
 	void (*send)(struct sk *s, const void *buf, size_t len);
 	ssize_t (*recv)(struct sk *s, void *buf, size_t cap);
 	void (*stats)(struct sk *s, const char *who);	/* optional */
@@ -242,12 +265,13 @@ static size_t rcvmaxsize(void)
 
 static const int sp_types[] = {
 	[PAIR] = SOCK_PAIR, [PUB] = SOCK_PUB, [SUB] = SOCK_SUB,
-	[REQ] = SOCK_REQ, [REP] = SOCK_REP,
+	[REQ] = SOCK_REQ, [REP] = SOCK_REP, [PUSH] = SOCK_PUSH, [PULL] = SOCK_PULL,
+	[SURVEYOR] = SOCK_SURVEYOR, [RESPONDENT] = SOCK_RESPONDENT,
 };
 
 static void sp_setint(struct sk *s, int name, int val, const char *what)
 {
-	if (setsockopt(s->fd, SOL_SP, name, &val, sizeof(val)))
+	if (sp_setsockopt_int(s->fd, name, val))
 		die_errno("sp: %s %s=%d", pat_name[s->pat], what, val);
 }
 
@@ -288,9 +312,9 @@ static void sp_subscribe(struct sk *s)
 
 static void sp_queue(struct sk *s, int msgs)
 {
-	if (s->pat != SUB)
+	if (pat_sends(s->pat))
 		sp_setint(s, SP_SNDBUF, msgs, "SP_SNDBUF");
-	if (s->pat != PUB)
+	if (pat_receives(s->pat))
 		sp_setint(s, SP_RCVBUF, msgs, "SP_RCVBUF");
 }
 
@@ -299,6 +323,11 @@ static void sp_timeo(struct sk *s, int rcv_ms, int snd_ms)
 	if (sp_set_timeo(s->fd, SO_RCVTIMEO, rcv_ms) ||
 	    sp_set_timeo(s->fd, SO_SNDTIMEO, snd_ms))
 		die_errno("sp: SO_RCVTIMEO/SO_SNDTIMEO");
+}
+
+static void sp_deadline(struct sk *s, int ms)
+{
+	sp_setint(s, SP_SURVEYOR_DEADLINE, ms, "SP_SURVEYOR_DEADLINE");
 }
 
 static void sp_send(struct sk *s, const void *buf, size_t len)
@@ -357,6 +386,7 @@ static const struct backend be_sp = {
 	.subscribe = sp_subscribe,
 	.queue = sp_queue,
 	.timeo = sp_timeo,
+	.deadline = sp_deadline,
 	.send = sp_send,
 	.recv = sp_recv,
 	.stats = sp_log_stats,
@@ -367,7 +397,9 @@ static const struct backend be_sp = {
 
 static int (*const nng_opens[])(nng_socket *) = {
 	[PAIR] = nng_pair0_open, [PUB] = nng_pub0_open, [SUB] = nng_sub0_open,
-	[REQ] = nng_req0_open, [REP] = nng_rep0_open,
+	[REQ] = nng_req0_open, [REP] = nng_rep0_open, [PUSH] = nng_push0_open,
+	[PULL] = nng_pull0_open, [SURVEYOR] = nng_surveyor0_open,
+	[RESPONDENT] = nng_respondent0_open,
 };
 
 static void nng_check(int rv, struct sk *s, const char *what)
@@ -413,10 +445,10 @@ static void nng_subscribe(struct sk *s)
 
 static void nng_queue(struct sk *s, int msgs)
 {
-	if (s->pat != SUB)
+	if (pat_sends(s->pat))
 		nng_check(nng_socket_set_int(s->ns, NNG_OPT_SENDBUF, msgs), s,
 			  "NNG_OPT_SENDBUF");
-	if (s->pat != PUB)
+	if (pat_receives(s->pat))
 		nng_check(nng_socket_set_int(s->ns, NNG_OPT_RECVBUF, msgs), s,
 			  "NNG_OPT_RECVBUF");
 }
@@ -427,6 +459,12 @@ static void nng_timeo(struct sk *s, int rcv_ms, int snd_ms)
 		  "NNG_OPT_RECVTIMEO");
 	nng_check(nng_socket_set_ms(s->ns, NNG_OPT_SENDTIMEO, snd_ms), s,
 		  "NNG_OPT_SENDTIMEO");
+}
+
+static void nng_deadline(struct sk *s, int ms)
+{
+	nng_check(nng_socket_set_ms(s->ns, NNG_OPT_SURVEYOR_SURVEYTIME, ms), s,
+		  "NNG_OPT_SURVEYOR_SURVEYTIME");
 }
 
 static void nng_do_send(struct sk *s, const void *buf, size_t len)
@@ -462,6 +500,7 @@ static const struct backend be_nng = {
 	.subscribe = nng_subscribe,
 	.queue = nng_queue,
 	.timeo = nng_timeo,
+	.deadline = nng_deadline,
 	.send = nng_do_send,
 	.recv = nng_do_recv,
 	.close = nng_do_close,
@@ -542,6 +581,13 @@ static void tcp_queue(struct sk *s, int msgs)
 	(void)msgs;
 }
 
+/* A survey over TCP is a broadcast and its answers: no deadline. */
+static void tcp_deadline(struct sk *s, int ms)
+{
+	(void)s;
+	(void)ms;
+}
+
 static void tcp_timeo(struct sk *s, int rcv_ms, int snd_ms)
 {
 	int i;
@@ -589,7 +635,7 @@ static void tcp_send(struct sk *s, const void *buf, size_t len)
 
 	if (!s->nconns)
 		die("tcp: %s send without a connection", pat_name[s->pat]);
-	if (s->pat == PUB) {
+	if (s->pat == PUB || s->pat == SURVEYOR) {
 		for (i = 0; i < s->nconns; i++)
 			conn_send(&s->conns[i], buf, len);
 	} else {
@@ -711,7 +757,7 @@ static ssize_t tcp_recv(struct sk *s, void *buf, size_t cap)
 	if (s->nconns == 1)
 		return conn_recv(&s->conns[0], buf, cap);
 
-	/* Several connections (a REP server): poll() them, round robin. */
+	/* Several connections (a REP or SURVEYOR): poll() them, round robin. */
 	for (;;) {
 		int i, n;
 
@@ -768,6 +814,7 @@ static const struct backend be_tcp = {
 	.subscribe = tcp_subscribe,
 	.queue = tcp_queue,
 	.timeo = tcp_timeo,
+	.deadline = tcp_deadline,
 	.send = tcp_send,
 	.recv = tcp_recv,
 	.close = tcp_close,
@@ -1227,6 +1274,239 @@ static void test_pair(void)
 	       rate * opt.size / 1e6);
 }
 
+/* ---- push: PUSH -> K PULLs, flow-controlled, lossless ---- */
+
+static void *pull_thread(void *arg)
+{
+	struct worker *w = arg;
+	char *buf = msg_buf();
+
+	be->timeo(w->s, POLL_MS, opt.safety_ms);
+	for (;;) {
+		ssize_t len = be->recv(w->s, buf, opt.size + 1);
+
+		/* After stop_clients, drain until the queue runs dry. */
+		if (len < 0) {
+			if (flag(&stop_clients))
+				break;
+			continue;
+		}
+		check_len(len, "PULL");
+		if (!w->seen) {
+			w->seen = true;
+			atomic_fetch_add(&ready, 1);
+		}
+		count_up(w);
+	}
+	free(buf);
+	return NULL;
+}
+
+/* Sends until stop_server; each send waits for a puller with room. */
+static void *push_thread(void *arg)
+{
+	struct sk *s = arg;
+	char *buf = msg_buf();
+
+	while (!flag(&stop_server))
+		be->send(s, buf, opt.size);
+	free(buf);
+	return NULL;
+}
+
+static void test_push(void)
+{
+	int i, k = opt.subs;
+	struct worker *w;
+	unsigned long *got0, total = 0, min = ~0UL;
+	double t0, t1, rate;
+	struct sk *push;
+	uint16_t port;
+	pthread_t tid;
+
+	if (be == &be_tcp) {
+		fprintf(stderr, "push: skipped for tcp (its analogue is -t pair)\n");
+		return;
+	}
+	w = workers_new(k);
+	got0 = xmalloc(k * sizeof(*got0));
+	push = sk_listen(PUSH, &port);
+	if (opt.queue)
+		be->queue(push, opt.queue);
+	be->timeo(push, opt.safety_ms, opt.safety_ms);
+	for (i = 0; i < k; i++) {
+		w[i].s = sk_dial(PULL, port);
+		if (opt.queue)
+			be->queue(w[i].s, opt.queue);
+	}
+	for (i = 0; i < k; i++)
+		spawn(&w[i].tid, pull_thread, &w[i]);
+	spawn(&tid, push_thread, push);
+
+	/* Round robin: once every puller has a message, all pipes are up. */
+	wait_for(&ready, k, "pullers' first messages");
+	t0 = now();
+	for (i = 0; i < k; i++)
+		got0[i] = atomic_load(&w[i].count);
+	sleep_s(opt.secs);
+	for (i = 0; i < k; i++)
+		got0[i] = atomic_load(&w[i].count) - got0[i];
+	t1 = now();
+
+	/* The pusher first: its last send needs the pullers. */
+	atomic_store(&stop_server, 1);
+	pthread_join(tid, NULL);
+	atomic_store(&stop_clients, 1);
+	for (i = 0; i < k; i++)
+		pthread_join(w[i].tid, NULL);
+
+	for (i = 0; i < k; i++) {
+		fprintf(stderr, "push: puller %d: %.0f msg/s\n", i, got0[i] / (t1 - t0));
+		total += got0[i];
+		if (got0[i] < min)
+			min = got0[i];
+	}
+	if (be->stats) {
+		char who[32];
+
+		be->stats(push, "push: PUSH");
+		for (i = 0; i < k; i++) {
+			snprintf(who, sizeof(who), "push: PULL %d", i);
+			be->stats(w[i].s, who);
+		}
+	}
+	for (i = 0; i < k; i++)
+		sk_close(w[i].s);
+	sk_close(push);
+	free(w);
+	free(got0);
+
+	if (!total)
+		die("push: no messages delivered in %.2f s", t1 - t0);
+	rate = total / (t1 - t0);
+	result("push", opt.size, 1, k, rate, "msg/s",
+	       "MB_per_s:%.1f,per_pull:%.0f,min_pull:%.0f", rate * opt.size / 1e6,
+	       rate / k, min / (t1 - t0));
+}
+
+/* ---- survey: one SURVEYOR, K RESPONDENTs, time to all K answers ---- */
+
+/* A RESPONDENT that answers every survey with the survey, until stop_server. */
+static void *respondent_thread(void *arg)
+{
+	struct sk *s = arg;
+	char *buf = msg_buf();
+
+	be->timeo(s, POLL_MS, opt.safety_ms);
+	for (;;) {
+		ssize_t len = be->recv(s, buf, opt.size + 1);
+
+		if (len < 0) {
+			if (flag(&stop_server))
+				break;
+			continue;
+		}
+		check_len(len, "RESPONDENT");
+		be->send(s, buf, len);
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * One survey: send @buf and receive answers until @k have come or the
+ * receive timeout passes. Returns how many came.
+ */
+static int survey_once(struct sk *s, char *buf, int k)
+{
+	int got = 0;
+
+	be->send(s, buf, opt.size);
+	while (got < k) {
+		ssize_t len = be->recv(s, buf, opt.size + 1);
+
+		if (len < 0)
+			break;
+		check_len(len, "SURVEYOR");
+		got++;
+	}
+	return got;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void test_survey(void)
+{
+	/* -n: that many surveys; else as many as fit in -d seconds. */
+	long n = opt.n, i, cap = n ? n : 1024;
+	double *us = xmalloc(cap * sizeof(*us));
+	double deadline, t0, t1, med;
+	int j, k = opt.subs;
+	struct sk *surv;
+	struct sk **resp = xmalloc(k * sizeof(*resp));
+	pthread_t *tid = xmalloc(k * sizeof(*tid));
+	uint16_t port;
+	char *buf;
+
+	surv = sk_listen(SURVEYOR, &port);
+	/* The deadline never cuts a survey short: the timeout does. */
+	be->deadline(surv, opt.safety_ms);
+	for (j = 0; j < k; j++)
+		resp[j] = sk_dial(RESPONDENT, port);
+	be->accept(surv, k);
+	for (j = 0; j < k; j++)
+		spawn(&tid[j], respondent_thread, resp[j]);
+
+	/* Warm up until one survey reaches every respondent. */
+	buf = msg_buf();
+	be->timeo(surv, 1000, opt.safety_ms);
+	deadline = now() + opt.safety_ms / 1000.0;
+	while (survey_once(surv, buf, k) < k)
+		if (now() > deadline)
+			die("survey: never all %d answers in a warm-up survey", k);
+
+	be->timeo(surv, opt.safety_ms, opt.safety_ms);
+	t0 = now();
+	for (i = 0; n ? i < n : i < 16 || now() - t0 < opt.secs; i++) {
+		double t = now();
+
+		if (survey_once(surv, buf, k) < k)
+			die("survey %ld: fewer than %d answers in %d ms", i, k,
+			    opt.safety_ms);
+		if (i == cap) {
+			cap *= 2;
+			us = realloc(us, cap * sizeof(*us));
+			if (!us)
+				die("out of memory");
+		}
+		us[i] = (now() - t) * 1e6;
+	}
+	t1 = now();
+	n = i;
+
+	atomic_store(&stop_server, 1);
+	for (j = 0; j < k; j++)
+		pthread_join(tid[j], NULL);
+	for (j = 0; j < k; j++)
+		sk_close(resp[j]);
+	sk_close(surv);
+	free(resp);
+	free(tid);
+	free(buf);
+
+	qsort(us, n, sizeof(*us), cmp_double);
+	med = n % 2 ? us[n / 2] : (us[n / 2 - 1] + us[n / 2]) / 2;
+	result("survey", opt.size, 1, k, med, "us",
+	       "p90_us:%.2f,min_us:%.2f,surveys:%ld,surveys_per_s:%.0f",
+	       us[n * 9 / 10], us[0], n, n / (t1 - t0));
+	free(us);
+}
+
 /* ---- mem: kernel memory per idle socket and per connection ---- */
 
 #define MAX_CACHES	1024
@@ -1480,6 +1760,8 @@ static const struct {
 	{ "rrthr", test_rrthr },
 	{ "pubsub", test_pubsub },
 	{ "pair", test_pair },
+	{ "push", test_push },
+	{ "survey", test_survey },
 	{ "mem", test_mem },
 };
 
