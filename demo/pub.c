@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The seed's PUB: bind tcp://*:5566 and publish "HELLO?" in a loop. */
+/* The seed's PUB: bind port 5566 and publish "HELLO?" in a loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The seed's REP: bind tcp://*:5566, print each request, reply "World". */
+/* The seed's REP: bind port 5566, print each request, reply "World". */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,19 +1,42 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the VM (see 'make demo'): the seed's examples as plain C.
+# Runs inside the VM (see 'make demo'): the seed's examples as plain C,
+# then one exchange of each further pattern: PUSH/PULL, SURVEYOR/RESPONDENT
+# and BUS.
 set -e
 cd "$(dirname "$0")"
 echo "== sp demo on $(uname -sr)"
 grep -w '^sp' /proc/modules
 ./sp_sockets
-echo "== REQ/REP on tcp://*:5566"
+echo "== REQ/REP on port 5566"
 ./rep 1 &
 rep=$!
 ./req
 wait $rep
-echo "== PUB/SUB on tcp://*:5566"
+echo "== PUB/SUB on port 5566"
 ./pub 50 &
 pub=$!
 ./sub 3
 kill $pub 2>/dev/null || true
 wait $pub 2>/dev/null || true
+echo "== PUSH/PULL on port 5566"
+./pull 3 &
+pull=$!
+./push 3
+wait $pull
+echo "== SURVEYOR/RESPONDENT on port 5566"
+./surveyor 2 &
+surveyor=$!
+./respondent alice &
+alice=$!
+./respondent bob
+wait $alice
+wait $surveyor
+echo "== BUS on ports 5566-5568, each node connected to the others"
+./bus a 5566 5567 5568 &
+a=$!
+./bus b 5567 5568 &
+b=$!
+./bus c 5568
+wait $a
+wait $b

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Demo: open one PF_SP socket of each pattern sp implements and show what
- * the kernel reports about it.  The seed's REQ/REP and PUB/SUB programs
- * join this directory once the transport and those patterns land.
+ * Demo: open one PF_SP socket of each pattern and show what
+ * the kernel reports about it.  The other programs here show one
+ * exchange per pattern (see run.sh).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,7 +15,9 @@ static const struct {
 	int type;
 } types[] = {
 	{ "PAIR", SOCK_PAIR }, { "PUB", SOCK_PUB }, { "SUB", SOCK_SUB },
-	{ "REQ", SOCK_REQ }, { "REP", SOCK_REP }, { "BUS", SOCK_BUS },
+	{ "REQ", SOCK_REQ }, { "REP", SOCK_REP }, { "PUSH", SOCK_PUSH },
+	{ "PULL", SOCK_PULL }, { "SURVEYOR", SOCK_SURVEYOR },
+	{ "RESPONDENT", SOCK_RESPONDENT }, { "BUS", SOCK_BUS },
 };
 
 int main(void)

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # 'make demo': from a fresh machine, the seed's REQ/REP and PUB/SUB
-# examples as plain C, in a VM with sp.ko loaded. Names each phase with
+# examples as plain C, then PUSH/PULL, SURVEYOR/RESPONDENT and BUS, in a VM
+# with sp.ko loaded. Names each phase with
 # the time since the start; a failing phase names itself and its log.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
