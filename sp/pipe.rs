@@ -10,6 +10,7 @@
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
+use crate::proto::flow::{overflows, Overflow};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
 use crate::proto::options::Options;
@@ -262,13 +263,17 @@ impl Pipe {
         !self.outq.lock().is_empty()
     }
 
-    /// Queues `m`, dropping the oldest queued messages while `cap` are
-    /// waiting or `m` would take the queue past `room` bytes; returns how
-    /// many were dropped. The caller kicks the pipe.
-    pub(crate) fn push_out_bounded(&self, m: Msg, cap: usize, room: usize) -> Result<u64> {
+    /// Queues `m` unless `cap` messages are waiting or `m` would take the
+    /// queue past `room` bytes; then `policy` says what goes, the oldest
+    /// queued messages or `m`. Returns how many were dropped. The caller
+    /// kicks the pipe.
+    pub(crate) fn push_out(&self, m: Msg, cap: usize, room: usize, policy: Overflow) -> Result<u64> {
         let mut q = self.outq.lock();
         let mut dropped = 0;
-        while !q.is_empty() && (q.len() >= cap.max(1) || q.bytes() + m.len() > room) {
+        while overflows(q.len(), q.bytes(), cap, room, m.len()) {
+            if policy == Overflow::DropNew {
+                return Ok(1);
+            }
             q.pop();
             dropped += 1;
         }

@@ -16,15 +16,9 @@
 //! which cancels its work items and drops its TCP socket; the owner
 //! references then go with the last pipe.
 //!
-//! TODO(issue 14, the pattern layer): the import cycle is gone; next,
-//! `Inner` holds one `Proto` value (an enum over per-pattern structs in
-//! `sp/pattern/{pair,reqrep,pubsub,...}.rs`) that owns the pattern state
-//! now spread through `Inner` (REQ: `req`, `ids`, `resend`, `rr`; REP:
-//! `current`; SUB's `subs`, already in `sp/pattern/pubsub.rs`) and the `match
-//! self.pattern` arms of `deliver`, `send*`, `recv`, `poll` and the
-//! options; the decisions (stale reply ids, resend due, drop-oldest) move
-//! into `sp/proto` as `handle_*(now)`/`poll_timeout(now)` with host tests;
-//! then PUSH/PULL, SURVEYOR/RESPONDENT and BUS as more variants.
+//! What differs per protocol is behind [`Proto`] (`sp/pattern/`): the
+//! socket calls its hooks with `inner` held and carries out what they
+//! return once the lock is dropped (see [`crate::pattern`]).
 
 use crate::endpoint::{Dialer, Listener};
 use crate::net::family::{Data, Family};
@@ -34,19 +28,18 @@ use crate::net::msg::{
 };
 use crate::net::socket::{PollMask, SockRef, Socket, Timeout};
 use crate::net::tcp::SockAddr;
+use crate::net::work::random_below;
+use crate::pattern::{Core, Out, Proto};
 use crate::pipe::{Delivery, Pipe, PipeOwner};
 use crate::proto::options::{self, Options};
-use crate::net::work::random_below;
 use crate::proto::pattern::Pattern;
-use crate::proto::reqrep;
-use crate::pattern::pubsub::Subscriptions;
-use crate::pattern::reqrep::{Request, Requester, Resend, ResendOwner};
 use crate::proto::uapi;
-use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
+use crate::queue::{msg_gfp, Item, Msg};
+use crate::timer::{Timer, TimerOwner};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex};
-use kernel::time::{msecs_to_jiffies, Instant};
+use kernel::time::msecs_to_jiffies;
 
 /// Linger time on `close()` when `SO_LINGER` is off, in milliseconds.
 const DEFAULT_LINGER_MS: u32 = 1000;
@@ -60,99 +53,16 @@ const SEND_MAX: usize = 1 << 30;
 
 /// The mutable state of an sp socket.
 pub(crate) struct Inner {
-    /// The socket's sock, for wakeups; `None` once released.
-    sk: Option<SockRef>,
-    /// Set by `close()`: nothing new may start.
-    closing: bool,
+    /// What every protocol acts on: ready pipes, receive queue, counters.
+    core: Core,
+    /// The protocol and its state.
+    proto: Proto,
     /// Every pipe, handshaking or active.
     pipes: KVec<Arc<Pipe>>,
-    /// Pipes past the handshake; PAIR has at most one.
-    ready: KVec<Arc<Pipe>>,
-    /// REQ: the outstanding request, its ids, timer and round robin.
-    rq: Requester,
-    /// REP: where the reply to the last received request goes.
-    current: Option<(KVec<u8>, Arc<Pipe>)>,
     listeners: KVec<Arc<Listener>>,
     dialers: KVec<Arc<Dialer>>,
-    /// Received messages, oldest first, with the pipe each came from.
-    recvq: MsgQueue<Arc<Pipe>>,
-    /// PAIR: messages waiting for the peer pipe.
-    sendq: MsgQueue<()>,
-    /// Pipes that stopped reading because `recvq` was full; each is kicked
-    /// once a message is taken. Its capacity is kept at least that of
-    /// `ready`, so that noting a pipe here never allocates.
-    stalled: KVec<Arc<Pipe>>,
-    /// SUB: the subscriptions.
-    subs: Subscriptions,
-    stats: Stats,
-}
-
-/// Counters behind `SP_STATS` (`struct sp_stats`).
-#[derive(Clone, Copy, Default)]
-struct Stats {
-    tx_msgs: u64,
-    rx_msgs: u64,
-    tx_dropped: u64,
-    rx_dropped: u64,
-    pipes_refused: u64,
-    pipes_dropped: u64,
-}
-
-impl Stats {
-    /// The `struct sp_stats` layout: eight native-endian `__u64`s.
-    fn to_bytes(self) -> [u8; 64] {
-        let mut b = [0u8; 64];
-        let v = [
-            self.tx_msgs,
-            self.rx_msgs,
-            self.tx_dropped,
-            self.rx_dropped,
-            self.pipes_refused,
-            self.pipes_dropped,
-        ];
-        for (i, x) in v.iter().enumerate() {
-            b[i * 8..i * 8 + 8].copy_from_slice(&x.to_ne_bytes());
-        }
-        b
-    }
-}
-
-impl Inner {
-    fn wake(&self, mask: PollMask) {
-        if let Some(sk) = &self.sk {
-            sk.wake(mask);
-        }
-    }
-
-    /// Notes that `p` holds a message `recvq` had no room for.
-    fn note_stalled(&mut self, p: &Arc<Pipe>) {
-        if self.stalled.iter().any(|q| Arc::ptr_eq(p, q)) {
-            return;
-        }
-        // Never fails: `attach` reserved room for every ready pipe. Should
-        // it fail anyway, kick the pipe now rather than forget it.
-        if let Err(e) = self.stalled.push_within_capacity(p.clone()) {
-            e.0.kick();
-        }
-    }
-
-    /// Room was made in `recvq`: every stalled pipe tries again.
-    fn kick_stalled(&mut self) {
-        while let Some(p) = self.stalled.pop() {
-            p.kick();
-        }
-    }
-
-    fn peer(&self) -> Option<&Arc<Pipe>> {
-        self.ready.first()
-    }
-
-    /// REQ: sends the outstanding request on the next ready pipe (see
-    /// [`Requester::dispatch`]).
-    #[must_use]
-    fn dispatch(&mut self) -> Option<Arc<Pipe>> {
-        self.rq.dispatch(&self.ready)
-    }
+    /// The protocol timer, made on first use.
+    timer: Option<Arc<Timer>>,
 }
 
 /// The state of one sp socket.
@@ -204,10 +114,10 @@ impl SpSock {
     /// A reference to the sock, unless the socket is closing.
     pub(crate) fn sk(&self) -> Option<SockRef> {
         let g = self.inner.lock();
-        if g.closing {
+        if g.core.closing {
             return None;
         }
-        g.sk.clone()
+        g.core.sk.clone()
     }
 
     /// Registers a new pipe; fails once the socket is closing, or with
@@ -215,11 +125,11 @@ impl SpSock {
     pub(crate) fn add_pipe(&self, p: &Arc<Pipe>) -> Result {
         let max = self.opts.lock().maxpipes as usize;
         let mut g = self.inner.lock();
-        if g.closing {
+        if g.core.closing {
             return Err(ESHUTDOWN);
         }
         if g.pipes.len() >= max {
-            g.stats.pipes_refused += 1;
+            g.core.stats.pipes_refused += 1;
             return Err(ENOBUFS);
         }
         g.pipes.push(p.clone(), GFP_KERNEL)?;
@@ -265,7 +175,7 @@ impl SpSock {
         {
             let mut g = self.inner.lock();
             self.budget_stalled.store(true, Ordering::SeqCst);
-            g.note_stalled(p);
+            g.core.note_stalled(p);
         }
         // Bytes given back before we were noted: go on (the note is a
         // spurious kick later).
@@ -293,150 +203,72 @@ impl SpSock {
 
     fn kick_budget_stalled(&self) {
         if self.budget_stalled.load(Ordering::SeqCst) && self.budget_stalled.swap(false, Ordering::SeqCst) {
-            self.inner.lock().kick_stalled();
+            self.inner.lock().core.kick_stalled();
         }
     }
 
-    /// A pipe finished its handshake: make it the peer, or refuse it.
+    /// A pipe finished its handshake: make it a peer, or refuse it.
+    ///
+    /// Lock context: `p`'s state lock held.
     pub(crate) fn attach(&self, p: &Arc<Pipe>) -> Result {
         let mut g = self.inner.lock();
-        if g.closing {
+        let Inner { core, proto, .. } = &mut *g;
+        if core.closing {
             return Err(ESHUTDOWN);
         }
-        // PAIR has one peer at a time, like NNG pair0.
-        if self.pattern == Pattern::Pair && !g.ready.is_empty() {
-            return Err(EBUSY);
-        }
-        let want = (g.ready.len() + 1).saturating_sub(g.stalled.len());
-        g.stalled.reserve(want, GFP_KERNEL)?;
-        g.ready.push(p.clone(), GFP_KERNEL)?;
-        if g.rq.req.as_ref().is_some_and(|r| r.pipe.is_none()) {
-            // Possibly `p` itself, whose state its caller holds: kick.
-            if let Some(q) = g.dispatch() {
-                q.kick();
-            }
-        }
-        g.wake(PollMask::WRITABLE);
+        proto.admit(core)?;
+        let want = (core.ready.len() + 1).saturating_sub(core.stalled.len());
+        core.stalled.reserve(want, GFP_KERNEL)?;
+        core.ready.push(p.clone(), GFP_KERNEL)?;
+        proto.attached(core, p);
+        core.wake(PollMask::WRITABLE);
         Ok(())
     }
 
     /// A pipe closed: forget it.
+    ///
+    /// Lock context: `p`'s state lock held, or none.
     pub(crate) fn detach(&self, p: &Arc<Pipe>) {
         let mut g = self.inner.lock();
         remove(&mut g.pipes, p);
-        remove(&mut g.ready, p);
-        // REQ: a request on a dead pipe goes out again at once.
-        let carried = g.rq.req.as_ref().and_then(|r| r.pipe.as_ref()).is_some_and(|q| Arc::ptr_eq(p, q));
-        if carried {
-            if let Some(q) = g.dispatch() {
-                q.kick();
-            }
+        let Inner { core, proto, .. } = &mut *g;
+        let was_ready = core.is_ready(p);
+        remove(&mut core.ready, p);
+        if was_ready {
+            proto.detached(core, p);
         }
         // Blocked senders re-check; they may now time out or wait.
-        g.wake(PollMask::WRITABLE);
-        remove(&mut g.stalled, p);
+        core.wake(PollMask::WRITABLE);
+        remove(&mut core.stalled, p);
     }
 
-    /// A pipe received `m`: apply the pattern's rules and queue it.
+    /// A pipe received `m`: the protocol routes, queues or drops it.
+    ///
+    /// Lock context: `p`'s state lock held.
     pub(crate) fn deliver(&self, p: &Arc<Pipe>, m: Msg) -> Delivery {
         // Read live, so that SP_RCVBUF applies to pipes already up.
-        let rcvbuf = self.opts.lock().rcvbuf as usize;
-        let item = match self.pattern {
-            Pattern::Req => {
-                let id = match reqrep::reply_id(&m) {
-                    Ok(id) => id,
-                    Err(_) => return Delivery::Close(EPROTO),
-                };
-                let mut g = self.inner.lock();
-                // Stale or unknown replies are dropped silently.
-                if g.rq.req.as_ref().is_none_or(|r| r.id != id) {
-                    return Delivery::Done;
-                }
-                g.rq.req = None;
-                let _ = g.recvq.push(Item {
-                    msg: m,
-                    pipe: None,
-                    hdr: reqrep::WORD,
-                });
-                g.wake(PollMask::READABLE);
-                return Delivery::Done;
-            }
-            Pattern::Rep => {
-                let ttl = self.opts.lock().maxttl;
-                match reqrep::split_request(&m, ttl) {
-                    Ok(hdr) => Item {
-                        msg: m,
-                        pipe: Some(p.clone()),
-                        hdr,
-                    },
-                    Err(reqrep::Error::TooManyHops) => return Delivery::Done,
-                    Err(reqrep::Error::Malformed) => return Delivery::Close(EPROTO),
-                }
-            }
-            // A SUB sends nothing after its header (NNG pub0 closes it).
-            Pattern::Pub => return Delivery::Close(EPROTO),
-            Pattern::Sub => {
-                let mut g = self.inner.lock();
-                if g.closing || !g.subs.matches(&m) {
-                    return Delivery::Done;
-                }
-                // Never stall a publisher: drop the oldest instead.
-                let room_bytes = g.sk.as_ref().map_or(0, |sk| sk.rcvbuf());
-                while !g.recvq.is_empty()
-                    && (g.recvq.len() >= rcvbuf || g.recvq.bytes() + m.len() > room_bytes)
-                {
-                    g.recvq.pop();
-                    g.stats.rx_dropped += 1;
-                }
-                if g.recvq.push(Item::plain(m)).is_err() {
-                    g.stats.rx_dropped += 1;
-                    return Delivery::Done;
-                }
-                g.stats.rx_msgs += 1;
-                g.wake(PollMask::READABLE);
-                return Delivery::Done;
-            }
-            _ => Item::plain(m),
-        };
+        let o = self.opts();
         let mut g = self.inner.lock();
-        if g.closing {
+        let Inner { core, proto, .. } = &mut *g;
+        if core.closing {
             return Delivery::Done;
         }
-        let room_bytes = g.sk.as_ref().map_or(0, |sk| sk.rcvbuf());
-        let fits = g.recvq.len() < rcvbuf
-            && (g.recvq.is_empty() || g.recvq.bytes() + item.msg.len() <= room_bytes);
-        if !fits {
-            g.note_stalled(p);
-            return Delivery::Full(item.msg);
-        }
-        if let Err(item) = g.recvq.push(item) {
-            g.note_stalled(p);
-            return Delivery::Full(item.msg);
-        }
-        g.stats.rx_msgs += 1;
-        g.wake(PollMask::READABLE);
-        Delivery::Done
+        proto.deliver(core, p, m, &o)
     }
 
-    /// The next message for pipe `p` to send, if it is the peer.
+    /// The next message for pipe `p` to send from the socket's queue.
+    ///
+    /// Lock context: `p`'s state lock held.
     pub(crate) fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg> {
-        // Only PAIR sends through the socket's queue.
-        if self.pattern != Pattern::Pair {
-            return None;
-        }
         let mut g = self.inner.lock();
-        if !g.peer().is_some_and(|q| Arc::ptr_eq(p, q)) {
-            return None;
-        }
-        let m = g.sendq.pop()?;
-        g.wake(PollMask::WRITABLE);
-        Some(m.msg)
+        let Inner { core, proto, .. } = &mut *g;
+        proto.take_send(core, p)
     }
 
     /// Fails with `ENOBUFS` when the socket has `SP_MAXENDPOINTS`
     /// endpoints, and once it is closing.
     fn endpoint_room(&self, g: &Inner) -> Result {
-        if g.closing {
+        if g.core.closing {
             return Err(ESHUTDOWN);
         }
         let max = self.opts.lock().maxendpoints as usize;
@@ -466,152 +298,85 @@ impl SpSock {
         Ok(())
     }
 
-    fn send(&self, sk: &SockRef, m: Msg, mut timeo: Timeout) -> Result {
-        let sndbuf = self.opts.lock().sndbuf as usize;
-        let room = sk.sndbuf();
-        let len = m.len();
-        // SP_SNDBUF messages, and SO_SNDBUF bytes unless the queue is empty.
-        let fits = |q: &MsgQueue<()>| q.len() < sndbuf && (q.is_empty() || q.bytes() + len <= room);
-        let mut m = Some(m);
+    /// Writes out what a hook asked for, with the lock dropped.
+    fn carry_out(self: &Arc<Self>, out: Out) {
+        for p in out.pipes() {
+            p.flush();
+        }
+        if let Some(ms) = out.arm {
+            if let Some(t) = self.inner.lock().timer.clone() {
+                t.arm(ms);
+            }
+        }
+    }
+
+    /// `send()` of `len` bytes from `src`: the protocol says what goes
+    /// before the payload, then takes the message or says to wait.
+    ///
+    /// Lock context: none; sleeps.
+    fn send(self: &Arc<Self>, sk: &SockRef, src: &mut MsgSrc<'_>, len: usize, mut timeo: Timeout) -> Result {
+        let o = self.opts();
+        let t = {
+            let mut g = self.inner.lock();
+            if g.core.closing {
+                return Err(EPIPE);
+            }
+            // The timer first: a request never goes out without one.
+            if g.proto.uses_timer() && g.timer.is_none() {
+                let owner: Arc<dyn TimerOwner> = self.clone();
+                g.timer = Some(Timer::new(owner)?);
+            }
+            g.proto.begin_send()?
+        };
+        // The one copy of the payload: into a buffer with room for the
+        // pattern's header, which the queues then share.
+        let mut m = match read_user(src, &t.head, t.pad, len) {
+            Ok(m) => Some(Msg::from(m)),
+            Err(e) => {
+                self.inner.lock().proto.abort_send(t);
+                return Err(e);
+            }
+        };
         loop {
-            let peer = {
+            let out = {
                 let mut g = self.inner.lock();
-                if g.closing {
+                let Inner { core, proto, .. } = &mut *g;
+                if core.closing {
                     return Err(EPIPE);
                 }
-                match (g.peer().cloned(), m.take()) {
-                    (Some(p), Some(msg)) if fits(&g.sendq) => {
-                        if g.sendq.push(Item::plain(msg)).is_err() {
-                            return Err(ENOMEM);
-                        }
-                        Some(p)
-                    }
-                    (_, msg) => {
-                        m = msg;
-                        None
-                    }
-                }
+                proto.send(core, &t, &mut m, &o)
             };
-            if let Some(p) = peer {
-                self.inner.lock().stats.tx_msgs += 1;
-                p.flush();
-                return Ok(());
+            match out {
+                Ok(Some(out)) => {
+                    self.carry_out(out);
+                    return Ok(());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    self.inner.lock().proto.abort_send(t);
+                    return Err(e);
+                }
             }
-            sk.wait(&mut timeo, || {
+            let woke = sk.wait(&mut timeo, || {
                 let g = self.inner.lock();
-                g.closing || (!g.ready.is_empty() && fits(&g.sendq))
-            })?;
-        }
-    }
-
-    /// REQ: sends a request (`msg`: room for the request id, then the
-    /// payload), abandoning any outstanding one.
-    fn send_request(self: &Arc<Self>, mut msg: KVVec<u8>) -> Result {
-        let ivl = self.opts.lock().resend_ivl;
-        let mut g = self.inner.lock();
-        if g.closing {
-            return Err(EPIPE);
-        }
-        // The timer first: a request never goes out without one.
-        let timer = match &g.rq.resend {
-            Some(t) => t.clone(),
-            None => {
-                let t = Resend::new(self.clone())?;
-                g.rq.resend = Some(t.clone());
-                t
+                g.core.closing || g.proto.can_send(&g.core, Some(&t), len, &o)
+            });
+            if let Err(e) = woke {
+                self.inner.lock().proto.abort_send(t);
+                return Err(e);
             }
-        };
-        let id = g.rq.ids.next_id();
-        msg[..reqrep::WORD].copy_from_slice(&id.to_be_bytes());
-        // A reply to the abandoned request must not be mistaken for ours.
-        g.recvq.clear();
-        g.rq.req = Some(Request {
-            id,
-            msg: msg.into(),
-            pipe: None,
-            sent_at: Instant::now(),
-        });
-        let out = g.dispatch();
-        drop(g);
-        if let Some(p) = out {
-            p.flush();
         }
-        timer.arm(ivl);
-        Ok(())
     }
 
-    /// REQ: the resend timer fired. Returns the milliseconds until it should
-    /// fire again, or `None` when no request is outstanding.
-    pub(crate) fn resend_due(&self) -> Option<u32> {
-        let ivl = self.opts.lock().resend_ivl;
+    /// The protocol timer fired: the protocol acts on it.
+    pub(crate) fn timer_fired(&self) -> Option<u32> {
+        let o = self.opts();
         let mut g = self.inner.lock();
-        if g.closing {
+        let Inner { core, proto, .. } = &mut *g;
+        if core.closing {
             return None;
         }
-        let req = g.rq.req.as_ref()?;
-        let age = u32::try_from(req.sent_at.elapsed().as_millis()).unwrap_or(u32::MAX);
-        if age < ivl {
-            return Some(ivl - age);
-        }
-        if let Some(q) = g.dispatch() {
-            q.kick();
-        }
-        Some(ivl)
-    }
-
-    /// PUB: queues `msg` on every ready pipe; they all share the one body.
-    /// Never blocks: a full pipe queue (`SP_SNDBUF`) drops its oldest
-    /// message.
-    fn publish(&self, sk: &SockRef, msg: KVVec<u8>) -> Result {
-        let sndbuf = self.opts.lock().sndbuf as usize;
-        let room = sk.sndbuf();
-        let mut msg = Msg::from(msg);
-        // The subscribers, taken out of the lock: on the stack when few.
-        let mut few: [Option<Arc<Pipe>>; 8] = Default::default();
-        let mut many = KVec::new();
-        let n = {
-            let g = self.inner.lock();
-            if g.ready.len() <= few.len() {
-                for (slot, p) in few.iter_mut().zip(g.ready.iter()) {
-                    *slot = Some(p.clone());
-                }
-            } else {
-                many.reserve(g.ready.len(), GFP_KERNEL)?;
-                for p in g.ready.iter() {
-                    many.push(p.clone(), GFP_KERNEL)?;
-                }
-            }
-            g.ready.len()
-        };
-        let mut dropped = 0u64;
-        for (i, p) in Iterator::chain(few.iter().flatten(), many.iter()).enumerate() {
-            let m = if i + 1 == n {
-                core::mem::replace(&mut msg, Msg::from(KVVec::new()))
-            } else {
-                match msg.share() {
-                    Ok(m) => m,
-                    Err(_) => {
-                        dropped += 1;
-                        continue;
-                    }
-                }
-            };
-            match p.push_out_bounded(m, sndbuf, room) {
-                Ok(d) => dropped += d,
-                Err(_) => dropped += 1,
-            }
-            // Written from here unless the pipe is busy.
-            p.flush();
-        }
-        let mut g = self.inner.lock();
-        g.stats.tx_msgs += 1;
-        g.stats.tx_dropped += dropped;
-        Ok(())
-    }
-
-    /// SUB: `SP_SUBSCRIBE`/`SP_UNSUBSCRIBE`.
-    fn subscribe(&self, topic: &[u8], add: bool) -> Result {
-        self.inner.lock().subs.change(topic, add)
+        proto.timer(core, &o)
     }
 
     /// A pipe closed: count it as refused (before its handshake ended) or
@@ -619,110 +384,66 @@ impl SpSock {
     pub(crate) fn note_closed(&self, refused: bool) {
         let mut g = self.inner.lock();
         if refused {
-            g.stats.pipes_refused += 1;
+            g.core.stats.pipes_refused += 1;
         } else {
-            g.stats.pipes_dropped += 1;
+            g.core.stats.pipes_dropped += 1;
         }
     }
 
-    /// REP: sends the reply (`len` bytes from `src`) to the last request
-    /// received, behind its backtrace. A pipe whose queue holds `SO_SNDBUF`
-    /// bytes (a peer that does not read) makes it wait, as NNG's rep0 does.
-    fn send_reply(&self, sk: &SockRef, src: &mut MsgSrc<'_>, len: usize, mut timeo: Timeout) -> Result {
-        let (bt, pipe) = self.inner.lock().current.take().ok_or(EINVAL)?;
-        let mut msg = match read_user(src, &bt, len) {
-            Ok(m) => Some(Msg::from(m)),
-            Err(e) => {
-                // Nothing was sent: the request still awaits its reply.
-                self.inner.lock().current = Some((bt, pipe));
-                return Err(e);
-            }
-        };
-        let room = sk.sndbuf();
-        let mut queued = false;
-        let mut done = || {
-            let gone = {
-                let g = self.inner.lock();
-                g.closing || !g.ready.iter().any(|q| Arc::ptr_eq(q, &pipe))
-            };
-            // A reply whose pipe is gone is dropped; send() still succeeds.
-            // So is one that finds no memory, like a frame TCP loses.
-            gone || {
-                queued = pipe.push_out_room(&mut msg, room).unwrap_or(true);
-                queued
-            }
-        };
-        // The wait queue only when the pipe's queue is full.
-        let r = if done() { Ok(()) } else { sk.wait(&mut timeo, &mut done) };
-        if let Err(e) = r {
-            // Not sent: the request still awaits its reply.
-            self.inner.lock().current = Some((bt, pipe));
-            return Err(e);
-        }
-        if queued {
-            pipe.flush();
-        }
-        Ok(())
-    }
-
+    /// `recv()`: the protocol's next message, waiting for one up to
+    /// `timeo` (and a survey's deadline).
+    ///
+    /// Lock context: none; sleeps.
     fn recv(&self, sk: &SockRef, mut timeo: Timeout) -> Result<Item<Arc<Pipe>>> {
+        let pull = self.inner.lock().proto.pulls();
         loop {
-            {
+            let deadline = {
                 let mut g = self.inner.lock();
-                // REP: copy the backtrace before taking the message, so
-                // that ENOMEM leaves it queued.
-                let current = match g.recvq.front() {
-                    Some(it) if self.pattern == Pattern::Rep => match &it.pipe {
-                        Some(p) => {
-                            let mut bt = KVec::with_capacity(it.hdr, GFP_KERNEL)?;
-                            bt.extend_from_slice(&it.msg[..it.hdr], GFP_KERNEL)?;
-                            Some((bt, p.clone()))
-                        }
-                        None => None,
-                    },
-                    _ => None,
-                };
-                if let Some(it) = g.recvq.pop() {
-                    if current.is_some() {
-                        g.current = current;
-                    }
-                    g.kick_stalled();
+                let Inner { core, proto, .. } = &mut *g;
+                let r = proto.recv(core);
+                core.kick_stalled();
+                if let Some(it) = r? {
                     return Ok(it);
                 }
-                // REQ: nothing to wait for without a request.
-                if self.pattern == Pattern::Req && g.rq.req.is_none() {
-                    return Err(EINVAL);
-                }
-                g.kick_stalled();
-            }
-            // REQ and REP wait for one message at a time: a reader that
-            // reads the TCP data itself saves a context switch per message
-            // (measured: a round trip takes 20% less). Streams (PAIR, SUB)
+                proto.recv_deadline(core)
+            };
+            // The request-reply patterns wait for one message at a time: a
+            // reader that reads the TCP data itself saves a context switch
+            // per message (measured: a round trip takes 20% less). Streams
             // leave it to the work item, which batches.
-            let pull = matches!(self.pattern, Pattern::Req | Pattern::Rep);
             if pull {
                 // Paired with `Pipe::event`: announce the reader before
                 // looking for data left to readers.
                 self.readers.fetch_add(1, Ordering::SeqCst);
             }
-            let woke = sk.wait(&mut timeo, || {
+            let (mut t, capped) = match deadline {
+                Some(ms) => timeo.at_most(msecs_to_jiffies(u32::try_from(ms).unwrap_or(u32::MAX))),
+                None => (timeo, false),
+            };
+            let before = t;
+            let woke = sk.wait(&mut t, || {
                 if pull {
                     self.pull_pipes();
                 }
                 let g = self.inner.lock();
-                !g.recvq.is_empty() || (self.pattern == Pattern::Req && g.rq.req.is_none())
+                g.proto.recv_ready(&g.core)
             });
+            timeo.spend(before, t);
             if pull && self.readers.fetch_sub(1, Ordering::SeqCst) == 1 {
                 // The last reader leaves (with a message, a timeout or a
                 // signal): data left to readers goes back to the work items.
                 let g = self.inner.lock();
-                for p in g.ready.iter() {
+                for p in g.core.ready.iter() {
                     if p.take_rx_wanted() {
                         p.kick();
                     }
                 }
             }
-            woke?;
+            match woke {
+                // The deadline, not the caller's timeout: the protocol says.
+                Err(e) if e == EAGAIN && capped => {}
+                r => r?,
+            }
         }
     }
 
@@ -732,7 +453,7 @@ impl SpSock {
         loop {
             let p = {
                 let g = self.inner.lock();
-                match g.ready.iter().find(|p| p.take_rx_wanted()) {
+                match g.core.ready.iter().find(|p| p.take_rx_wanted()) {
                     Some(p) => p.clone(),
                     None => return,
                 }
@@ -751,27 +472,26 @@ impl SpSock {
             // Time out or a signal: close anyway.
             let _ = sk.wait(&mut t, || {
                 let g = self.inner.lock();
-                g.ready.iter().all(|p| !p.tx_busy() && !p.has_out()) && (g.ready.is_empty() || g.sendq.is_empty())
+                let ready = &g.core.ready;
+                ready.iter().all(|p| !p.tx_busy() && !p.has_out()) && (ready.is_empty() || !g.proto.unsent())
             });
         }
-        let (listeners, dialers, pipes, skref, resend) = {
+        let (listeners, dialers, pipes, skref, timer) = {
             let mut g = self.inner.lock();
-            g.closing = true;
-            g.ready.clear();
-            g.rq.req = None;
-            g.current = None;
-            g.stalled.clear();
-            g.recvq.clear();
-            g.sendq.clear();
+            g.core.closing = true;
+            g.core.ready.clear();
+            g.proto.clear();
+            g.core.stalled.clear();
+            g.core.recvq.clear();
             (
                 core::mem::take(&mut g.listeners),
                 core::mem::take(&mut g.dialers),
                 core::mem::take(&mut g.pipes),
-                g.sk.take(),
-                g.rq.resend.take(),
+                g.core.sk.take(),
+                g.timer.take(),
             )
         };
-        if let Some(t) = resend {
+        if let Some(t) = timer {
             t.stop();
         }
         // Endpoints first, so that no new pipe appears; then the pipes.
@@ -842,19 +562,20 @@ impl PipeOwner for SpSock {
     }
 }
 
-impl ResendOwner for SpSock {
-    fn resend_due(&self) -> Option<u32> {
-        SpSock::resend_due(self)
+impl TimerOwner for SpSock {
+    fn timer_fired(&self) -> Option<u32> {
+        SpSock::timer_fired(self)
     }
 }
 
-/// `head` followed by `len` bytes copied from user space, charged to the
-/// caller's memory cgroup.
-fn read_user(src: &mut MsgSrc<'_>, head: &[u8], len: usize) -> Result<KVVec<u8>> {
-    let mut m = KVVec::with_capacity(head.len() + len, msg_gfp())?;
+/// `head`, `pad` zero bytes, then `len` bytes copied from user space,
+/// charged to the caller's memory cgroup.
+fn read_user(src: &mut MsgSrc<'_>, head: &[u8], pad: usize, len: usize) -> Result<KVVec<u8>> {
+    let at = head.len() + pad;
+    let mut m = KVVec::with_capacity(at + len, msg_gfp())?;
     m.extend_from_slice(head, msg_gfp())?;
-    m.resize(head.len() + len, 0, msg_gfp())?;
-    src.copy_into(&mut m[head.len()..])?;
+    m.resize(at + len, 0, msg_gfp())?;
+    src.copy_into(&mut m[at..])?;
     Ok(m)
 }
 
@@ -886,9 +607,7 @@ impl Family for SpFamily {
     fn create(sock: &Socket, protocol: i32, _kern: bool) -> Result<Self::Ptr> {
         // The same errnos as inet_create(): an unknown type first, then a
         // protocol the type does not speak.
-        let pattern = Pattern::from_sock_type(sock.sock_type())
-            .filter(|p| p.is_supported())
-            .ok_or(ESOCKTNOSUPPORT)?;
+        let pattern = Pattern::from_sock_type(sock.sock_type()).ok_or(ESOCKTNOSUPPORT)?;
         if protocol != 0 && protocol != uapi::IPPROTO_TCP {
             return Err(EPROTONOSUPPORT);
         }
@@ -903,19 +622,12 @@ impl Family for SpFamily {
                 frame_max: AtomicU64::new(Options::new().frame_max()),
                 opts <- kernel::new_mutex!(Options::new()),
                 inner <- kernel::new_mutex!(Inner {
-                    sk: Some(sk),
-                    closing: false,
+                    core: Core::new(sk),
+                    proto: Proto::new(*pattern, random_below(u32::MAX)),
                     pipes: KVec::new(),
-                    ready: KVec::new(),
-                    rq: Requester::new(random_below(u32::MAX)),
-                    current: None,
                     listeners: KVec::new(),
                     dialers: KVec::new(),
-                    recvq: MsgQueue::new(),
-                    sendq: MsgQueue::new(),
-                    stalled: KVec::new(),
-                    subs: Subscriptions::new(),
-                    stats: Stats::default(),
+                    timer: None,
                 }),
             }),
             GFP_KERNEL,
@@ -957,30 +669,14 @@ impl Family for SpFamily {
     fn sendmsg(data: Data<'_, Self>, sock: &Socket, msg: &mut MsgSrc<'_>, len: usize) -> Result<usize> {
         let flags = msg.flags();
         check_flags(flags, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE)?;
-        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep | Pattern::Pub) {
+        if !data.pattern.sends() {
             return Err(EOPNOTSUPP);
         }
         if len > SEND_MAX {
             return Err(EMSGSIZE);
         }
-        // The one copy of the payload: into a buffer with room for the
-        // pattern's header, which the queues then share.
-        match data.pattern {
-            Pattern::Req => {
-                let m = read_user(msg, &[0; reqrep::WORD], len)?;
-                data_arc(&data).send_request(m)?
-            }
-            Pattern::Rep => {
-                let sk = sock.sk_ref();
-                data.send_reply(&sk, msg, len, sock.sndtimeo(flags & MSG_DONTWAIT != 0))?
-            }
-            Pattern::Pub => data.publish(&sock.sk_ref(), read_user(msg, &[], len)?)?,
-            _ => {
-                let m = read_user(msg, &[], len)?;
-                let sk = sock.sk_ref();
-                data.send(&sk, m.into(), sock.sndtimeo(flags & MSG_DONTWAIT != 0))?;
-            }
-        }
+        let timeo = sock.sndtimeo(flags & MSG_DONTWAIT != 0);
+        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo)?;
         Ok(len)
     }
 
@@ -992,7 +688,7 @@ impl Family for SpFamily {
         flags: i32,
     ) -> Result<usize> {
         check_flags(flags, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_WAITALL)?;
-        if !matches!(data.pattern, Pattern::Pair | Pattern::Req | Pattern::Rep | Pattern::Sub) {
+        if !data.pattern.receives() {
             return Err(EOPNOTSUPP);
         }
         let sk = sock.sk_ref();
@@ -1017,10 +713,8 @@ impl Family for SpFamily {
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);
         }
-        if data.pattern == Pattern::Sub
-            && (name == uapi::opt::SUBSCRIBE || name == uapi::opt::UNSUBSCRIBE)
-        {
-            return data.subscribe(val, name == uapi::opt::SUBSCRIBE);
+        if let Some(r) = data.inner.lock().proto.setsockopt(name, val) {
+            return r;
         }
         let mut o = data.opts.lock();
         o.set(data.pattern, name, val).map_err(opt_errno)?;
@@ -1039,7 +733,7 @@ impl Family for SpFamily {
             return Err(ENOPROTOOPT);
         }
         if name == uapi::opt::STATS {
-            let b = data.inner.lock().stats.to_bytes();
+            let b = data.inner.lock().core.stats.to_bytes();
             let n = out.len().min(b.len());
             out[..n].copy_from_slice(&b[..n]);
             return Ok(n);
@@ -1050,22 +744,14 @@ impl Family for SpFamily {
             .map_err(opt_errno)
     }
 
-    fn poll(data: Data<'_, Self>, sock: &Socket) -> PollMask {
-        let sndbuf = data.opts.lock().sndbuf as usize;
-        let room = sock.sk_ref().sndbuf();
+    fn poll(data: Data<'_, Self>, _sock: &Socket) -> PollMask {
+        let o = data.opts();
         let g = data.inner.lock();
         let mut mask = PollMask::NONE;
-        if !g.recvq.is_empty() {
+        if !g.core.recvq.is_empty() {
             mask = mask.union(PollMask::READABLE);
         }
-        let writable = match data.pattern {
-            Pattern::Req | Pattern::Pub => true,
-            Pattern::Sub => false,
-            // A reply fits unless the peer stopped reading.
-            Pattern::Rep => g.current.as_ref().is_some_and(|(_, p)| p.has_room(1, room)),
-            _ => !g.ready.is_empty() && g.sendq.len() < sndbuf && (g.sendq.is_empty() || g.sendq.bytes() < room),
-        };
-        if writable {
+        if g.proto.can_send(&g.core, None, 1, &o) {
             mask = mask.union(PollMask::WRITABLE);
         }
         mask

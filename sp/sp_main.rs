@@ -6,7 +6,9 @@
 //! The crate has three layers:
 //! - [`net`]: the abstraction over the socket layer and the C glue; all
 //!   raw-pointer and FFI code of the crate lives here;
-//! - [`sock`]: the sp socket and its patterns, in safe Rust;
+//! - [`sock`]: the sp socket, generic over the patterns, in safe Rust;
+//!   each pattern's state and rules are in `pattern/`, one file per
+//!   protocol family, its connections in `pipe.rs` and `endpoint.rs`;
 //! - [`proto`]: the sans-IO protocol core, `core` only, also built and
 //!   tested on the host (`sp/proto/Cargo.toml`).
 
@@ -20,6 +22,7 @@ mod pipe;
 pub mod proto;
 mod queue;
 pub mod sock;
+mod timer;
 
 module! {
     type: SpModule,

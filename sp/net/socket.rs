@@ -108,6 +108,25 @@ impl Timeout {
     pub fn is_zero(&self) -> bool {
         self.0 == 0
     }
+
+    /// At most `j` jiffies of this timeout, and whether `j` is the
+    /// shorter.
+    pub fn at_most(self, j: Jiffies) -> (Timeout, bool) {
+        let t = Timeout::from_jiffies(j);
+        if t.0 < self.0 {
+            (t, true)
+        } else {
+            (self, false)
+        }
+    }
+
+    /// Takes off the time a wait spent: `before` and `after` are the
+    /// timeout it was given and what it left. An infinite one stays so.
+    pub fn spend(&mut self, before: Timeout, after: Timeout) {
+        if self.0 != c_long::MAX {
+            self.0 = (self.0 - (before.0 - after.0).max(0)).max(0);
+        }
+    }
 }
 
 /// The caller's credentials, counted: what its `connect()` is checked with

@@ -1,12 +1,56 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! PUB/SUB: a SUB's subscriptions (`SP_SUBSCRIBE`, `SP_UNSUBSCRIBE`) and
-//! the prefix trie that filters what its pipes deliver. The matching and
-//! the bounds are the sans-IO core's ([`crate::proto::subs`]); this keeps
-//! their storage. Called with the socket's `inner` lock held.
+//! PUB/SUB (NNG `pubsub0`): a PUB sends to every ready pipe and never
+//! blocks: a full pipe queue drops its oldest message
+//! ([`super::Core::fan_out`]). A SUB keeps its subscriptions
+//! (`SP_SUBSCRIBE`, `SP_UNSUBSCRIBE`) and the prefix trie that filters
+//! what its pipes deliver, and never stalls a publisher: a full receive
+//! queue drops its oldest message. The matching and the bounds are the
+//! sans-IO core's ([`crate::proto::subs`]); this keeps their storage.
+//! Called with the socket's `inner` lock held.
 
+use super::Core;
+use crate::pipe::Delivery;
+use crate::proto::flow::Overflow;
+use crate::proto::options::Options;
 use crate::proto::subs::{self, Node, NodeStore};
+use crate::proto::uapi::opt;
+use crate::queue::{Item, Msg};
 use kernel::prelude::*;
+
+/// A PUB: no state of its own.
+pub(crate) struct Pub;
+
+/// A SUB's state: its subscriptions.
+pub(crate) struct Sub {
+    subs: Subscriptions,
+}
+
+impl Sub {
+    pub(crate) const fn new() -> Self {
+        Sub {
+            subs: Subscriptions::new(),
+        }
+    }
+
+    /// Queues `m` if it is subscribed to, dropping the oldest queued
+    /// messages when there is no room.
+    pub(crate) fn deliver(&mut self, c: &mut Core, m: Msg, o: &Options) -> Delivery {
+        if !self.subs.matches(&m) {
+            return Delivery::Done;
+        }
+        c.queue_lossy(Item::plain(m), o, Overflow::DropOldest)
+    }
+
+    /// `SP_SUBSCRIBE` and `SP_UNSUBSCRIBE`.
+    pub(crate) fn setsockopt(&mut self, name: i32, val: &[u8]) -> Option<Result> {
+        match name {
+            opt::SUBSCRIBE => Some(self.subs.change(val, true)),
+            opt::UNSUBSCRIBE => Some(self.subs.change(val, false)),
+            _ => None,
+        }
+    }
+}
 
 /// The subscription trie's node storage.
 struct Trie(KVec<Node>);
@@ -37,7 +81,7 @@ fn subs_errno(e: subs::Error) -> Error {
 }
 
 /// A SUB's subscriptions, their total size, and their trie.
-pub(crate) struct Subscriptions {
+struct Subscriptions {
     topics: KVec<KVec<u8>>,
     bytes: usize,
     trie: Trie,
@@ -45,7 +89,7 @@ pub(crate) struct Subscriptions {
 
 impl Subscriptions {
     /// None: a SUB receives nothing until it subscribes.
-    pub(crate) const fn new() -> Self {
+    const fn new() -> Self {
         Subscriptions {
             topics: KVec::new(),
             bytes: 0,
@@ -54,14 +98,14 @@ impl Subscriptions {
     }
 
     /// Whether a message with body `m` is subscribed to.
-    pub(crate) fn matches(&self, m: &[u8]) -> bool {
+    fn matches(&self, m: &[u8]) -> bool {
         subs::matches(&self.trie, m)
     }
 
     /// `SP_SUBSCRIBE` (`add`) or `SP_UNSUBSCRIBE` of `topic`: `ENOBUFS`
     /// beyond the bounds, `ENOENT` for an unknown topic, `ENOMEM` leaving
     /// the subscriptions as they were.
-    pub(crate) fn change(&mut self, topic: &[u8], add: bool) -> Result {
+    fn change(&mut self, topic: &[u8], add: bool) -> Result {
         let pos = self.topics.iter().position(|t| &t[..] == topic);
         if add {
             if pos.is_some() {

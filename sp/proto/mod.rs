@@ -8,10 +8,12 @@
 //! builds the same files for `cargo test` and `cargo fuzz`.
 
 pub mod backoff;
+pub mod flow;
 pub mod frame;
 pub mod header;
 pub mod options;
 pub mod pattern;
 pub mod reqrep;
 pub mod subs;
+pub mod survey;
 pub mod uapi;

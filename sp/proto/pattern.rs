@@ -17,15 +17,15 @@ pub enum Pattern {
     Req,
     /// REP, the server half of request/reply.
     Rep,
-    /// PUSH (reserved).
+    /// PUSH, sending each message to one PULL.
     Push,
-    /// PULL (reserved).
+    /// PULL, receiving from every PUSH.
     Pull,
-    /// SURVEYOR (reserved).
+    /// SURVEYOR, asking every RESPONDENT.
     Surveyor,
-    /// RESPONDENT (reserved).
+    /// RESPONDENT, answering surveys.
     Respondent,
-    /// BUS (reserved).
+    /// BUS, every peer to every peer.
     Bus,
 }
 
@@ -108,13 +108,14 @@ impl Pattern {
         }
     }
 
-    /// Whether sp implements this pattern; the others are reserved and
-    /// `socket()` refuses them.
-    pub const fn is_supported(self) -> bool {
-        matches!(
-            self,
-            Pattern::Pair | Pattern::Pub | Pattern::Sub | Pattern::Req | Pattern::Rep
-        )
+    /// Whether `send()` applies (not SUB or PULL: `EOPNOTSUPP`).
+    pub const fn sends(self) -> bool {
+        !matches!(self, Pattern::Sub | Pattern::Pull)
+    }
+
+    /// Whether `recv()` applies (not PUB or PUSH: `EOPNOTSUPP`).
+    pub const fn receives(self) -> bool {
+        !matches!(self, Pattern::Pub | Pattern::Push)
     }
 
     /// The pattern's name as NNG spells it.
@@ -156,6 +157,16 @@ mod tests {
                 .find(|q| q.proto_id() == p.peer_id())
                 .unwrap();
             assert_eq!(peer.peer_id(), p.proto_id(), "{p:?}");
+        }
+    }
+
+    #[test]
+    fn one_way_patterns() {
+        let send_only = [Pattern::Pub, Pattern::Push];
+        let recv_only = [Pattern::Sub, Pattern::Pull];
+        for p in Pattern::ALL {
+            assert_eq!(p.sends(), !recv_only.contains(&p), "{p:?}");
+            assert_eq!(p.receives(), !send_only.contains(&p), "{p:?}");
         }
     }
 

@@ -79,9 +79,118 @@ impl RequestIds {
     }
 }
 
+/// When a REQ resends (`SP_RESEND_IVL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResendDue {
+    /// No request outstanding: the timer stops.
+    Idle,
+    /// Resend now (and look again in a full interval).
+    Now,
+    /// Look again in this many milliseconds.
+    In(u32),
+}
+
+/// A REQ's outstanding request as the core sees it: its id and when it
+/// last went out. Times are milliseconds on any monotonic clock.
+#[derive(Clone, Debug)]
+pub struct Outstanding {
+    ids: RequestIds,
+    cur: Option<(u32, u64)>,
+}
+
+impl Outstanding {
+    /// No request yet; ids start at `seed`.
+    pub const fn new(seed: u32) -> Self {
+        Outstanding {
+            ids: RequestIds::new(seed),
+            cur: None,
+        }
+    }
+
+    /// A new request at `now`, abandoning any earlier one; returns its id.
+    pub fn start(&mut self, now: u64) -> u32 {
+        let id = self.ids.next_id();
+        self.cur = Some((id, now));
+        id
+    }
+
+    /// The request went out (again) at `now`.
+    pub fn sent(&mut self, now: u64) {
+        if let Some((_, at)) = self.cur.as_mut() {
+            *at = now;
+        }
+    }
+
+    /// A reply with id `id` arrived: whether it answers the outstanding
+    /// request, which it then ends. Stale and unknown ids are dropped.
+    pub fn on_reply(&mut self, id: u32) -> bool {
+        match self.cur {
+            Some((cur, _)) if cur == id => {
+                self.cur = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the request is due to go out again at `now`, after `ivl`
+    /// milliseconds without a reply.
+    pub fn resend_due(&self, now: u64, ivl: u32) -> ResendDue {
+        let Some((_, at)) = self.cur else {
+            return ResendDue::Idle;
+        };
+        let age = now.saturating_sub(at);
+        if age >= u64::from(ivl) {
+            ResendDue::Now
+        } else {
+            // CAST: below `ivl`, a `u32`.
+            ResendDue::In(ivl - age as u32)
+        }
+    }
+
+    /// Whether a request is outstanding.
+    pub fn is_open(&self) -> bool {
+        self.cur.is_some()
+    }
+
+    /// Forgets the outstanding request (`close()`).
+    pub fn clear(&mut self) {
+        self.cur = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_and_unknown_replies_are_dropped() {
+        let mut o = Outstanding::new(5);
+        assert!(!o.on_reply(5 | BOTTOM), "no request yet");
+        let a = o.start(0);
+        let b = o.start(1);
+        assert!(!o.on_reply(a), "abandoned by the next request");
+        assert!(!o.on_reply(b ^ 1));
+        assert!(o.on_reply(b));
+        assert!(!o.on_reply(b), "answered once");
+        assert!(!o.is_open());
+    }
+
+    #[test]
+    fn resend_timing() {
+        let mut o = Outstanding::new(0);
+        assert_eq!(o.resend_due(0, 100), ResendDue::Idle);
+        o.start(1000);
+        assert_eq!(o.resend_due(1000, 100), ResendDue::In(100));
+        assert_eq!(o.resend_due(1060, 100), ResendDue::In(40));
+        assert_eq!(o.resend_due(1100, 100), ResendDue::Now);
+        o.sent(1100);
+        assert_eq!(o.resend_due(1150, 100), ResendDue::In(50));
+        // A clock that went backwards never underflows.
+        assert_eq!(o.resend_due(10, 100), ResendDue::In(100));
+        o.clear();
+        assert_eq!(o.resend_due(5000, 100), ResendDue::Idle);
+    }
 
     // PROTOCOL.md: "Hello" with request id 0x123, then the reply "World".
     const REQ: [u8; 9] = [0x80, 0, 1, 0x23, b'H', b'e', b'l', b'l', b'o'];
