@@ -187,21 +187,6 @@ FIXTURE_TEARDOWN(sock)
 	EXPECT_EQ(0, close(self->fd));
 }
 
-static int get_int(int fd, int level, int name, int *v)
-{
-	socklen_t len = sizeof(*v);
-	int ret = getsockopt(fd, level, name, v, &len);
-
-	if (!ret && len != sizeof(*v))
-		return errno = ERANGE, -1;
-	return ret;
-}
-
-static int set_int(int fd, int level, int name, int v)
-{
-	return setsockopt(fd, level, name, &v, sizeof(v));
-}
-
 /* SOL_SOCKET works as in any family: the sock is a real struct sock. */
 TEST_F(sock, sol_socket_identity)
 {
@@ -243,8 +228,8 @@ TEST_F(sock, sndbuf_is_core)
 {
 	int v;
 
-	ASSERT_EQ(0, set_int(self->fd, SOL_SOCKET, SO_SNDBUF, 65536));
-	ASSERT_EQ(0, get_int(self->fd, SOL_SOCKET, SO_SNDBUF, &v));
+	ASSERT_EQ(0, sp_set_int(self->fd, SOL_SOCKET, SO_SNDBUF, 65536));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SOCKET, SO_SNDBUF, &v));
 	EXPECT_EQ(2 * 65536, v);	/* the kernel doubles it */
 }
 
@@ -255,17 +240,17 @@ TEST_F(sock, unknown_options)
 	int v = 1;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		EXPECT_EQ(-1, set_int(self->fd, SOL_SP, names[i], 1));
+		EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, names[i], 1));
 		EXPECT_EQ(ENOPROTOOPT, errno);
-		EXPECT_EQ(-1, get_int(self->fd, SOL_SP, names[i], &v));
+		EXPECT_EQ(-1, sp_get_int(self->fd, SOL_SP, names[i], &v));
 		EXPECT_EQ(ENOPROTOOPT, errno);
 	}
 	/* Levels other than SOL_SOCKET and SOL_SP. */
-	EXPECT_EQ(-1, set_int(self->fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, 1));
+	EXPECT_EQ(-1, sp_set_int(self->fd, IPPROTO_TCP, 1 /* TCP_NODELAY */, 1));
 	EXPECT_EQ(ENOPROTOOPT, errno);
-	EXPECT_EQ(-1, get_int(self->fd, IPPROTO_IP, 1, &v));
+	EXPECT_EQ(-1, sp_get_int(self->fd, IPPROTO_IP, 1, &v));
 	EXPECT_EQ(ENOPROTOOPT, errno);
-	EXPECT_EQ(-1, set_int(self->fd, SOL_SP + 1, SP_MAXTTL, 1));
+	EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP + 1, SP_MAXTTL, 1));
 	EXPECT_EQ(ENOPROTOOPT, errno);
 }
 
@@ -273,26 +258,26 @@ TEST_F(sock, sp_options)
 {
 	int v;
 
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RCVMAXSIZE, &v));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_RCVMAXSIZE, &v));
 	EXPECT_EQ(1 << 20, v);
-	ASSERT_EQ(0, set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, 16 << 20));
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RCVMAXSIZE, &v));
+	ASSERT_EQ(0, sp_set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, 16 << 20));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_RCVMAXSIZE, &v));
 	EXPECT_EQ(16 << 20, v);
 
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RECONNECT_IVL, &v));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_RECONNECT_IVL, &v));
 	EXPECT_EQ(100, v);
-	ASSERT_EQ(0, set_int(self->fd, SOL_SP, SP_RECONNECT_IVL, 20));
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RECONNECT_IVL, &v));
+	ASSERT_EQ(0, sp_set_int(self->fd, SOL_SP, SP_RECONNECT_IVL, 20));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_RECONNECT_IVL, &v));
 	EXPECT_EQ(20, v);
 
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_HANDSHAKE_TIMEOUT, &v));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_HANDSHAKE_TIMEOUT, &v));
 	EXPECT_EQ(10000, v);
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_SNDBUF, &v));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_SNDBUF, &v));
 	EXPECT_EQ(128, v);
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_TCP_NODELAY, &v));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_TCP_NODELAY, &v));
 	EXPECT_EQ(1, v);
-	ASSERT_EQ(0, set_int(self->fd, SOL_SP, SP_TCP_NODELAY, 0));
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_TCP_NODELAY, &v));
+	ASSERT_EQ(0, sp_set_int(self->fd, SOL_SP, SP_TCP_NODELAY, 0));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_TCP_NODELAY, &v));
 	EXPECT_EQ(0, v);
 }
 
@@ -305,17 +290,17 @@ TEST_F(sock, sp_options_invalid)
 
 	ASSERT_NE(MAP_FAILED, bad);
 
-	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, -1));
+	EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, -1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, (1 << 30) + 1));
+	EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, SP_RCVMAXSIZE, (1 << 30) + 1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RECONNECT_IVL, 0));
+	EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, SP_RECONNECT_IVL, 0));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_SNDBUF, 0));
+	EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, SP_SNDBUF, 0));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_RCVBUF, 8193));
+	EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, SP_RCVBUF, 8193));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_TCP_NODELAY, 2));
+	EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, SP_TCP_NODELAY, 2));
 	EXPECT_EQ(EINVAL, errno);
 	/* Short values. */
 	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_RCVBUF, &small, 1));
@@ -335,7 +320,7 @@ TEST_F(sock, sp_options_invalid)
 	EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_RCVBUF, &v, 1 << 20));
 	EXPECT_EQ(EINVAL, errno);
 	/* Nothing changed. */
-	ASSERT_EQ(0, get_int(self->fd, SOL_SP, SP_RCVBUF, &v));
+	ASSERT_EQ(0, sp_get_int(self->fd, SOL_SP, SP_RCVBUF, &v));
 	EXPECT_EQ(128, v);
 }
 
@@ -345,17 +330,17 @@ TEST_F(sock, pattern_options)
 	int is_reqrep = is_req || variant->type == SOCK_REP;
 	int v;
 
-	EXPECT_EQ(is_req ? 0 : -1, get_int(self->fd, SOL_SP, SP_RESEND_IVL, &v));
+	EXPECT_EQ(is_req ? 0 : -1, sp_get_int(self->fd, SOL_SP, SP_RESEND_IVL, &v));
 	if (is_req) {
 		EXPECT_EQ(60000, v);
 	} else {
 		EXPECT_EQ(ENOPROTOOPT, errno);
 	}
-	EXPECT_EQ(is_reqrep ? 0 : -1, set_int(self->fd, SOL_SP, SP_MAXTTL, 4));
+	EXPECT_EQ(is_reqrep ? 0 : -1, sp_set_int(self->fd, SOL_SP, SP_MAXTTL, 4));
 	if (!is_reqrep) {
 		EXPECT_EQ(ENOPROTOOPT, errno);
 	} else {
-		EXPECT_EQ(-1, set_int(self->fd, SOL_SP, SP_MAXTTL, 256));
+		EXPECT_EQ(-1, sp_set_int(self->fd, SOL_SP, SP_MAXTTL, 256));
 		EXPECT_EQ(EINVAL, errno);
 	}
 	/* Subscriptions belong to SUB, and are write-only. */
@@ -365,7 +350,7 @@ TEST_F(sock, pattern_options)
 		EXPECT_EQ(-1, setsockopt(self->fd, SOL_SP, SP_SUBSCRIBE, "a", 1));
 		EXPECT_EQ(ENOPROTOOPT, errno);
 	}
-	EXPECT_EQ(-1, get_int(self->fd, SOL_SP, SP_SUBSCRIBE, &v));
+	EXPECT_EQ(-1, sp_get_int(self->fd, SOL_SP, SP_SUBSCRIBE, &v));
 	EXPECT_EQ(ENOPROTOOPT, errno);
 }
 
