@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -243,6 +244,150 @@ static inline int sp_blocked_in(pid_t tid, long nr, int ms)
 		usleep(10 * 1000);
 	} while (sp_now_ms() < end);
 	return 0;
+}
+
+/* An int socket option: 0, or -1 with errno (ERANGE for a short answer). */
+static inline int sp_get_int(int fd, int level, int name, int *v)
+{
+	socklen_t len = sizeof(*v);
+	int ret = getsockopt(fd, level, name, v, &len);
+
+	if (!ret && len != sizeof(*v))
+		return errno = ERANGE, -1;
+	return ret;
+}
+
+static inline int sp_set_int(int fd, int level, int name, int v)
+{
+	return setsockopt(fd, level, name, &v, sizeof(v));
+}
+
+/* A number from a /proc/sys file with several (field @k, from 0); -1. */
+static inline long long sp_sysctl_field(const char *path, int k)
+{
+	FILE *f = fopen(path, "r");
+	long long v = -1;
+
+	if (!f)
+		return -1;
+	while (k-- >= 0)
+		if (fscanf(f, "%lld", &v) != 1) {
+			v = -1;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* Waits up to @ms for child @pid to end; its wait status, or -1. */
+static inline int sp_reap_within(pid_t pid, int ms)
+{
+	int64_t end = sp_now_ms() + ms;
+	int status;
+
+	do {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return status;
+		if (r < 0)
+			return -1;
+		usleep(5000);
+	} while (sp_now_ms() < end);
+	return -1;
+}
+
+/*
+ * A raw TCP peer of @port that has done the SP handshake as @proto (it
+ * sent its header and read sp's); the fd, or -1.
+ */
+static inline int sp_raw_peer(uint16_t port, uint16_t proto)
+{
+	unsigned char h[8];
+	int fd = sp_raw_connect(port);
+
+	if (fd < 0)
+		return -1;
+	sp_header(h, proto);
+	if (write(fd, h, 8) != 8 || sp_read_full(fd, h, 8, 5000) != 8) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Writes one frame (length, then @body) of up to 1024 bytes; 0 or -1. */
+static inline int sp_raw_send(int fd, const void *body, size_t len)
+{
+	unsigned char f[8 + 1024];
+
+	if (len > sizeof(f) - 8)
+		return -1;
+	sp_be64(f, len);
+	memcpy(f + 8, body, len);
+	return write(fd, f, 8 + len) == (ssize_t)(8 + len) ? 0 : -1;
+}
+
+/*
+ * Reads one frame within @ms into @body (room for @max bytes); its length,
+ * or -1 on a timeout, EOF or a frame longer than @max.
+ */
+static inline ssize_t sp_raw_recv(int fd, void *body, size_t max, int ms)
+{
+	unsigned char l[8];
+	uint64_t len = 0;
+	int i;
+
+	if (sp_read_full(fd, l, 8, ms) != 8)
+		return -1;
+	for (i = 0; i < 8; i++)
+		len = len << 8 | l[i];
+	if (len > max || sp_read_full(fd, body, len, ms) != (ssize_t)len)
+		return -1;
+	return len;
+}
+
+/*
+ * Sends numbered messages of @len bytes (the number first, from *@next
+ * on) with MSG_DONTWAIT until EAGAIN, and again after pauses until three
+ * pauses in a row bring no room: the receiver has stalled, TCP's buffers
+ * are full, and so is sp's send queue. Stops after @max. Returns how many
+ * were accepted, -1 on another error.
+ */
+static inline int sp_fill(int fd, char *buf, size_t len, int *next, int max)
+{
+	int n = 0, idle = 0;
+
+	while (idle < 3 && n < max) {
+		memcpy(buf, next, sizeof(*next));
+		if (send(fd, buf, len, MSG_DONTWAIT) == (ssize_t)len) {
+			(*next)++;
+			n++;
+			idle = 0;
+			continue;
+		}
+		if (errno != EAGAIN)
+			return -1;
+		idle++;
+		usleep(100000);
+	}
+	return n;
+}
+
+/* Receives numbered messages from @first on; returns how many came in order. */
+static inline int sp_drain_numbered(int fd, char *buf, size_t len, int first, int max)
+{
+	int got = 0, v;
+
+	while (got < max) {
+		if (recv(fd, buf, len, 0) != (ssize_t)len)
+			break;
+		memcpy(&v, buf, sizeof(v));
+		if (v != first + got)
+			break;
+		got++;
+	}
+	return got;
 }
 
 /* A TCP listener on 127.0.0.1:0 with @backlog; its address to *@sin. */

@@ -29,49 +29,6 @@ static int env_int(const char *name, int dflt)
 /* More sends than any queue here holds: a sender that never blocks. */
 #define FILL_MAX 100000
 
-/*
- * Sends numbered messages of @len bytes (the number first) with
- * MSG_DONTWAIT until EAGAIN, and again after pauses until three pauses in
- * a row bring no room: the receiver has stalled, TCP's buffers are full,
- * and so is sp's send queue (a PAIR send waits only for a full queue or a
- * missing peer). Returns how many were accepted, -1 on another error.
- */
-static int fill(int fd, char *buf, size_t len, int *next)
-{
-	int n = 0, idle = 0;
-
-	while (idle < 3 && n < FILL_MAX) {
-		memcpy(buf, next, sizeof(*next));
-		if (send(fd, buf, len, MSG_DONTWAIT) == (ssize_t)len) {
-			(*next)++;
-			n++;
-			idle = 0;
-			continue;
-		}
-		if (errno != EAGAIN)
-			return -1;
-		idle++;
-		usleep(100000);
-	}
-	return n;
-}
-
-/* Receives numbered messages from @first on; returns how many came in order. */
-static int drain_numbered(int fd, char *buf, size_t len, int first, int max)
-{
-	int got = 0, v;
-
-	while (got < max) {
-		if (recv(fd, buf, len, 0) != (ssize_t)len)
-			break;
-		memcpy(&v, buf, sizeof(v));
-		if (v != first + got)
-			break;
-		got++;
-	}
-	return got;
-}
-
 /* A connected PAIR: a binds, b dials. */
 FIXTURE(pair)
 {
@@ -386,7 +343,7 @@ TEST_F(pair, send_backpressure)
 	/* The receiver does not read, and holds few messages itself. */
 	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVBUF, &few, sizeof(few)));
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &one, sizeof(one)));
-	n1 = fill(self->b, buf, QSIZE, &next);
+	n1 = sp_fill(self->b, buf, QSIZE, &next, FILL_MAX);
 	ASSERT_LE(1, n1);
 	ASSERT_GT(FILL_MAX, n1) TH_LOG("sends never blocked");
 	/*
@@ -398,13 +355,13 @@ TEST_F(pair, send_backpressure)
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &more, sizeof(more)));
 	/* Room in bytes for all of them: SP_SNDBUF is what bounds here. */
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)));
-	n2 = fill(self->b, buf, QSIZE, &next);
+	n2 = sp_fill(self->b, buf, QSIZE, &next, FILL_MAX);
 	TH_LOG("%d messages of 32 KiB before EAGAIN with SP_SNDBUF 1, %d more with %d",
 	       n1, n2, more);
 	EXPECT_LE(more - one, n2);
 	EXPECT_GE(more - one + n1, n2);
 	/* Nothing was lost on the way. */
-	EXPECT_EQ(n1 + n2, drain_numbered(self->a, buf, QSIZE, 0, n1 + n2));
+	EXPECT_EQ(n1 + n2, sp_drain_numbered(self->a, buf, QSIZE, 0, n1 + n2));
 	EXPECT_EQ(-1, recv(self->a, buf, QSIZE, MSG_DONTWAIT));
 	free(buf);
 }
@@ -419,13 +376,13 @@ TEST_F(pair, send_queue_bounded_by_so_sndbuf)
 	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVBUF, &few, sizeof(few)));
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &most, sizeof(most)));
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes)));
-	n = fill(self->b, buf, QSIZE, &next);
+	n = sp_fill(self->b, buf, QSIZE, &next, FILL_MAX);
 	TH_LOG("%d messages of 32 KiB before EAGAIN with SO_SNDBUF 64 KiB", n);
 	ASSERT_LE(1, n);
 	/* 128 KiB (SO_SNDBUF doubled), the receiver's 4, and TCP's buffers. */
 	EXPECT_GT(FILL_MAX, n);
 	EXPECT_GT(200, n);
-	EXPECT_EQ(n, drain_numbered(self->a, buf, QSIZE, 0, n));
+	EXPECT_EQ(n, sp_drain_numbered(self->a, buf, QSIZE, 0, n));
 	free(buf);
 }
 
@@ -439,7 +396,7 @@ static void *read_later(void *arg)
 	struct reader *r = arg;
 
 	usleep(r->delay_ms * 1000);
-	r->got = drain_numbered(r->fd, r->buf, QSIZE, 0, r->want);
+	r->got = sp_drain_numbered(r->fd, r->buf, QSIZE, 0, r->want);
 	return NULL;
 }
 
@@ -460,7 +417,7 @@ TEST_F(pair, linger_delivers_queued)
 	ASSERT_NE(NULL, r.buf);
 	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVBUF, &few, sizeof(few)));
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &q, sizeof(q)));
-	n = fill(self->b, r.buf, QSIZE, &next);
+	n = sp_fill(self->b, r.buf, QSIZE, &next, FILL_MAX);
 	/* SP_SNDBUF messages are in sp's queue now, not in TCP's. */
 	ASSERT_LE(q, n);
 	ASSERT_GT(FILL_MAX, n);
@@ -535,7 +492,7 @@ TEST_F(pair, so_linger_zero_closes_at_once)
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SP, SP_SNDBUF, &q, sizeof(q)));
 	/* Bytes for all of them: SP_SNDBUF is what bounds the queue here. */
 	ASSERT_EQ(0, setsockopt(self->b, SOL_SOCKET, SO_SNDBUFFORCE, &big, sizeof(big)));
-	n = fill(self->b, buf, QSIZE, &next);
+	n = sp_fill(self->b, buf, QSIZE, &next, FILL_MAX);
 	/* SP_SNDBUF messages are in sp's queue now, not in TCP's. */
 	ASSERT_LE(q, n);
 	ASSERT_GT(FILL_MAX, n);
@@ -547,7 +504,7 @@ TEST_F(pair, so_linger_zero_closes_at_once)
 	/* The default linger (1 s) would wait: nobody reads. */
 	EXPECT_GT(500, t);
 	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 1000));
-	got = drain_numbered(self->a, buf, QSIZE, 0, n);
+	got = sp_drain_numbered(self->a, buf, QSIZE, 0, n);
 	TH_LOG("%d messages of 32 KiB sent, %d received; close() took %lld ms",
 	       n, got, (long long)t);
 	EXPECT_GE(n - q, got);

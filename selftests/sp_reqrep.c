@@ -407,40 +407,16 @@ TEST(big_requests_from_many_pipes)
 }
 
 /* Raw TCP peers that break the REQ/REP rules. */
-static int raw_peer(uint16_t port, uint16_t proto)
-{
-	unsigned char h[8];
-	int fd = sp_raw_connect(port);
-
-	if (fd < 0)
-		return -1;
-	sp_header(h, proto);
-	if (write(fd, h, 8) != 8 || sp_read_full(fd, h, 8, 5000) != 8) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int raw_send(int fd, const void *body, size_t len)
-{
-	unsigned char f[8 + 64];
-
-	sp_be64(f, len);
-	memcpy(f + 8, body, len);
-	return write(fd, f, 8 + len) == (ssize_t)(8 + len) ? 0 : -1;
-}
-
 TEST(rep_drops_request_without_bottom)
 {
 	uint16_t port;
 	int rep = sp_listen_any(SOCK_REP, &port), fd;
 
 	ASSERT_LE(0, rep);
-	fd = raw_peer(port, SP_PROTO_REQ);
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
 	ASSERT_LE(0, fd);
 	/* Words without the top bit and no bottom: garbage. */
-	ASSERT_EQ(0, raw_send(fd, "\0\0\0\1\0\0\0\2", 8));
+	ASSERT_EQ(0, sp_raw_send(fd, "\0\0\0\1\0\0\0\2", 8));
 	EXPECT_TRUE(sp_peer_closed(fd, 5000));
 	close(fd);
 	close(rep);
@@ -455,16 +431,16 @@ TEST(rep_drops_request_over_ttl)
 
 	ASSERT_LE(0, rep);
 	timeouts(rep, 500);
-	fd = raw_peer(port, SP_PROTO_REQ);
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
 	ASSERT_LE(0, fd);
 	/* Nine words: one more hop than SP_MAXTTL's default of 8. */
 	body[8 * 4] = 0x80;
 	body[9 * 4] = 'x';
-	ASSERT_EQ(0, raw_send(fd, body, sizeof(body)));
+	ASSERT_EQ(0, sp_raw_send(fd, body, sizeof(body)));
 	EXPECT_EQ(-1, recv(rep, buf, sizeof(buf), 0));
 	EXPECT_EQ(EAGAIN, errno);
 	/* Dropped, not closed: a good request still gets through. */
-	ASSERT_EQ(0, raw_send(fd, "\x80\0\0\x05hi", 6));
+	ASSERT_EQ(0, sp_raw_send(fd, "\x80\0\0\x05hi", 6));
 	timeouts(rep, 5000);
 	ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
 	ASSERT_EQ(2, send(rep, "yo", 2, 0));
@@ -505,7 +481,7 @@ TEST(req_closes_pipe_on_malformed_reply)
 	EXPECT_EQ(0x80, f[8] & 0x80);	/* the request id's top bit */
 	EXPECT_EQ(0, memcmp(f + 12, "hi", 2));
 	/* A 2-byte reply cannot carry a request id. */
-	ASSERT_EQ(0, raw_send(fd, "no", 2));
+	ASSERT_EQ(0, sp_raw_send(fd, "no", 2));
 	EXPECT_TRUE(sp_peer_closed(fd, 5000));
 	close(fd);
 	/* The REQ redials and resends the request. */

@@ -459,23 +459,6 @@ static long long flood_sent(struct flood *f, int n)
 	return sum;
 }
 
-/* A number from a /proc/sys file with several (field @k, from 0). */
-static long long sysctl_field(const char *path, int k)
-{
-	FILE *f = fopen(path, "r");
-	long long v = -1;
-
-	if (!f)
-		return -1;
-	while (k-- >= 0)
-		if (fscanf(f, "%lld", &v) != 1) {
-			v = -1;
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /*
  * Peers flood a REP that nobody reads, each writing for as long as the
  * kernel takes data: the flood stalls (the REP's receive queue, one held
@@ -500,7 +483,7 @@ TEST_F_TIMEOUT(scale, flooding_peers_are_bounded, 300)
 	base = slab_base(_metadata, &ob);
 	if (base < 0)
 		return;
-	rmem_max = sysctl_field("/proc/sys/net/ipv4/tcp_rmem", 2);
+	rmem_max = sp_sysctl_field("/proc/sys/net/ipv4/tcp_rmem", 2);
 	ASSERT_LT(0, rmem_max);
 	free0 = meminfo("MemFree");
 	rep = sp_listen_any(SOCK_REP, &port);

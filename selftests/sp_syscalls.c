@@ -167,24 +167,6 @@ TEST_F_TIMEOUT(long_run, random_calls_threads_crash_only, 7200)
 		close(pool[i]);
 }
 
-/* Waits up to @ms for child @pid to end; its wait status, or -1. */
-static int reap_within(pid_t pid, int ms)
-{
-	int64_t end = sp_now_ms() + ms;
-	int status;
-
-	do {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid)
-			return status;
-		if (r < 0)
-			return -1;
-		usleep(5000);
-	} while (sp_now_ms() < end);
-	return -1;
-}
-
 /* A connected PAIR: *@a listens, *@b dials; the pipe is up. */
 static int pair_up(int *a, int *b)
 {
@@ -247,13 +229,13 @@ TEST(kill_blocked)
 		kill(r, SIGKILL);
 		kill(w, SIGKILL);
 		/* Both die of the signal, promptly. */
-		st = reap_within(r, 3000);
+		st = sp_reap_within(r, 3000);
 		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("round %d: reader status %#x", round, st);
 		if (st == -1) {
 			kill(r, SIGKILL);
 			waitpid(r, NULL, 0);
 		}
-		st = reap_within(w, 3000);
+		st = sp_reap_within(w, 3000);
 		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("round %d: writer status %#x", round, st);
 		if (st == -1) {
 			kill(w, SIGKILL);
