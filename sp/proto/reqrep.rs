@@ -148,6 +148,11 @@ impl Outstanding {
         }
     }
 
+    /// The outstanding request's id and when it last went out.
+    pub fn current(&self) -> Option<(u32, u64)> {
+        self.cur
+    }
+
     /// Whether a request is outstanding.
     pub fn is_open(&self) -> bool {
         self.cur.is_some()

@@ -9,7 +9,7 @@
 //! dropped from then on. Once the deadline has passed, `recv()` reports
 //! it once and the survey is over.
 
-use crate::proto::reqrep::RequestIds;
+use crate::proto::reqrep::Outstanding;
 
 /// What `recv()` finds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,43 +22,48 @@ pub enum RecvState {
     Open(u64),
 }
 
-/// A surveyor's survey state.
+/// A surveyor's survey state: the outstanding survey is a request (its
+/// id and when it went out) with a deadline.
 #[derive(Clone, Debug)]
 pub struct Surveys {
-    ids: RequestIds,
-    /// The outstanding survey: its id and deadline.
-    cur: Option<(u32, u64)>,
+    out: Outstanding,
+    /// How long the outstanding survey collects responses, in ms.
+    ms: u32,
 }
 
 impl Surveys {
     /// No survey yet; ids start at `seed`.
     pub const fn new(seed: u32) -> Self {
         Surveys {
-            ids: RequestIds::new(seed),
-            cur: None,
+            out: Outstanding::new(seed),
+            ms: 0,
         }
     }
 
     /// Starts a survey at `now` that collects responses for `ms`,
     /// abandoning any earlier one; returns its id.
     pub fn start(&mut self, now: u64, ms: u32) -> u32 {
-        let id = self.ids.next_id();
-        self.cur = Some((id, now.saturating_add(u64::from(ms))));
-        id
+        self.ms = ms;
+        self.out.start(now)
+    }
+
+    /// The outstanding survey's id and deadline.
+    fn cur(&self) -> Option<(u32, u64)> {
+        self.out.current().map(|(id, at)| (id, at.saturating_add(u64::from(self.ms))))
     }
 
     /// A response with id `id` arrived at `now`: whether it answers the
     /// outstanding survey in time (else it is dropped).
     pub fn accepts(&self, id: u32, now: u64) -> bool {
-        matches!(self.cur, Some((cur, deadline)) if cur == id && now < deadline)
+        matches!(self.cur(), Some((cur, deadline)) if cur == id && now < deadline)
     }
 
     /// What `recv()` at `now` finds; an expired survey ends here.
     pub fn recv_state(&mut self, now: u64) -> RecvState {
-        match self.cur {
+        match self.cur() {
             None => RecvState::Idle,
             Some((_, deadline)) if now >= deadline => {
-                self.cur = None;
+                self.out.clear();
                 RecvState::Expired
             }
             Some((_, deadline)) => RecvState::Open(deadline - now),
@@ -67,17 +72,17 @@ impl Surveys {
 
     /// Milliseconds until the outstanding survey expires, if any.
     pub fn poll_timeout(&self, now: u64) -> Option<u64> {
-        self.cur.map(|(_, d)| d.saturating_sub(now))
+        self.cur().map(|(_, d)| d.saturating_sub(now))
     }
 
     /// Whether a survey is outstanding (expired or not).
     pub fn is_open(&self) -> bool {
-        self.cur.is_some()
+        self.out.is_open()
     }
 
     /// Forgets the outstanding survey (`close()`).
     pub fn clear(&mut self) {
-        self.cur = None;
+        self.out.clear();
     }
 }
 
