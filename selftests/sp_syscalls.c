@@ -249,49 +249,75 @@ TEST(kill_blocked)
 }
 
 struct blocked {
-	int fd, ret, err;
+	int fd, ret, err, send;
 	pid_t tid;
 	int64_t ms;
 };
 
-static void *block_recv(void *arg)
+/* A thread that blocks in recv(), or in send() when @send is set. */
+static void *block(void *arg)
 {
 	struct blocked *b = arg;
-	char buf[8];
+	char buf[8] = "x";
 	int64_t t;
 
 	__atomic_store_n(&b->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	t = sp_now_ms();
-	b->ret = recv(b->fd, buf, sizeof(buf), 0);
+	if (b->send)
+		b->ret = send(b->fd, buf, 1, 0);
+	else
+		b->ret = recv(b->fd, buf, sizeof(buf), 0);
 	b->err = errno;
 	b->ms = sp_now_ms() - t;
 	return NULL;
 }
 
 /*
- * close() from another thread while recv() sleeps on the socket: the
- * file lives until recv() returns, which it does at its timeout (500 ms)
- * with EAGAIN.
+ * close() from another thread while recv() or send() sleeps on the
+ * socket: the file lives until the call returns, which it does at its
+ * timeout (500 ms) with EAGAIN. recv() for every type that receives (a
+ * SURVEYOR first starts a survey with a long deadline, so that it has
+ * something to wait for); send() for the types that wait for a peer.
  */
-TEST(close_races_blocked_recv)
+FIXTURE(close_race) {};
+FIXTURE_SETUP(close_race) {}
+FIXTURE_TEARDOWN(close_race) {}
+FIXTURE_VARIANT(close_race) { int type, send; };
+FIXTURE_VARIANT_ADD(close_race, pair_recv) { .type = SOCK_PAIR };
+FIXTURE_VARIANT_ADD(close_race, sub_recv) { .type = SOCK_SUB };
+FIXTURE_VARIANT_ADD(close_race, rep_recv) { .type = SOCK_REP };
+FIXTURE_VARIANT_ADD(close_race, pull_recv) { .type = SOCK_PULL };
+FIXTURE_VARIANT_ADD(close_race, surveyor_recv) { .type = SOCK_SURVEYOR };
+FIXTURE_VARIANT_ADD(close_race, respondent_recv) { .type = SOCK_RESPONDENT };
+FIXTURE_VARIANT_ADD(close_race, bus_recv) { .type = SOCK_BUS };
+FIXTURE_VARIANT_ADD(close_race, pair_send) { .type = SOCK_PAIR, .send = 1 };
+FIXTURE_VARIANT_ADD(close_race, push_send) { .type = SOCK_PUSH, .send = 1 };
+
+TEST_F(close_race, blocked)
 {
 	int round;
 
-	for (round = 0; round < 10; round++) {
+	for (round = 0; round < 8; round++) {
 		struct blocked bl;
 		pthread_t th;
 		uint16_t port;
-		int fd = sp_listen_any(SOCK_PAIR, &port);
+		int fd = sp_listen_any(variant->type, &port);
 		pid_t tid;
 
 		ASSERT_LE(0, fd);
-		sp_set_timeo(fd, SO_RCVTIMEO, 500);
-		bl = (struct blocked){ .fd = fd };
-		ASSERT_EQ(0, pthread_create(&th, NULL, block_recv, &bl));
+		sp_set_timeo(fd, variant->send ? SO_SNDTIMEO : SO_RCVTIMEO, 500);
+		if (variant->type == SOCK_SURVEYOR) {
+			ASSERT_EQ(0, sp_set_int(fd, SOL_SP, SP_SURVEYOR_DEADLINE, 60000));
+			ASSERT_EQ(1, send(fd, "?", 1, 0));
+		}
+		bl = (struct blocked){ .fd = fd, .send = variant->send };
+		ASSERT_EQ(0, pthread_create(&th, NULL, block, &bl));
 		while (!(tid = __atomic_load_n(&bl.tid, __ATOMIC_ACQUIRE)))
 			usleep(1000);
-		/* Asleep in recv() before the close, or the race is not run. */
-		EXPECT_TRUE(sp_blocked_in(tid, SYS_recvfrom, 5000)) TH_LOG("round %d: recv not blocked", round);
+		/* Asleep in the call before the close, or the race is not run. */
+		EXPECT_TRUE(sp_blocked_in(tid, variant->send ? SYS_sendto : SYS_recvfrom, 5000)) {
+			TH_LOG("round %d: not blocked", round);
+		}
 		usleep(round * 10000);
 		close(fd);
 		pthread_join(th, NULL);

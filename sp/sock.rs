@@ -164,7 +164,10 @@ impl SpSock {
         let budget = p.rcvbuf();
         let room = || {
             self.held.load(Ordering::Acquire) < budget
-                || match self.overdraft.compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire) {
+                || match self
+                    .overdraft
+                    .compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire)
+                {
                     Ok(_) => true,
                     Err(x) => x == id,
                 }
@@ -184,7 +187,11 @@ impl SpSock {
 
     /// Pipe `id` finished a frame: it no longer needs the overdraft.
     pub(crate) fn frame_done(&self, id: usize) {
-        if self.overdraft.compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+        if self
+            .overdraft
+            .compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
             self.kick_budget_stalled();
         }
     }
@@ -195,14 +202,18 @@ impl SpSock {
         if n > 0 {
             self.held.fetch_sub(n, Ordering::AcqRel);
         }
-        let _ = self.overdraft.compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire);
+        let _ = self
+            .overdraft
+            .compare_exchange(id, 0, Ordering::AcqRel, Ordering::Acquire);
         if n > 0 {
             self.kick_budget_stalled();
         }
     }
 
     fn kick_budget_stalled(&self) {
-        if self.budget_stalled.load(Ordering::SeqCst) && self.budget_stalled.swap(false, Ordering::SeqCst) {
+        if self.budget_stalled.load(Ordering::SeqCst)
+            && self.budget_stalled.swap(false, Ordering::SeqCst)
+        {
             self.inner.lock().core.kick_stalled();
         }
     }
@@ -314,7 +325,13 @@ impl SpSock {
     /// before the payload, then takes the message or says to wait.
     ///
     /// Lock context: none; sleeps.
-    fn send(self: &Arc<Self>, sk: &SockRef, src: &mut MsgSrc<'_>, len: usize, mut timeo: Timeout) -> Result {
+    fn send(
+        self: &Arc<Self>,
+        sk: &SockRef,
+        src: &mut MsgSrc<'_>,
+        len: usize,
+        mut timeo: Timeout,
+    ) -> Result {
         let o = self.opts();
         let t = {
             let mut g = self.inner.lock();
@@ -473,7 +490,8 @@ impl SpSock {
             let _ = sk.wait(&mut t, || {
                 let g = self.inner.lock();
                 let ready = &g.core.ready;
-                ready.iter().all(|p| !p.tx_busy() && !p.has_out()) && (ready.is_empty() || !g.proto.unsent())
+                ready.iter().all(|p| !p.tx_busy() && !p.has_out())
+                    && (ready.is_empty() || !g.proto.unsent())
             });
         }
         let (listeners, dialers, pipes, skref, timer) = {
@@ -666,7 +684,12 @@ impl Family for SpFamily {
         }
     }
 
-    fn sendmsg(data: Data<'_, Self>, sock: &Socket, msg: &mut MsgSrc<'_>, len: usize) -> Result<usize> {
+    fn sendmsg(
+        data: Data<'_, Self>,
+        sock: &Socket,
+        msg: &mut MsgSrc<'_>,
+        len: usize,
+    ) -> Result<usize> {
         let flags = msg.flags();
         check_flags(flags, MSG_DONTWAIT | MSG_NOSIGNAL | MSG_EOR | MSG_MORE)?;
         if !data.pattern.sends() {
@@ -687,7 +710,10 @@ impl Family for SpFamily {
         len: usize,
         flags: i32,
     ) -> Result<usize> {
-        check_flags(flags, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_WAITALL)?;
+        check_flags(
+            flags,
+            MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_WAITALL,
+        )?;
         if !data.pattern.receives() {
             return Err(EOPNOTSUPP);
         }

@@ -163,7 +163,13 @@ impl Core {
     /// the patterns that never drop (PAIR, REP, PULL, RESPONDENT).
     pub(crate) fn queue(&mut self, p: &Arc<Pipe>, item: Item<Arc<Pipe>>, o: &Options) -> Delivery {
         let room = self.rcv_room();
-        if overflows(self.recvq.len(), self.recvq.bytes(), o.rcvbuf as usize, room, item.msg.len()) {
+        if overflows(
+            self.recvq.len(),
+            self.recvq.bytes(),
+            o.rcvbuf as usize,
+            room,
+            item.msg.len(),
+        ) {
             self.note_stalled(p);
             return Delivery::Full(item.msg);
         }
@@ -178,7 +184,12 @@ impl Core {
 
     /// Queues `item` for `recv()` without ever stalling its pipe: past
     /// the bounds, `policy` says what goes (counted in `rx_dropped`).
-    pub(crate) fn queue_lossy(&mut self, item: Item<Arc<Pipe>>, o: &Options, policy: Overflow) -> Delivery {
+    pub(crate) fn queue_lossy(
+        &mut self,
+        item: Item<Arc<Pipe>>,
+        o: &Options,
+        policy: Overflow,
+    ) -> Delivery {
         let (cap, room, len) = (o.rcvbuf as usize, self.rcv_room(), item.msg.len());
         while overflows(self.recvq.len(), self.recvq.bytes(), cap, room, len) {
             if policy == Overflow::DropNew {
@@ -344,7 +355,10 @@ impl Proto {
     /// Streams (PAIR, SUB, PULL, BUS) leave it to the work item, which
     /// batches.
     pub(crate) fn pulls(&self) -> bool {
-        matches!(self, Proto::Req(_) | Proto::Rep(_) | Proto::Surveyor(_) | Proto::Respondent(_))
+        matches!(
+            self,
+            Proto::Req(_) | Proto::Rep(_) | Proto::Surveyor(_) | Proto::Respondent(_)
+        )
     }
 
     /// Whether the pattern uses the protocol timer (REQ's resend).
@@ -385,9 +399,10 @@ impl Proto {
             Proto::Sub(s) => s.deliver(c, m, o),
             Proto::Surveyor(s) => s.deliver(c, m, o),
             Proto::Bus(_) => c.queue_lossy(Item::plain(m), o, Overflow::DropNew),
-            // Their peers send nothing after the header: NNG's pub0 and
-            // push0 close such a pipe.
-            Proto::Pub(_) | Proto::Push(_) => Delivery::Close(EPROTO),
+            // A SUB sends nothing after its header: NNG's pub0 closes it.
+            Proto::Pub(_) => Delivery::Close(EPROTO),
+            // NNG's push0 discards what a PULL sends.
+            Proto::Push(_) => Delivery::Done,
         }
     }
 
@@ -425,7 +440,13 @@ impl Proto {
     /// Sends `*m`: `Some` once it was queued (or dropped by the pattern's
     /// rules), `None` when there is no room yet: the caller waits until
     /// [`Proto::can_send`] and tries again.
-    pub(crate) fn send(&mut self, c: &mut Core, t: &Ticket, m: &mut Option<Msg>, o: &Options) -> Result<Option<Out>> {
+    pub(crate) fn send(
+        &mut self,
+        c: &mut Core,
+        t: &Ticket,
+        m: &mut Option<Msg>,
+        o: &Options,
+    ) -> Result<Option<Out>> {
         let Some(msg) = m.take() else {
             return Ok(Some(Out::new()));
         };
@@ -535,7 +556,13 @@ impl SendQueue {
 
     /// Whether a message of `len` bytes fits (an empty queue takes any).
     pub(crate) fn fits(&self, c: &Core, len: usize, o: &Options) -> bool {
-        !overflows(self.0.len(), self.0.bytes(), o.sndbuf as usize, c.snd_room(), len)
+        !overflows(
+            self.0.len(),
+            self.0.bytes(),
+            o.sndbuf as usize,
+            c.snd_room(),
+            len,
+        )
     }
 
     /// Queues `m`; on allocation failure `m` is lost (`ENOMEM`).

@@ -39,7 +39,13 @@ impl Pair {
     }
 
     /// Queues `msg` for the peer, or hands it back in `m` to wait.
-    pub(crate) fn send(&mut self, c: &mut Core, m: &mut Option<Msg>, msg: Msg, o: &Options) -> Result<Option<Out>> {
+    pub(crate) fn send(
+        &mut self,
+        c: &mut Core,
+        m: &mut Option<Msg>,
+        msg: Msg,
+        o: &Options,
+    ) -> Result<Option<Out>> {
         let peer = match Self::peer(c) {
             Some(p) if self.sendq.fits(c, msg.len(), o) => p.clone(),
             _ => {

@@ -37,7 +37,13 @@ impl Push {
     /// round-robin order, else the next one (which takes it, or leaves it
     /// to whichever pipe finishes first). Hands `msg` back in `m` to wait
     /// while there is no pipe or no room.
-    pub(crate) fn send(&mut self, c: &mut Core, m: &mut Option<Msg>, msg: Msg, o: &Options) -> Result<Option<Out>> {
+    pub(crate) fn send(
+        &mut self,
+        c: &mut Core,
+        m: &mut Option<Msg>,
+        msg: Msg,
+        o: &Options,
+    ) -> Result<Option<Out>> {
         if !self.can_send(c, msg.len(), o) {
             *m = Some(msg);
             return Ok(None);
@@ -45,8 +51,12 @@ impl Push {
         self.sendq.push(msg)?;
         c.stats.tx_msgs += 1;
         let ready = &c.ready;
-        let i = self.rr.pick(ready.len(), |i| !ready[i].tx_busy() && !ready[i].has_out());
-        Ok(Some(i.map_or_else(Out::new, |i| Out::one(ready[i].clone()))))
+        let i = self
+            .rr
+            .pick(ready.len(), |i| !ready[i].tx_busy() && !ready[i].has_out());
+        Ok(Some(
+            i.map_or_else(Out::new, |i| Out::one(ready[i].clone())),
+        ))
     }
 
     pub(crate) fn can_send(&self, c: &Core, len: usize, o: &Options) -> bool {

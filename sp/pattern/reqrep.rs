@@ -81,7 +81,11 @@ impl Req {
 
     /// A request on a dead pipe goes out again at once.
     pub(crate) fn detached(&mut self, c: &mut Core, p: &Arc<Pipe>) {
-        let carried = self.req.as_ref().and_then(|r| r.pipe.as_ref()).is_some_and(|q| Arc::ptr_eq(p, q));
+        let carried = self
+            .req
+            .as_ref()
+            .and_then(|r| r.pipe.as_ref())
+            .is_some_and(|q| Arc::ptr_eq(p, q));
         if carried {
             if let Some(q) = self.dispatch(c) {
                 q.kick();
@@ -201,7 +205,9 @@ impl Replier {
     pub(crate) fn recv(&mut self, c: &mut Core) -> Result<Option<Item<Arc<Pipe>>>> {
         let current = match c.recvq.front() {
             Some(Item {
-                pipe: Some(p), msg, hdr,
+                pipe: Some(p),
+                msg,
+                hdr,
             }) => {
                 let mut bt = KVec::with_capacity(*hdr, GFP_KERNEL)?;
                 bt.extend_from_slice(&msg[..*hdr], GFP_KERNEL)?;
@@ -236,7 +242,13 @@ impl Replier {
     /// Queues the reply on its pipe, drops it if the pipe is gone (send()
     /// still succeeds, like a frame TCP loses; so does one that finds no
     /// memory), or hands it back in `m` to wait for room.
-    pub(crate) fn send(&mut self, c: &mut Core, t: &Ticket, m: &mut Option<Msg>, msg: Msg) -> Result<Option<Out>> {
+    pub(crate) fn send(
+        &mut self,
+        c: &mut Core,
+        t: &Ticket,
+        m: &mut Option<Msg>,
+        msg: Msg,
+    ) -> Result<Option<Out>> {
         let Some(pipe) = t.to.as_ref().filter(|p| c.is_ready(p)) else {
             return Ok(Some(Out::new()));
         };

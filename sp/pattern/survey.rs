@@ -39,7 +39,9 @@ pub(crate) type Respondent = Replier;
 impl Surveyor {
     /// No survey yet; ids start at `seed`.
     pub(crate) fn new(seed: u32) -> Self {
-        Surveyor { s: Surveys::new(seed) }
+        Surveyor {
+            s: Surveys::new(seed),
+        }
     }
 
     /// Starts a survey (`msg`: room for the id, then the payload) and

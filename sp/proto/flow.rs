@@ -76,7 +76,10 @@ impl RoundRobin {
             return None;
         }
         let start = self.last.wrapping_add(1) % n;
-        let i = (0..n).map(|k| (start + k) % n).find(|&i| free(i)).unwrap_or(start);
+        let i = (0..n)
+            .map(|k| (start + k) % n)
+            .find(|&i| free(i))
+            .unwrap_or(start);
         self.last = i;
         Some(i)
     }
@@ -98,26 +101,50 @@ mod tests {
         assert!(!overflows(3, 30, 4, 100, 70));
         assert!(overflows(3, 30, 4, 100, 71));
         assert!(overflows(4, 4, 4, 100, 1));
-        assert!(!overflows(usize::MAX - 1, usize::MAX - 1, usize::MAX, usize::MAX, 0));
-        assert!(overflows(1, usize::MAX, 8, usize::MAX - 1, usize::MAX), "no wrap");
+        assert!(!overflows(
+            usize::MAX - 1,
+            usize::MAX - 1,
+            usize::MAX,
+            usize::MAX,
+            0
+        ));
+        assert!(
+            overflows(1, usize::MAX, 8, usize::MAX - 1, usize::MAX),
+            "no wrap"
+        );
     }
 
     #[test]
     fn drop_new_keeps_the_queue() {
         let sizes = [10, 10, 10];
-        assert_eq!(admit(sizes.into_iter(), 3, 30, 3, 1000, 1, Overflow::DropNew), (0, false));
-        assert_eq!(admit(sizes.into_iter(), 3, 30, 4, 1000, 1, Overflow::DropNew), (0, true));
+        assert_eq!(
+            admit(sizes.into_iter(), 3, 30, 3, 1000, 1, Overflow::DropNew),
+            (0, false)
+        );
+        assert_eq!(
+            admit(sizes.into_iter(), 3, 30, 4, 1000, 1, Overflow::DropNew),
+            (0, true)
+        );
     }
 
     #[test]
     fn drop_oldest_drops_just_enough() {
         // Four of 10 bytes under 45 bytes: a message of 20 needs two gone.
         let sizes = [10, 10, 10, 10];
-        assert_eq!(admit(sizes.into_iter(), 4, 40, 8, 45, 20, Overflow::DropOldest), (2, true));
+        assert_eq!(
+            admit(sizes.into_iter(), 4, 40, 8, 45, 20, Overflow::DropOldest),
+            (2, true)
+        );
         // At the count bound, one goes.
-        assert_eq!(admit(sizes.into_iter(), 4, 40, 4, 1000, 1, Overflow::DropOldest), (1, true));
+        assert_eq!(
+            admit(sizes.into_iter(), 4, 40, 4, 1000, 1, Overflow::DropOldest),
+            (1, true)
+        );
         // Larger than the room: everything goes, and it is queued alone.
-        assert_eq!(admit(sizes.into_iter(), 4, 40, 8, 45, 100, Overflow::DropOldest), (4, true));
+        assert_eq!(
+            admit(sizes.into_iter(), 4, 40, 8, 45, 100, Overflow::DropOldest),
+            (4, true)
+        );
     }
 
     #[test]

@@ -224,7 +224,10 @@ mod tests {
         assert_eq!(split_request(&[0, 0, 0, 1, 0, 0], 8), Err(Error::Malformed));
         assert_eq!(reply_id(&[]), Err(Error::Malformed));
         assert_eq!(reply_id(&[0x80, 0, 0]), Err(Error::Malformed));
-        assert_eq!(reply_id(&[0x7f, 0xff, 0xff, 0xff, 1]), Err(Error::Malformed));
+        assert_eq!(
+            reply_id(&[0x7f, 0xff, 0xff, 0xff, 1]),
+            Err(Error::Malformed)
+        );
     }
 
     #[test]

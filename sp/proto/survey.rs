@@ -49,7 +49,9 @@ impl Surveys {
 
     /// The outstanding survey's id and deadline.
     fn cur(&self) -> Option<(u32, u64)> {
-        self.out.current().map(|(id, at)| (id, at.saturating_add(u64::from(self.ms))))
+        self.out
+            .current()
+            .map(|(id, at)| (id, at.saturating_add(u64::from(self.ms))))
     }
 
     /// A response with id `id` arrived at `now`: whether it answers the
@@ -123,7 +125,10 @@ mod tests {
         assert_eq!(b & BOTTOM, BOTTOM, "the top bit survives wrapping");
         assert!(!s.accepts(a, 11), "stale id");
         assert!(s.accepts(b, 11));
-        assert!(!s.accepts(b & !BOTTOM, 11), "an id without the top bit never matches");
+        assert!(
+            !s.accepts(b & !BOTTOM, 11),
+            "an id without the top bit never matches"
+        );
     }
 
     #[test]
