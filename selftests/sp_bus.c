@@ -15,24 +15,6 @@
 
 #define NBUS 3
 
-static void timeouts(int fd, int ms)
-{
-	sp_set_timeo(fd, SO_RCVTIMEO, ms);
-	sp_set_timeo(fd, SO_SNDTIMEO, ms);
-}
-
-static void on_alarm(int sig)
-{
-}
-
-/* SIGALRM interrupts blocked calls: no SA_RESTART. */
-static int no_restart_alarm(void)
-{
-	struct sigaction sa = { .sa_handler = on_alarm };
-
-	return sigaction(SIGALRM, &sa, NULL);
-}
-
 /* A 2-byte message: a kind and the sender's index. */
 static int say(int fd, char kind, int from)
 {
@@ -114,6 +96,25 @@ static int expect_from(struct __test_metadata *_metadata, int fd, char kind, int
 	return 0;
 }
 
+/* Gives the NBUS sockets of @b 5 s timeouts, then bus_sync()s them on @adj. */
+static int bus_up(int *b, int adj[][NBUS])
+{
+	int i;
+
+	for (i = 0; i < NBUS; i++)
+		sp_set_timeouts(b[i], 5000);
+	return bus_sync(b, NBUS, adj);
+}
+
+/* Closes the NBUS sockets of @b. */
+static void bus_close(int *b)
+{
+	int i;
+
+	for (i = 0; i < NBUS; i++)
+		close(b[i]);
+}
+
 /* Three BUS sockets, each pair connected: 0 and 1 bind, 1 dials 0, 2 dials both. */
 FIXTURE(mesh)
 {
@@ -123,31 +124,22 @@ FIXTURE(mesh)
 FIXTURE_SETUP(mesh)
 {
 	int adj[NBUS][NBUS] = { { 0, 1, 1 }, { 1, 0, 1 }, { 1, 1, 0 } };
-	struct sockaddr_in sin;
 	uint16_t p0, p1;
-	int i;
 
 	self->b[0] = sp_listen_any(SOCK_BUS, &p0);
 	ASSERT_LE(0, self->b[0]);
 	self->b[1] = sp_listen_any(SOCK_BUS, &p1);
 	ASSERT_LE(0, self->b[1]);
-	sin = sp_loopback(p0);
-	ASSERT_EQ(0, connect(self->b[1], (struct sockaddr *)&sin, sizeof(sin)));
+	ASSERT_EQ(0, sp_connect_port(self->b[1], p0));
 	self->b[2] = sp_dial(SOCK_BUS, p0);
 	ASSERT_LE(0, self->b[2]);
-	sin = sp_loopback(p1);
-	ASSERT_EQ(0, connect(self->b[2], (struct sockaddr *)&sin, sizeof(sin)));
-	for (i = 0; i < NBUS; i++)
-		timeouts(self->b[i], 5000);
-	ASSERT_EQ(0, bus_sync(self->b, NBUS, adj)) TH_LOG("the mesh did not connect");
+	ASSERT_EQ(0, sp_connect_port(self->b[2], p1));
+	ASSERT_EQ(0, bus_up(self->b, adj)) TH_LOG("the mesh did not connect");
 }
 
 FIXTURE_TEARDOWN(mesh)
 {
-	int i;
-
-	for (i = 0; i < NBUS; i++)
-		close(self->b[i]);
+	bus_close(self->b);
 }
 
 /*
@@ -294,39 +286,25 @@ TEST_F(mesh, signal_interrupts_recv)
 {
 	char buf[8];
 
-	ASSERT_EQ(0, no_restart_alarm());
+	ASSERT_EQ(0, sp_no_restart_alarm());
 	ASSERT_EQ(0, sp_set_timeo(self->b[0], SO_RCVTIMEO, 0));
-	alarm(1);
-	EXPECT_EQ(-1, recv(self->b[0], buf, sizeof(buf), 0));
+	EXPECT_EQ(-1, sp_alarmed(self->b[0], buf, NULL, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
-	alarm(0);
 }
 
 /* A child asleep in recv() stays asleep, and SIGKILL ends it promptly. */
 TEST_F(mesh, kill_blocked)
 {
-	pid_t pid;
+	pid_t pid, ended;
 	int st;
 
 	ASSERT_EQ(0, sp_set_timeo(self->b[0], SO_RCVTIMEO, 0));
-	pid = fork();
+	pid = sp_fork_blocked(self->b[0], NULL);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		char buf[8];
-
-		recv(self->b[0], buf, sizeof(buf), 0);
-		_exit(0);
-	}
 	EXPECT_TRUE(sp_blocked_in(pid, SYS_recvfrom, 5000)) TH_LOG("recv on BUS did not block");
-	usleep(100000);
-	EXPECT_EQ(0, waitpid(pid, NULL, WNOHANG)) TH_LOG("recv returned");
-	kill(pid, SIGKILL);
-	st = sp_reap_within(pid, 3000);
-	EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("status %#x", st);
-	if (st == -1) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-	}
+	sp_kill_asleep(&pid, 1, 100, 3000, &ended, &st);
+	EXPECT_EQ(0, ended) TH_LOG("recv returned");
+	EXPECT_TRUE(sp_sigkilled(st)) TH_LOG("status %#x", st);
 }
 
 /* A line 0 - 1 - 2: 0 and 2 are connected to 1 only. */
@@ -361,23 +339,16 @@ FIXTURE_SETUP(line)
 		ASSERT_LE(0, self->b[2]);
 		self->b[1] = sp_dial(SOCK_BUS, port[0]);
 		ASSERT_LE(0, self->b[1]);
-		struct sockaddr_in sin = sp_loopback(port[2]);
-
-		ASSERT_EQ(0, connect(self->b[1], (struct sockaddr *)&sin, sizeof(sin)));
+		ASSERT_EQ(0, sp_connect_port(self->b[1], port[2]));
 	}
-	for (i = 0; i < NBUS; i++) {
+	for (i = 0; i < NBUS; i++)
 		ASSERT_LE(0, self->b[i]);
-		timeouts(self->b[i], 5000);
-	}
-	ASSERT_EQ(0, bus_sync(self->b, NBUS, adj)) TH_LOG("the line did not connect");
+	ASSERT_EQ(0, bus_up(self->b, adj)) TH_LOG("the line did not connect");
 }
 
 FIXTURE_TEARDOWN(line)
 {
-	int i;
-
-	for (i = 0; i < NBUS; i++)
-		close(self->b[i]);
+	bus_close(self->b);
 }
 
 /*
@@ -478,7 +449,7 @@ TEST(stalled_peer_misses_messages)
 	ASSERT_LE(0, b[0]);
 	/* Room for a burst in the reading pipe's queue. */
 	ASSERT_EQ(0, sp_set_int(b[0], SOL_SP, SP_SNDBUF, q));
-	timeouts(b[0], 5000);
+	sp_set_timeouts(b[0], 5000);
 	/* The stalled peer: handshakes, says hello, never reads again. */
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	ASSERT_LE(0, fd);
@@ -488,25 +459,15 @@ TEST(stalled_peer_misses_messages)
 
 		ASSERT_EQ(0, connect(fd, (struct sockaddr *)&sin, sizeof(sin)));
 	}
-	sp_header(h, SP_PROTO_BUS);
-	ASSERT_EQ(8, write(fd, h, 8));
-	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+	ASSERT_EQ(0, sp_raw_handshake(fd, SP_PROTO_BUS, h));
 	ASSERT_EQ(0, sp_raw_send(fd, "up", 2));
 	ASSERT_EQ(2, recv(b[0], buf, SIZE, 0));
 	/* The reading peer, up once a message goes both ways. */
 	b[1] = socket(PF_SP, SOCK_BUS, 0);
 	ASSERT_LE(0, b[1]);
-	timeouts(b[1], 5000);
-	{
-		struct sockaddr_in sin = sp_loopback(port);
-
-		ASSERT_EQ(0, connect(b[1], (struct sockaddr *)&sin, sizeof(sin)));
-	}
-	for (i = 0; i < 100; i++) {
-		ASSERT_EQ(1, send(b[1], "s", 1, 0));
-		if (sp_poll1(b[0], POLLIN, 100) & POLLIN)
-			break;
-	}
+	sp_set_timeouts(b[1], 5000);
+	ASSERT_EQ(0, sp_connect_port(b[1], port));
+	ASSERT_LE(0, sp_send_until_readable(b[1], "s", 1, b[0], 100, 100));
 	ASSERT_EQ(1, recv(b[0], buf, SIZE, 0)) TH_LOG("the reading peer did not connect");
 	ASSERT_EQ(1, send(b[0], "t", 1, 0));
 	ASSERT_EQ(1, recv(b[1], buf, SIZE, 0));
@@ -574,12 +535,9 @@ TEST(raw_bus_peer)
 
 	bus = sp_listen_any(SOCK_BUS, &port);
 	ASSERT_LE(0, bus);
-	timeouts(bus, 5000);
-	fd = sp_raw_connect(port);
+	sp_set_timeouts(bus, 5000);
+	fd = sp_raw_hello(port, SP_PROTO_BUS, h);
 	ASSERT_LE(0, fd);
-	sp_header(h, SP_PROTO_BUS);
-	ASSERT_EQ(8, write(fd, h, 8));
-	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
 	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x70\0\0", 8));
 	ASSERT_EQ(0, sp_raw_send(fd, "up", 2));
 	ASSERT_EQ(2, recv(bus, buf, sizeof(buf), 0));

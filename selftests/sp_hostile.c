@@ -351,9 +351,7 @@ TEST_F_TIMEOUT(long_run, req_dials_hostile_rep, 7200)
 		ASSERT_EQ(POLLIN, sp_poll1(lst, POLLIN, 5000));
 		fd = accept(lst, NULL, NULL);
 		ASSERT_LE(0, fd);
-		sp_header(h, SP_PROTO_REP);
-		ASSERT_EQ(8, write(fd, h, 8));
-		ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
+		ASSERT_EQ(0, sp_raw_handshake(fd, SP_PROTO_REP, h));
 		ASSERT_EQ(14, sp_read_full(fd, f, 14, 5000));
 		memcpy(f + 12, "ok", 2);
 		ASSERT_EQ(14, write(fd, f, 14));

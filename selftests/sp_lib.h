@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,13 @@ static inline int sp_set_timeo(int fd, int opt, int ms)
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
 	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* Sets both SO_RCVTIMEO and SO_SNDTIMEO of @fd to @ms (errors ignored). */
+static inline void sp_set_timeouts(int fd, int ms)
+{
+	sp_set_timeo(fd, SO_RCVTIMEO, ms);
+	sp_set_timeo(fd, SO_SNDTIMEO, ms);
 }
 
 /* A socket of @type bound to 127.0.0.1:0; its port goes to *@port. */
@@ -298,22 +306,155 @@ static inline int sp_reap_within(pid_t pid, int ms)
 }
 
 /*
- * A raw TCP peer of @port that has done the SP handshake as @proto (it
- * sent its header and read sp's); the fd, or -1.
+ * Reaps child @pid, sent SIGKILL, within @ms: its wait status, or -1 (then
+ * it is killed again and reaped, however long that takes).
  */
-static inline int sp_raw_peer(uint16_t port, uint16_t proto)
+static inline int sp_reap_killed(pid_t pid, int ms)
 {
-	unsigned char h[8];
+	int st = sp_reap_within(pid, ms);
+
+	if (st == -1) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	return st;
+}
+
+/* Whether wait status @st (-1: none) is that of a death by SIGKILL. */
+static inline int sp_sigkilled(int st)
+{
+	return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+/*
+ * A child that sends @msg on @fd, or (@msg NULL) receives on it, and exits
+ * 0 if the call returns: one to be found asleep in it. Its pid, or -1.
+ */
+static inline pid_t sp_fork_blocked(int fd, const char *msg)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char buf[8];
+
+		if (msg)
+			send(fd, msg, strlen(msg), 0);
+		else
+			recv(fd, buf, sizeof(buf), 0);
+		_exit(0);
+	}
+	return pid;
+}
+
+/*
+ * Ends children @pid[0..@n) asleep in sp calls: after @ms_asleep more, each
+ * must not have ended (waitpid()'s WNOHANG answer to @ended[i]: 0 if not)
+ * and is sent SIGKILL; then each is reaped within @ms, its wait status to
+ * @st[i] (sp_reap_killed()).
+ */
+static inline void sp_kill_asleep(const pid_t *pid, int n, int ms_asleep, int ms,
+				  pid_t *ended, int *st)
+{
+	int i;
+
+	usleep(ms_asleep * 1000);
+	for (i = 0; i < n; i++) {
+		ended[i] = waitpid(pid[i], NULL, WNOHANG);
+		kill(pid[i], SIGKILL);
+	}
+	for (i = 0; i < n; i++)
+		st[i] = sp_reap_killed(pid[i], ms);
+}
+
+static inline void sp_on_alarm(int sig)
+{
+}
+
+/* SIGALRM to interrupt blocked calls: no SA_RESTART, they fail with EINTR. */
+static inline int sp_no_restart_alarm(void)
+{
+	struct sigaction sa = { .sa_handler = sp_on_alarm };
+
+	return sigaction(SIGALRM, &sa, NULL);
+}
+
+/*
+ * send() of @out on @fd or, @out NULL, recv() into @in, blocking, with
+ * SIGALRM due in 1 s (see sp_no_restart_alarm()); @len bytes. The call's
+ * result, errno kept; the alarm is cancelled.
+ */
+static inline ssize_t sp_alarmed(int fd, void *in, const void *out, size_t len)
+{
+	ssize_t n;
+	int err;
+
+	alarm(1);
+	n = out ? send(fd, out, len, 0) : recv(fd, in, len, 0);
+	err = errno;
+	alarm(0);
+	errno = err;
+	return n;
+}
+
+/* Waits for a thread to store its tid at @tid (atomically, release); the tid. */
+static inline pid_t sp_await_tid(pid_t *tid)
+{
+	pid_t t;
+
+	while (!(t = __atomic_load_n(tid, __ATOMIC_ACQUIRE)))
+		usleep(1000);
+	return t;
+}
+
+/* The SP handshake as @proto on raw TCP @fd: sp's header into @h within 5 s; 0 or -1. */
+static inline int sp_raw_handshake(int fd, uint16_t proto, unsigned char h[8])
+{
+	sp_header(h, proto);
+	return write(fd, h, 8) == 8 && sp_read_full(fd, h, 8, 5000) == 8 ? 0 : -1;
+}
+
+/*
+ * A raw TCP peer of @port that has done the SP handshake as @proto (it
+ * sent its header and read sp's into @h); the fd, or -1.
+ */
+static inline int sp_raw_hello(uint16_t port, uint16_t proto, unsigned char h[8])
+{
 	int fd = sp_raw_connect(port);
 
 	if (fd < 0)
 		return -1;
-	sp_header(h, proto);
-	if (write(fd, h, 8) != 8 || sp_read_full(fd, h, 8, 5000) != 8) {
+	if (sp_raw_handshake(fd, proto, h)) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+/* The same, sp's header not kept. */
+static inline int sp_raw_peer(uint16_t port, uint16_t proto)
+{
+	unsigned char h[8];
+
+	return sp_raw_hello(port, proto, h);
+}
+
+/*
+ * Sends @len bytes of @msg from @fd until @peer has something to read
+ * (waiting @ms after each send), @tries times at most: 0 once it has, 1 if
+ * it never did, -1 if a send did not take the whole message.
+ */
+static inline int sp_send_until_readable(int fd, const void *msg, size_t len, int peer,
+					 int tries, int ms)
+{
+	int i;
+
+	for (i = 0; i < tries; i++) {
+		if (send(fd, msg, len, 0) != (ssize_t)len)
+			return -1;
+		if (sp_poll1(peer, POLLIN, ms) & POLLIN)
+			return 0;
+	}
+	return 1;
 }
 
 /* Writes one frame (length, then @body) of up to 1024 bytes; 0 or -1. */

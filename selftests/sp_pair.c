@@ -316,22 +316,15 @@ TEST_F(pair, poll)
 	EXPECT_EQ(0, sp_poll1(self->a, POLLIN, 0));
 }
 
-static void on_alarm(int sig)
-{
-}
-
 TEST_F(pair, signal_interrupts_recv)
 {
-	struct sigaction sa = { .sa_handler = on_alarm };
 	char buf[8];
 
 	/* No SA_RESTART: the blocked call fails with EINTR. */
-	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, sp_no_restart_alarm());
 	ASSERT_EQ(0, sp_set_timeo(self->a, SO_RCVTIMEO, 0));
-	alarm(1);
-	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), 0));
+	EXPECT_EQ(-1, sp_alarmed(self->a, buf, NULL, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
-	alarm(0);
 }
 
 TEST_F(pair, send_backpressure)
@@ -801,12 +794,9 @@ static void good_peer_works(struct __test_metadata *_metadata, uint16_t port, in
 {
 	unsigned char h[8], frame[8 + 2];
 	char buf[8];
-	int fd = sp_raw_connect(port);
+	int fd = sp_raw_hello(port, SP_PROTO_PAIR, h);
 
 	ASSERT_LE(0, fd);
-	sp_header(h, SP_PROTO_PAIR);
-	ASSERT_EQ(8, write(fd, h, 8));
-	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
 	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x10\0\0", 8));
 	sp_be64(frame, 2);
 	memcpy(frame + 8, "ok", 2);
@@ -885,12 +875,9 @@ TEST_F(raw, reserved_bytes_refused)
 TEST_F(raw, oversize_frame_drops_pipe)
 {
 	unsigned char h[8], len[8];
-	int fd = sp_raw_connect(self->port);
+	int fd = sp_raw_hello(self->port, SP_PROTO_PAIR, h);
 
 	ASSERT_LE(0, fd);
-	sp_header(h, SP_PROTO_PAIR);
-	ASSERT_EQ(8, write(fd, h, 8));
-	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
 	sp_be64(len, (1 << 20) + 1);
 	ASSERT_EQ(8, write(fd, len, 8));
 	EXPECT_TRUE(sp_peer_closed(fd, 5000));
@@ -931,11 +918,8 @@ TEST_F(raw, second_peer_refused)
 	unsigned char h[8];
 	int first, second;
 
-	first = sp_raw_connect(self->port);
+	first = sp_raw_hello(self->port, SP_PROTO_PAIR, h);
 	ASSERT_LE(0, first);
-	sp_header(h, SP_PROTO_PAIR);
-	ASSERT_EQ(8, write(first, h, 8));
-	ASSERT_EQ(8, sp_read_full(first, h, 8, 5000));
 	EXPECT_EQ(POLLOUT, sp_poll1(self->sp, POLLOUT, 5000));
 
 	second = sp_raw_connect(self->port);

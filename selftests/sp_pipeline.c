@@ -17,24 +17,6 @@
 /* Message size of the queueing tests: TCP's buffers fill in few of them. */
 #define BIG (64 * 1024)
 
-static void timeouts(int fd, int ms)
-{
-	sp_set_timeo(fd, SO_RCVTIMEO, ms);
-	sp_set_timeo(fd, SO_SNDTIMEO, ms);
-}
-
-static void on_alarm(int sig)
-{
-}
-
-/* SIGALRM interrupts blocked calls: no SA_RESTART. */
-static int no_restart_alarm(void)
-{
-	struct sigaction sa = { .sa_handler = on_alarm };
-
-	return sigaction(SIGALRM, &sa, NULL);
-}
-
 /*
  * Sends int @v from @push and waits (up to 10 s) for it on one of @pulls;
  * counts it there. Returns the index of that PULL, or -1.
@@ -106,8 +88,8 @@ FIXTURE_SETUP(pp)
 	}
 	ASSERT_LE(0, self->push);
 	ASSERT_LE(0, self->pull);
-	timeouts(self->push, 10000);
-	timeouts(self->pull, 10000);
+	sp_set_timeouts(self->push, 10000);
+	sp_set_timeouts(self->pull, 10000);
 	/* POLLOUT on a PUSH: a peer is connected. */
 	ASSERT_EQ(POLLOUT, sp_poll1(self->push, POLLOUT, 10000)) TH_LOG("the PUSH found no peer");
 }
@@ -195,19 +177,34 @@ TEST_F(pp, poll)
 }
 
 /*
+ * Stalls the PUSH of @self: its PULL, which does not read, holds @few
+ * messages, the PUSH's send queue one; BIG messages numbered from 0 go
+ * until sends would block (sp_fill()). A buffer of BIG bytes; their number
+ * to *@n.
+ */
+static char *fill_push(struct __test_metadata *_metadata, FIXTURE_DATA(pp) *self,
+		       int few, int *n)
+{
+	int one = 1, next = 0;
+	char *buf = calloc(1, BIG);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, sp_set_int(self->pull, SOL_SP, SP_RCVBUF, few));
+	ASSERT_EQ(0, sp_set_int(self->push, SOL_SP, SP_SNDBUF, one));
+	*n = sp_fill(self->push, buf, BIG, &next, 100000);
+	return buf;
+}
+
+/*
  * A PULL that does not read: once its queue, TCP's buffers and the PUSH's
  * send queue are full, send() gives EAGAIN and POLLOUT goes; it comes back
  * when the PULL reads, and nothing was lost.
  */
 TEST_F(pp, send_queue_full)
 {
-	int one = 1, few = 4, n, next = 0;
-	char *buf = calloc(1, BIG);
+	int n;
+	char *buf = fill_push(_metadata, self, 4, &n);
 
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, sp_set_int(self->pull, SOL_SP, SP_RCVBUF, few));
-	ASSERT_EQ(0, sp_set_int(self->push, SOL_SP, SP_SNDBUF, one));
-	n = sp_fill(self->push, buf, BIG, &next, 100000);
 	TH_LOG("%d messages of 64 KiB before EAGAIN", n);
 	ASSERT_LE(1, n);
 	ASSERT_GT(100000, n) TH_LOG("sends never blocked");
@@ -225,32 +222,24 @@ TEST_F(pp, signal_interrupts_recv)
 {
 	char buf[8];
 
-	ASSERT_EQ(0, no_restart_alarm());
+	ASSERT_EQ(0, sp_no_restart_alarm());
 	ASSERT_EQ(0, sp_set_timeo(self->pull, SO_RCVTIMEO, 0));
-	alarm(1);
-	EXPECT_EQ(-1, recv(self->pull, buf, sizeof(buf), 0));
+	EXPECT_EQ(-1, sp_alarmed(self->pull, buf, NULL, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
-	alarm(0);
 }
 
 /* A send blocked on a full queue (the PULL does not read) ends with EINTR. */
 TEST_F(pp, signal_interrupts_send_full)
 {
-	int one = 1, few = 1, n, next = 0;
-	char *buf = calloc(1, BIG);
+	int n;
+	char *buf = fill_push(_metadata, self, 1, &n);
 
-	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, sp_set_int(self->pull, SOL_SP, SP_RCVBUF, few));
-	ASSERT_EQ(0, sp_set_int(self->push, SOL_SP, SP_SNDBUF, one));
-	n = sp_fill(self->push, buf, BIG, &next, 100000);
 	ASSERT_LE(1, n);
 	ASSERT_GT(100000, n);
-	ASSERT_EQ(0, no_restart_alarm());
+	ASSERT_EQ(0, sp_no_restart_alarm());
 	ASSERT_EQ(0, sp_set_timeo(self->push, SO_SNDTIMEO, 0));
-	alarm(1);
-	EXPECT_EQ(-1, send(self->push, buf, BIG, 0));
+	EXPECT_EQ(-1, sp_alarmed(self->push, NULL, buf, BIG));
 	EXPECT_EQ(EINTR, errno);
-	alarm(0);
 	free(buf);
 }
 
@@ -285,11 +274,9 @@ TEST(signal_interrupts_send_no_peer)
 	int push = sp_listen_any(SOCK_PUSH, &port);
 
 	ASSERT_LE(0, push);
-	ASSERT_EQ(0, no_restart_alarm());
-	alarm(1);
-	EXPECT_EQ(-1, send(push, "x", 1, 0));
+	ASSERT_EQ(0, sp_no_restart_alarm());
+	EXPECT_EQ(-1, sp_alarmed(push, NULL, "x", 1));
 	EXPECT_EQ(EINTR, errno);
-	alarm(0);
 	close(push);
 }
 
@@ -322,8 +309,7 @@ TEST(blocked_send_completes_on_connect)
 	ASSERT_LE(0, s.fd);
 	ASSERT_EQ(0, sp_set_timeo(s.fd, SO_SNDTIMEO, 20000));
 	ASSERT_EQ(0, pthread_create(&th, NULL, send_late, &s));
-	while (!(tid = __atomic_load_n(&s.tid, __ATOMIC_ACQUIRE)))
-		usleep(1000);
+	tid = sp_await_tid(&s.tid);
 	EXPECT_TRUE(sp_blocked_in(tid, SYS_sendto, 5000)) TH_LOG("send() did not block");
 	pull = sp_dial(SOCK_PULL, port);
 	ASSERT_LE(0, pull);
@@ -349,7 +335,7 @@ TEST(round_robin_three)
 
 	push = sp_listen_any(SOCK_PUSH, &port);
 	ASSERT_LE(0, push);
-	timeouts(push, 10000);
+	sp_set_timeouts(push, 10000);
 	for (i = 0; i < 3; i++) {
 		pulls[i] = sp_dial(SOCK_PULL, port);
 		ASSERT_LE(0, pulls[i]);
@@ -474,20 +460,17 @@ TEST_F_TIMEOUT(long_run, slow_pull_skipped, 180)
 	push = sp_listen_any(SOCK_PUSH, &port);
 	ASSERT_LE(0, push);
 	ASSERT_EQ(0, sp_set_int(push, SOL_SOCKET, SO_SNDBUF, 2 * BIG));
-	timeouts(push, 10000);
+	sp_set_timeouts(push, 10000);
 	for (i = 0; i < 3; i++) {
 		pulls[i] = socket(PF_SP, SOCK_PULL, 0);
 		ASSERT_LE(0, pulls[i]);
-		timeouts(pulls[i], 500);
+		sp_set_timeouts(pulls[i], 500);
 	}
 	slow = pulls[2];
 	ASSERT_EQ(0, sp_set_int(slow, SOL_SOCKET, SO_RCVBUF, BIG));
 	ASSERT_EQ(0, sp_set_int(slow, SOL_SP, SP_RCVBUF, 2));
-	for (i = 0; i < 3; i++) {
-		struct sockaddr_in sin = sp_loopback(port);
-
-		ASSERT_EQ(0, connect(pulls[i], (struct sockaddr *)&sin, sizeof(sin)));
-	}
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, sp_connect_port(pulls[i], port));
 	ASSERT_EQ(0, warm_up(push, pulls, 3)) TH_LOG("not all three PULLs connected");
 
 	for (i = 0; i < 2; i++) {
@@ -562,11 +545,11 @@ TEST(pull_fair_queues)
 	pull = sp_listen_any(SOCK_PULL, &port);
 	ASSERT_LE(0, pull);
 	ASSERT_EQ(0, sp_set_int(pull, SOL_SP, SP_RCVBUF, one));
-	timeouts(pull, 10000);
+	sp_set_timeouts(pull, 10000);
 	for (i = 0; i < 2; i++) {
 		push[i] = sp_dial(SOCK_PUSH, port);
 		ASSERT_LE(0, push[i]);
-		timeouts(push[i], 10000);
+		sp_set_timeouts(push[i], 10000);
 		ASSERT_EQ(POLLOUT, sp_poll1(push[i], POLLOUT, 10000));
 	}
 	for (i = 0; i < 20; i++) {
@@ -606,12 +589,9 @@ TEST(raw_pull_peer)
 
 	push = sp_listen_any(SOCK_PUSH, &port);
 	ASSERT_LE(0, push);
-	timeouts(push, 10000);
-	fd = sp_raw_connect(port);
+	sp_set_timeouts(push, 10000);
+	fd = sp_raw_hello(port, SP_PROTO_PULL, h);
 	ASSERT_LE(0, fd);
-	sp_header(h, SP_PROTO_PULL);
-	ASSERT_EQ(8, write(fd, h, 8));
-	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
 	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x50\0\0", 8));
 	ASSERT_EQ(POLLOUT, sp_poll1(push, POLLOUT, 10000));
 	ASSERT_EQ(5, send(push, "hello", 5, 0));
@@ -700,38 +680,21 @@ TEST(kill_blocked)
 {
 	uint16_t p1, p2;
 	int push = sp_listen_any(SOCK_PUSH, &p1), pull = sp_listen_any(SOCK_PULL, &p2);
-	pid_t pid[2];
-	int i, st;
+	pid_t pid[2], ended[2];
+	int i, st[2];
 
 	ASSERT_LE(0, push);
 	ASSERT_LE(0, pull);
 	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
+		pid[i] = i == 0 ? sp_fork_blocked(push, "x") : sp_fork_blocked(pull, NULL);
 		ASSERT_LE(0, pid[i]);
-		if (pid[i] == 0) {
-			char buf[8];
-
-			if (i == 0)
-				send(push, "x", 1, 0);
-			else
-				recv(pull, buf, sizeof(buf), 0);
-			_exit(0);
-		}
 	}
 	EXPECT_TRUE(sp_blocked_in(pid[0], SYS_sendto, 5000)) TH_LOG("send on PUSH did not block");
 	EXPECT_TRUE(sp_blocked_in(pid[1], SYS_recvfrom, 5000)) TH_LOG("recv on PULL did not block");
-	usleep(100000);
+	sp_kill_asleep(pid, 2, 100, 3000, ended, st);
 	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(0, waitpid(pid[i], NULL, WNOHANG)) TH_LOG("child %d returned", i);
-		kill(pid[i], SIGKILL);
-	}
-	for (i = 0; i < 2; i++) {
-		st = sp_reap_within(pid[i], 3000);
-		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("child %d status %#x", i, st);
-		if (st == -1) {
-			kill(pid[i], SIGKILL);
-			waitpid(pid[i], NULL, 0);
-		}
+		EXPECT_EQ(0, ended[i]) TH_LOG("child %d returned", i);
+		EXPECT_TRUE(sp_sigkilled(st[i])) TH_LOG("child %d status %#x", i, st[i]);
 	}
 	close(push);
 	close(pull);

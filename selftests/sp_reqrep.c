@@ -19,12 +19,6 @@ static int env_int(const char *name, int dflt)
 	return v && *v ? atoi(v) : dflt;
 }
 
-static void timeouts(int fd, int ms)
-{
-	sp_set_timeo(fd, SO_RCVTIMEO, ms);
-	sp_set_timeo(fd, SO_SNDTIMEO, ms);
-}
-
 FIXTURE(rr)
 {
 	int req, rep;
@@ -52,8 +46,8 @@ FIXTURE_SETUP(rr)
 	}
 	ASSERT_LE(0, self->req);
 	ASSERT_LE(0, self->rep);
-	timeouts(self->req, 10000);
-	timeouts(self->rep, 10000);
+	sp_set_timeouts(self->req, 10000);
+	sp_set_timeouts(self->rep, 10000);
 }
 
 FIXTURE_TEARDOWN(rr)
@@ -202,8 +196,8 @@ TEST(send_before_peer)
 	rep = socket(PF_SP, SOCK_REP, 0);
 	ASSERT_LE(0, rep);
 	ASSERT_EQ(0, bind(rep, (struct sockaddr *)&sin, sizeof(sin)));
-	timeouts(rep, 10000);
-	timeouts(req, 10000);
+	sp_set_timeouts(rep, 10000);
+	sp_set_timeouts(req, 10000);
 	ASSERT_EQ(5, recv(rep, buf, sizeof(buf), 0));
 	ASSERT_EQ(2, send(rep, "ok", 2, 0));
 	ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0));
@@ -242,13 +236,13 @@ TEST(load_balance_three_reps)
 
 	req = socket(PF_SP, SOCK_REQ, 0);
 	ASSERT_LE(0, req);
-	timeouts(req, 10000);
+	sp_set_timeouts(req, 10000);
 	for (i = 0; i < 3; i++) {
 		struct sockaddr_in sin;
 
 		reps[i] = sp_listen_any(SOCK_REP, &port[i]);
 		ASSERT_LE(0, reps[i]);
-		timeouts(reps[i], 10000);
+		sp_set_timeouts(reps[i], 10000);
 		sin = sp_loopback(port[i]);
 		ASSERT_EQ(0, connect(req, (struct sockaddr *)&sin, sizeof(sin)));
 	}
@@ -281,11 +275,11 @@ TEST(rep_dies_holding_request)
 	rep2 = sp_listen_any(SOCK_REP, &p2);
 	ASSERT_LE(0, rep1);
 	ASSERT_LE(0, rep2);
-	timeouts(rep1, 10000);
-	timeouts(rep2, 10000);
+	sp_set_timeouts(rep1, 10000);
+	sp_set_timeouts(rep2, 10000);
 	req = socket(PF_SP, SOCK_REQ, 0);
 	ASSERT_LE(0, req);
-	timeouts(req, 10000);
+	sp_set_timeouts(req, 10000);
 	/* No timer resend: only the pipe's death can move the request. */
 	ASSERT_EQ(0, setsockopt(req, SOL_SP, SP_RESEND_IVL, &ivl, sizeof(ivl)));
 	sin = sp_loopback(p1);
@@ -327,7 +321,7 @@ static void *client_main(void *arg)
 
 	if (fd < 0)
 		return NULL;
-	timeouts(fd, 20000);
+	sp_set_timeouts(fd, 20000);
 	for (i = 0; i < 20; i++) {
 		int q = c->id * 1000 + i, a;
 
@@ -349,7 +343,7 @@ TEST(concurrent_clients)
 
 	rep = sp_listen_any(SOCK_REP, &port);
 	ASSERT_LE(0, rep);
-	timeouts(rep, 20000);
+	sp_set_timeouts(rep, 20000);
 	for (i = 0; i < 16; i++) {
 		c[i] = (struct client){ .port = port, .id = i };
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, client_main, &c[i]));
@@ -384,11 +378,11 @@ TEST(big_requests_from_many_pipes)
 	rep = sp_listen_any(SOCK_REP, &port);
 	ASSERT_LE(0, rep);
 	ASSERT_EQ(0, setsockopt(rep, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)));
-	timeouts(rep, 10000);
+	sp_set_timeouts(rep, 10000);
 	for (i = 0; i < CLIENTS; i++) {
 		req[i] = sp_dial(SOCK_REQ, port);
 		ASSERT_LE(0, req[i]);
-		timeouts(req[i], 10000);
+		sp_set_timeouts(req[i], 10000);
 		memset(big, 'a' + i, SIZE);
 		ASSERT_EQ(SIZE, send(req[i], big, SIZE, 0));
 	}
@@ -430,7 +424,7 @@ TEST(rep_drops_request_over_ttl)
 	int rep = sp_listen_any(SOCK_REP, &port), fd;
 
 	ASSERT_LE(0, rep);
-	timeouts(rep, 500);
+	sp_set_timeouts(rep, 500);
 	fd = sp_raw_peer(port, SP_PROTO_REQ);
 	ASSERT_LE(0, fd);
 	/* Nine words: one more hop than SP_MAXTTL's default of 8. */
@@ -441,7 +435,7 @@ TEST(rep_drops_request_over_ttl)
 	EXPECT_EQ(EAGAIN, errno);
 	/* Dropped, not closed: a good request still gets through. */
 	ASSERT_EQ(0, sp_raw_send(fd, "\x80\0\0\x05hi", 6));
-	timeouts(rep, 5000);
+	sp_set_timeouts(rep, 5000);
 	ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
 	ASSERT_EQ(2, send(rep, "yo", 2, 0));
 	{
@@ -495,7 +489,7 @@ TEST(req_closes_pipe_on_malformed_reply)
 	/* A correct reply, echoing the id. */
 	memcpy(f + 8 + 4, "ok", 2);
 	ASSERT_EQ(14, write(fd, f, 14));
-	timeouts(req, 5000);
+	sp_set_timeouts(req, 5000);
 	{
 		char buf[8];
 

@@ -16,27 +16,9 @@
 
 #define NRESP 3
 
-static void timeouts(int fd, int ms)
-{
-	sp_set_timeo(fd, SO_RCVTIMEO, ms);
-	sp_set_timeo(fd, SO_SNDTIMEO, ms);
-}
-
 static int set_deadline(int fd, int ms)
 {
 	return sp_set_int(fd, SOL_SP, SP_SURVEYOR_DEADLINE, ms);
-}
-
-static void on_alarm(int sig)
-{
-}
-
-/* SIGALRM interrupts blocked calls: no SA_RESTART. */
-static int no_restart_alarm(void)
-{
-	struct sigaction sa = { .sa_handler = on_alarm };
-
-	return sigaction(SIGALRM, &sa, NULL);
 }
 
 /*
@@ -132,13 +114,13 @@ FIXTURE_SETUP(sv)
 
 	self->sv = sp_listen_any(SOCK_SURVEYOR, &self->port);
 	ASSERT_LE(0, self->sv);
-	timeouts(self->sv, 10000);
+	sp_set_timeouts(self->sv, 10000);
 	/* Long enough for a slow VM; tests that time it set their own. */
 	ASSERT_EQ(0, set_deadline(self->sv, 10000));
 	for (i = 0; i < NRESP; i++) {
 		self->r[i] = sp_dial(SOCK_RESPONDENT, self->port);
 		ASSERT_LE(0, self->r[i]);
-		timeouts(self->r[i], 5000);
+		sp_set_timeouts(self->r[i], 5000);
 	}
 	ASSERT_EQ(0, survey_sync(self->sv, self->r, NRESP)) TH_LOG("the respondents did not connect");
 }
@@ -339,21 +321,17 @@ TEST_F(sv, signal_interrupts_recv)
 {
 	char buf[32];
 
-	ASSERT_EQ(0, no_restart_alarm());
+	ASSERT_EQ(0, sp_no_restart_alarm());
 	ASSERT_EQ(0, set_deadline(self->sv, 60000));
 	ASSERT_EQ(0, sp_set_timeo(self->sv, SO_RCVTIMEO, 0));
 	ASSERT_EQ(1, send(self->sv, "q", 1, 0));
-	alarm(1);
-	EXPECT_EQ(-1, recv(self->sv, buf, sizeof(buf), 0));
+	EXPECT_EQ(-1, sp_alarmed(self->sv, buf, NULL, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
-	alarm(0);
 	/* The respondents still have "q" queued; this one has nothing. */
 	ASSERT_EQ(1, recv(self->r[0], buf, sizeof(buf), 0));
 	ASSERT_EQ(0, sp_set_timeo(self->r[0], SO_RCVTIMEO, 0));
-	alarm(1);
-	EXPECT_EQ(-1, recv(self->r[0], buf, sizeof(buf), 0));
+	EXPECT_EQ(-1, sp_alarmed(self->r[0], buf, NULL, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
-	alarm(0);
 }
 
 /*
@@ -362,8 +340,8 @@ TEST_F(sv, signal_interrupts_recv)
  */
 TEST_F(sv, kill_blocked)
 {
-	int fds[2] = { self->sv, self->r[0] }, i, st;
-	pid_t pid[2];
+	int fds[2] = { self->sv, self->r[0] }, i, st[2];
+	pid_t pid[2], ended[2];
 
 	ASSERT_EQ(0, set_deadline(self->sv, 60000));
 	ASSERT_EQ(0, sp_set_timeo(self->sv, SO_RCVTIMEO, 0));
@@ -376,29 +354,15 @@ TEST_F(sv, kill_blocked)
 		ASSERT_EQ(1, recv(self->r[0], buf, sizeof(buf), 0));
 	}
 	for (i = 0; i < 2; i++) {
-		pid[i] = fork();
+		pid[i] = sp_fork_blocked(fds[i], NULL);
 		ASSERT_LE(0, pid[i]);
-		if (pid[i] == 0) {
-			char buf[8];
-
-			recv(fds[i], buf, sizeof(buf), 0);
-			_exit(0);
-		}
 	}
 	for (i = 0; i < 2; i++)
 		EXPECT_TRUE(sp_blocked_in(pid[i], SYS_recvfrom, 5000)) TH_LOG("child %d not blocked in recv", i);
-	usleep(100000);
+	sp_kill_asleep(pid, 2, 100, 3000, ended, st);
 	for (i = 0; i < 2; i++) {
-		EXPECT_EQ(0, waitpid(pid[i], NULL, WNOHANG)) TH_LOG("child %d returned", i);
-		kill(pid[i], SIGKILL);
-	}
-	for (i = 0; i < 2; i++) {
-		st = sp_reap_within(pid[i], 3000);
-		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("child %d status %#x", i, st);
-		if (st == -1) {
-			kill(pid[i], SIGKILL);
-			waitpid(pid[i], NULL, 0);
-		}
+		EXPECT_EQ(0, ended[i]) TH_LOG("child %d returned", i);
+		EXPECT_TRUE(sp_sigkilled(st[i])) TH_LOG("child %d status %#x", i, st[i]);
 	}
 }
 
@@ -452,11 +416,11 @@ TEST(answers_go_back_to_their_surveyor)
 
 	r = sp_listen_any(SOCK_RESPONDENT, &port);
 	ASSERT_LE(0, r);
-	timeouts(r, 5000);
+	sp_set_timeouts(r, 5000);
 	for (i = 0; i < 2; i++) {
 		s[i] = sp_dial(SOCK_SURVEYOR, port);
 		ASSERT_LE(0, s[i]);
-		timeouts(s[i], 10000);
+		sp_set_timeouts(s[i], 10000);
 		ASSERT_EQ(0, set_deadline(s[i], 10000));
 		ASSERT_EQ(0, survey_sync(s[i], &r, 1)) TH_LOG("surveyor %d did not connect", i);
 	}
@@ -561,26 +525,18 @@ TEST(raw_respondent)
 	struct sp_stats st;
 	uint16_t port;
 	char buf[32];
-	int sv, fd, i;
+	int sv, fd;
 	ssize_t n;
 
 	sv = sp_listen_any(SOCK_SURVEYOR, &port);
 	ASSERT_LE(0, sv);
-	timeouts(sv, 5000);
+	sp_set_timeouts(sv, 5000);
 	ASSERT_EQ(0, set_deadline(sv, 30000));
-	fd = sp_raw_connect(port);
+	fd = sp_raw_hello(port, SP_PROTO_RESPONDENT, h);
 	ASSERT_LE(0, fd);
-	sp_header(h, SP_PROTO_RESPONDENT);
-	ASSERT_EQ(8, write(fd, h, 8));
-	ASSERT_EQ(8, sp_read_full(fd, h, 8, 5000));
 	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x62\0\0", 8));
 	/* Survey until one reaches the pipe (it may not be attached yet). */
-	for (i = 0; i < 100; i++) {
-		ASSERT_EQ(2, send(sv, "hi", 2, 0));
-		if (sp_poll1(fd, POLLIN, 100) & POLLIN)
-			break;
-	}
-	ASSERT_GT(100, i) TH_LOG("no survey reached the raw respondent");
+	ASSERT_EQ(0, sp_send_until_readable(sv, "hi", 2, fd, 100, 100)) TH_LOG("no survey reached the raw respondent");
 	n = sp_raw_recv(fd, body, sizeof(body), 5000);
 	ASSERT_EQ(6, n);
 	EXPECT_EQ(0x80, body[0] & 0x80) TH_LOG("survey id %02x%02x%02x%02x", body[0], body[1], body[2], body[3]);
@@ -622,6 +578,23 @@ TEST(raw_respondent)
 }
 
 /*
+ * A RESPONDENT with 5 s timeouts to *@r, and to *@fd a raw surveyor on TCP
+ * that has done the handshake with it (sp's header in @h). The port.
+ */
+static uint16_t raw_surveyor_peer(struct __test_metadata *_metadata, int *r, int *fd,
+				  unsigned char h[8])
+{
+	uint16_t port;
+
+	*r = sp_listen_any(SOCK_RESPONDENT, &port);
+	ASSERT_LE(0, *r);
+	sp_set_timeouts(*r, 5000);
+	*fd = sp_raw_hello(port, SP_PROTO_SURVEYOR, h);
+	ASSERT_LE(0, *fd);
+	return port;
+}
+
+/*
  * A raw surveyor on TCP: the respondent's header, its answer carrying the
  * survey's backtrace back, and surveys with more hops than SP_MAXTTL
  * dropped (not the pipe).
@@ -629,18 +602,10 @@ TEST(raw_respondent)
 TEST(raw_surveyor)
 {
 	unsigned char body[9 * 4 + 1] = { 0 }, f[64];
-	uint16_t port;
 	char buf[32];
 	int r, fd;
 
-	r = sp_listen_any(SOCK_RESPONDENT, &port);
-	ASSERT_LE(0, r);
-	timeouts(r, 5000);
-	fd = sp_raw_connect(port);
-	ASSERT_LE(0, fd);
-	sp_header(f, SP_PROTO_SURVEYOR);
-	ASSERT_EQ(8, write(fd, f, 8));
-	ASSERT_EQ(8, sp_read_full(fd, f, 8, 5000));
+	raw_surveyor_peer(_metadata, &r, &fd, f);
 	EXPECT_EQ(0, memcmp(f, "\0SP\0\0\x63\0\0", 8));
 
 	ASSERT_EQ(0, sp_raw_send(fd, "\x80\0\0\x07hi", 6));
@@ -682,11 +647,7 @@ TEST(answer_to_gone_pipe)
 	char buf[32];
 	int r, fd;
 
-	r = sp_listen_any(SOCK_RESPONDENT, &port);
-	ASSERT_LE(0, r);
-	timeouts(r, 5000);
-	fd = sp_raw_peer(port, SP_PROTO_SURVEYOR);
-	ASSERT_LE(0, fd);
+	port = raw_surveyor_peer(_metadata, &r, &fd, f);
 	ASSERT_EQ(0, sp_raw_send(fd, "\x80\0\0\x01old", 7));
 	ASSERT_EQ(3, recv(r, buf, sizeof(buf), 0));
 	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));

@@ -196,14 +196,8 @@ TEST(kill_blocked)
 
 		ASSERT_EQ(0, pair_up(&a1, &b1));
 		ASSERT_EQ(0, pair_up(&a2, &b2));
-		r = fork();
+		r = sp_fork_blocked(a1, NULL);	/* nothing comes */
 		ASSERT_LE(0, r);
-		if (r == 0) {
-			char buf[8];
-
-			recv(a1, buf, sizeof(buf), 0);	/* nothing comes */
-			_exit(0);
-		}
 		w = fork();
 		ASSERT_LE(0, w);
 		if (w == 0) {
@@ -229,18 +223,10 @@ TEST(kill_blocked)
 		kill(r, SIGKILL);
 		kill(w, SIGKILL);
 		/* Both die of the signal, promptly. */
-		st = sp_reap_within(r, 3000);
-		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("round %d: reader status %#x", round, st);
-		if (st == -1) {
-			kill(r, SIGKILL);
-			waitpid(r, NULL, 0);
-		}
-		st = sp_reap_within(w, 3000);
-		EXPECT_TRUE(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) TH_LOG("round %d: writer status %#x", round, st);
-		if (st == -1) {
-			kill(w, SIGKILL);
-			waitpid(w, NULL, 0);
-		}
+		st = sp_reap_killed(r, 3000);
+		EXPECT_TRUE(sp_sigkilled(st)) TH_LOG("round %d: reader status %#x", round, st);
+		st = sp_reap_killed(w, 3000);
+		EXPECT_TRUE(sp_sigkilled(st)) TH_LOG("round %d: writer status %#x", round, st);
 		close(a1);
 		close(b1);
 		close(a2);
@@ -312,8 +298,7 @@ TEST_F(close_race, blocked)
 		}
 		bl = (struct blocked){ .fd = fd, .send = variant->send };
 		ASSERT_EQ(0, pthread_create(&th, NULL, block, &bl));
-		while (!(tid = __atomic_load_n(&bl.tid, __ATOMIC_ACQUIRE)))
-			usleep(1000);
+		tid = sp_await_tid(&bl.tid);
 		/* Asleep in the call before the close, or the race is not run. */
 		EXPECT_TRUE(sp_blocked_in(tid, variant->send ? SYS_sendto : SYS_recvfrom, 5000)) {
 			TH_LOG("round %d: not blocked", round);

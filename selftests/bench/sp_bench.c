@@ -909,10 +909,9 @@ result(const char *test, size_t size, int clients, int subs, double value,
 	fflush(stdout);
 }
 
-/* A REP that echoes every request until stop_server. */
-static void *echo_server(void *arg)
+/* Sends back every message @s (a @who) receives, until stop_server. */
+static void *echo_messages(struct sk *s, const char *who)
 {
-	struct sk *s = arg;
 	char *buf = msg_buf();
 
 	be->timeo(s, POLL_MS, opt.safety_ms);
@@ -924,11 +923,17 @@ static void *echo_server(void *arg)
 				break;
 			continue;
 		}
-		check_len(len, "REP");
+		check_len(len, who);
 		be->send(s, buf, len);
 	}
 	free(buf);
 	return NULL;
+}
+
+/* A REP that echoes every request until stop_server. */
+static void *echo_server(void *arg)
+{
+	return echo_messages(arg, "REP");
 }
 
 /* ---- lat: REQ/REP round trips, one client ---- */
@@ -1033,9 +1038,12 @@ static void test_rrthr(void)
 
 static atomic_ulong pub_sent;
 
-static void *sub_thread(void *arg)
+/*
+ * A receiving worker of a one-to-many test (its socket a @who): counts
+ * each message, and ready at the first, until stop_clients and a timeout.
+ */
+static void *count_messages(struct worker *w, const char *who)
 {
-	struct worker *w = arg;
 	char *buf = msg_buf();
 
 	be->timeo(w->s, POLL_MS, opt.safety_ms);
@@ -1048,7 +1056,7 @@ static void *sub_thread(void *arg)
 				break;
 			continue;
 		}
-		check_len(len, "SUB");
+		check_len(len, who);
 		if (!w->seen) {
 			w->seen = true;
 			atomic_fetch_add(&ready, 1);
@@ -1057,6 +1065,11 @@ static void *sub_thread(void *arg)
 	}
 	free(buf);
 	return NULL;
+}
+
+static void *sub_thread(void *arg)
+{
+	return count_messages(arg, "SUB");
 }
 
 static void *pub_thread(void *arg)
@@ -1081,6 +1094,67 @@ static void *pub_thread(void *arg)
 	}
 	free(buf);
 	return NULL;
+}
+
+/* Each receiver's count of @w[0..@k) over -d seconds, to @got. */
+static void fan_out_sample(struct worker *w, int k, unsigned long *got)
+{
+	int i;
+
+	for (i = 0; i < k; i++)
+		got[i] = atomic_load(&w[i].count);
+	sleep_s(opt.secs);
+	for (i = 0; i < k; i++)
+		got[i] = atomic_load(&w[i].count) - got[i];
+}
+
+/*
+ * Stops the sender @tid, then the receivers @w[0..@k); logs each one's
+ * rate of @got over @secs as "@test: @role i", the total to *@total and
+ * the least to *@min.
+ */
+static void fan_out_stop(pthread_t tid, struct worker *w, int k, const unsigned long *got,
+			 double secs, const char *test, const char *role,
+			 unsigned long *total, unsigned long *min)
+{
+	int i;
+
+	atomic_store(&stop_server, 1);
+	pthread_join(tid, NULL);
+	atomic_store(&stop_clients, 1);
+	for (i = 0; i < k; i++)
+		pthread_join(w[i].tid, NULL);
+
+	for (i = 0; i < k; i++) {
+		fprintf(stderr, "%s: %s %d: %.0f msg/s\n", test, role, i, got[i] / secs);
+		*total += got[i];
+		if (got[i] < *min)
+			*min = got[i];
+	}
+}
+
+/*
+ * The stats of sender @s ("@test: @sname") and of receivers @w[0..@k)
+ * ("@test: @wname i"), if the backend has them; then closes and frees all.
+ */
+static void fan_out_close(struct sk *s, struct worker *w, int k, const char *test,
+			  const char *sname, const char *wname)
+{
+	char who[64];
+	int i;
+
+	if (be->stats) {
+		snprintf(who, sizeof(who), "%s: %s", test, sname);
+		be->stats(s, who);
+		for (i = 0; i < k; i++) {
+			snprintf(who, sizeof(who), "%s: %s %d", test, wname, i);
+			be->stats(w[i].s, who);
+		}
+	}
+	for (i = 0; i < k; i++)
+		sk_close(w[i].s);
+	sk_close(s);
+	free(w);
 }
 
 static void test_pubsub(void)
@@ -1112,42 +1186,14 @@ static void test_pubsub(void)
 	atomic_store(&go, 1);
 	t0 = now();
 	s0 = atomic_load(&pub_sent);
-	for (i = 0; i < k; i++)
-		got0[i] = atomic_load(&w[i].count);
-	sleep_s(opt.secs);
-	for (i = 0; i < k; i++)
-		got0[i] = atomic_load(&w[i].count) - got0[i];
+	fan_out_sample(w, k, got0);
 	s1 = atomic_load(&pub_sent);
 	t1 = now();
 
 	/* The publisher first (a tcp one blocks on its subscribers). */
-	atomic_store(&stop_server, 1);
-	pthread_join(tid, NULL);
-	atomic_store(&stop_clients, 1);
-	for (i = 0; i < k; i++)
-		pthread_join(w[i].tid, NULL);
-
-	for (i = 0; i < k; i++) {
-		fprintf(stderr, "pubsub: subscriber %d: %.0f msg/s\n", i,
-			got0[i] / (t1 - t0));
-		total += got0[i];
-		if (got0[i] < min)
-			min = got0[i];
-	}
+	fan_out_stop(tid, w, k, got0, t1 - t0, "pubsub", "subscriber", &total, &min);
 	fprintf(stderr, "pubsub: publisher sent %.0f msg/s\n", (s1 - s0) / (t1 - t0));
-	if (be->stats) {
-		char who[32];
-
-		be->stats(pub, "pubsub: PUB");
-		for (i = 0; i < k; i++) {
-			snprintf(who, sizeof(who), "pubsub: SUB %d", i);
-			be->stats(w[i].s, who);
-		}
-	}
-	for (i = 0; i < k; i++)
-		sk_close(w[i].s);
-	sk_close(pub);
-	free(w);
+	fan_out_close(pub, w, k, "pubsub", "PUB", "SUB");
 	free(got0);
 
 	/* One idle subscriber can be bad luck in a short run; none is not. */
@@ -1278,28 +1324,7 @@ static void test_pair(void)
 
 static void *pull_thread(void *arg)
 {
-	struct worker *w = arg;
-	char *buf = msg_buf();
-
-	be->timeo(w->s, POLL_MS, opt.safety_ms);
-	for (;;) {
-		ssize_t len = be->recv(w->s, buf, opt.size + 1);
-
-		/* After stop_clients, drain until the queue runs dry. */
-		if (len < 0) {
-			if (flag(&stop_clients))
-				break;
-			continue;
-		}
-		check_len(len, "PULL");
-		if (!w->seen) {
-			w->seen = true;
-			atomic_fetch_add(&ready, 1);
-		}
-		count_up(w);
-	}
-	free(buf);
-	return NULL;
+	return count_messages(arg, "PULL");
 }
 
 /* Sends until stop_server; each send waits for a puller with room. */
@@ -1346,39 +1371,12 @@ static void test_push(void)
 	/* Round robin: once every puller has a message, all pipes are up. */
 	wait_for(&ready, k, "pullers' first messages");
 	t0 = now();
-	for (i = 0; i < k; i++)
-		got0[i] = atomic_load(&w[i].count);
-	sleep_s(opt.secs);
-	for (i = 0; i < k; i++)
-		got0[i] = atomic_load(&w[i].count) - got0[i];
+	fan_out_sample(w, k, got0);
 	t1 = now();
 
 	/* The pusher first: its last send needs the pullers. */
-	atomic_store(&stop_server, 1);
-	pthread_join(tid, NULL);
-	atomic_store(&stop_clients, 1);
-	for (i = 0; i < k; i++)
-		pthread_join(w[i].tid, NULL);
-
-	for (i = 0; i < k; i++) {
-		fprintf(stderr, "push: puller %d: %.0f msg/s\n", i, got0[i] / (t1 - t0));
-		total += got0[i];
-		if (got0[i] < min)
-			min = got0[i];
-	}
-	if (be->stats) {
-		char who[32];
-
-		be->stats(push, "push: PUSH");
-		for (i = 0; i < k; i++) {
-			snprintf(who, sizeof(who), "push: PULL %d", i);
-			be->stats(w[i].s, who);
-		}
-	}
-	for (i = 0; i < k; i++)
-		sk_close(w[i].s);
-	sk_close(push);
-	free(w);
+	fan_out_stop(tid, w, k, got0, t1 - t0, "push", "puller", &total, &min);
+	fan_out_close(push, w, k, "push", "PUSH", "PULL");
 	free(got0);
 
 	if (!total)
@@ -1394,23 +1392,7 @@ static void test_push(void)
 /* A RESPONDENT that answers every survey with the survey, until stop_server. */
 static void *respondent_thread(void *arg)
 {
-	struct sk *s = arg;
-	char *buf = msg_buf();
-
-	be->timeo(s, POLL_MS, opt.safety_ms);
-	for (;;) {
-		ssize_t len = be->recv(s, buf, opt.size + 1);
-
-		if (len < 0) {
-			if (flag(&stop_server))
-				break;
-			continue;
-		}
-		check_len(len, "RESPONDENT");
-		be->send(s, buf, len);
-	}
-	free(buf);
-	return NULL;
+	return echo_messages(arg, "RESPONDENT");
 }
 
 /*
