@@ -39,6 +39,8 @@ pub(crate) mod reqrep;
 pub(crate) mod survey;
 
 use crate::net::socket::{PollMask, SockRef};
+use crate::pattern::pair::Pair;
+use crate::pattern::pipeline::Push;
 use crate::pipe::{Delivery, Pipe};
 use crate::proto::flow::{overflows, Overflow};
 use crate::proto::options::Options;
@@ -451,8 +453,9 @@ impl Proto {
             return Ok(Some(Out::new()));
         };
         match self {
-            Proto::Pair(s) => s.send(c, m, msg, o),
-            Proto::Push(s) => s.send(c, m, msg, o),
+            // Into the socket's queue, or wait for room.
+            Proto::Pair(s) => Ok(s.sendq.offer(c, m, msg, o)?.then(|| s.writer(c))),
+            Proto::Push(s) => Ok(s.sendq.offer(c, m, msg, o)?.then(|| s.writer(c))),
             Proto::Req(r) => r.send(c, msg, o).map(Some),
             Proto::Rep(r) | Proto::Respondent(r) => r.send(c, t, m, msg),
             Proto::Surveyor(s) => s.send(c, msg, o).map(Some),
@@ -468,8 +471,9 @@ impl Proto {
         match self {
             Proto::Req(_) | Proto::Pub(_) | Proto::Bus(_) | Proto::Surveyor(_) => true,
             Proto::Sub(_) | Proto::Pull(_) => false,
-            Proto::Pair(s) => s.can_send(c, len, o),
-            Proto::Push(s) => s.can_send(c, len, o),
+            Proto::Pair(Pair { sendq, .. }) | Proto::Push(Push { sendq, .. }) => {
+                sendq.can_send(c, len, o)
+            }
             Proto::Rep(r) | Proto::Respondent(r) => r.can_send(c, t, len),
         }
     }
@@ -517,8 +521,7 @@ impl Proto {
     /// `close()` waits for them).
     pub(crate) fn unsent(&self) -> bool {
         match self {
-            Proto::Pair(s) => s.unsent(),
-            Proto::Push(s) => s.unsent(),
+            Proto::Pair(Pair { sendq, .. }) | Proto::Push(Push { sendq, .. }) => !sendq.is_empty(),
             _ => false,
         }
     }
@@ -535,8 +538,7 @@ impl Proto {
     /// `close()`: forgets every message and request.
     pub(crate) fn clear(&mut self) {
         match self {
-            Proto::Pair(s) => s.clear(),
-            Proto::Push(s) => s.clear(),
+            Proto::Pair(Pair { sendq, .. }) | Proto::Push(Push { sendq, .. }) => sendq.clear(),
             Proto::Req(r) => r.clear(),
             Proto::Rep(r) | Proto::Respondent(r) => r.clear(),
             Proto::Surveyor(s) => s.clear(),
@@ -565,9 +567,29 @@ impl SendQueue {
         )
     }
 
-    /// Queues `m`; on allocation failure `m` is lost (`ENOMEM`).
-    pub(crate) fn push(&mut self, m: Msg) -> Result {
-        self.0.push(Item::plain(m)).map_err(|_| ENOMEM)
+    /// Whether a message of `len` bytes would be taken now: a pipe is up
+    /// to take it and it fits.
+    pub(crate) fn can_send(&self, c: &Core, len: usize, o: &Options) -> bool {
+        !c.ready.is_empty() && self.fits(c, len, o)
+    }
+
+    /// Queues `msg` if [`SendQueue::can_send`]; else hands it back in `m`
+    /// to wait and returns `false`. On allocation failure `msg` is lost
+    /// (`ENOMEM`).
+    pub(crate) fn offer(
+        &mut self,
+        c: &mut Core,
+        m: &mut Option<Msg>,
+        msg: Msg,
+        o: &Options,
+    ) -> Result<bool> {
+        if !self.can_send(c, msg.len(), o) {
+            *m = Some(msg);
+            return Ok(false);
+        }
+        self.0.push(Item::plain(msg)).map_err(|_| ENOMEM)?;
+        c.stats.tx_msgs += 1;
+        Ok(true)
     }
 
     /// Takes the oldest message, waking a sender waiting for room.

@@ -8,14 +8,12 @@
 
 use super::{Core, Out, SendQueue};
 use crate::pipe::Pipe;
-use crate::proto::options::Options;
 use crate::queue::Msg;
-use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// A PAIR's state: its send queue.
 pub(crate) struct Pair {
-    sendq: SendQueue,
+    pub(super) sendq: SendQueue,
 }
 
 impl Pair {
@@ -38,35 +36,8 @@ impl Pair {
         self.sendq.pop(c)
     }
 
-    /// Queues `msg` for the peer, or hands it back in `m` to wait.
-    pub(crate) fn send(
-        &mut self,
-        c: &mut Core,
-        m: &mut Option<Msg>,
-        msg: Msg,
-        o: &Options,
-    ) -> Result<Option<Out>> {
-        let peer = match Self::peer(c) {
-            Some(p) if self.sendq.fits(c, msg.len(), o) => p.clone(),
-            _ => {
-                *m = Some(msg);
-                return Ok(None);
-            }
-        };
-        self.sendq.push(msg)?;
-        c.stats.tx_msgs += 1;
-        Ok(Some(Out::one(peer)))
-    }
-
-    pub(crate) fn can_send(&self, c: &Core, len: usize, o: &Options) -> bool {
-        Self::peer(c).is_some() && self.sendq.fits(c, len, o)
-    }
-
-    pub(crate) fn unsent(&self) -> bool {
-        !self.sendq.is_empty()
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.sendq.clear();
+    /// The pipe to write a message just queued: the peer.
+    pub(super) fn writer(&self, c: &Core) -> Out {
+        Self::peer(c).map_or_else(Out::new, |p| Out::one(p.clone()))
     }
 }

@@ -10,13 +10,11 @@
 
 use super::{Core, Out, SendQueue};
 use crate::proto::flow::RoundRobin;
-use crate::proto::options::Options;
 use crate::queue::Msg;
-use kernel::prelude::*;
 
 /// A PUSH's state: its send queue and round-robin cursor.
 pub(crate) struct Push {
-    sendq: SendQueue,
+    pub(super) sendq: SendQueue,
     rr: RoundRobin,
 }
 
@@ -33,42 +31,15 @@ impl Push {
         self.sendq.pop(c)
     }
 
-    /// Queues `msg` and picks the pipe to write it: the next idle one in
+    /// The pipe to write a message just queued: the next idle one in
     /// round-robin order, else the next one (which takes it, or leaves it
-    /// to whichever pipe finishes first). Hands `msg` back in `m` to wait
-    /// while there is no pipe or no room.
-    pub(crate) fn send(
-        &mut self,
-        c: &mut Core,
-        m: &mut Option<Msg>,
-        msg: Msg,
-        o: &Options,
-    ) -> Result<Option<Out>> {
-        if !self.can_send(c, msg.len(), o) {
-            *m = Some(msg);
-            return Ok(None);
-        }
-        self.sendq.push(msg)?;
-        c.stats.tx_msgs += 1;
+    /// to whichever pipe finishes first).
+    pub(super) fn writer(&mut self, c: &Core) -> Out {
         let ready = &c.ready;
         let i = self
             .rr
             .pick(ready.len(), |i| !ready[i].tx_busy() && !ready[i].has_out());
-        Ok(Some(
-            i.map_or_else(Out::new, |i| Out::one(ready[i].clone())),
-        ))
-    }
-
-    pub(crate) fn can_send(&self, c: &Core, len: usize, o: &Options) -> bool {
-        !c.ready.is_empty() && self.sendq.fits(c, len, o)
-    }
-
-    pub(crate) fn unsent(&self) -> bool {
-        !self.sendq.is_empty()
-    }
-
-    pub(crate) fn clear(&mut self) {
-        self.sendq.clear();
+        i.map_or_else(Out::new, |i| Out::one(ready[i].clone()))
     }
 }
 

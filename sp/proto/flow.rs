@@ -75,13 +75,19 @@ impl RoundRobin {
         if n == 0 {
             return None;
         }
-        let start = self.last.wrapping_add(1) % n;
-        let i = (0..n)
-            .map(|k| (start + k) % n)
-            .find(|&i| free(i))
-            .unwrap_or(start);
-        self.last = i;
-        Some(i)
+        // No division and no overflow on this path: the cursor may be
+        // past a list that shrank.
+        let start = if self.last >= n - 1 { 0 } else { self.last + 1 };
+        let mut i = start;
+        for _ in 0..n {
+            if free(i) {
+                self.last = i;
+                return Some(i);
+            }
+            i = if i + 1 == n { 0 } else { i + 1 };
+        }
+        self.last = start;
+        Some(start)
     }
 }
 
@@ -172,6 +178,8 @@ mod tests {
         for _ in 0..5 {
             rr.pick(5, |_| true);
         }
+        // Past the end of the shorter list: it starts over.
+        assert_eq!(rr.pick(2, |_| true), Some(0));
         assert_eq!(rr.pick(2, |_| true), Some(1));
         assert_eq!(rr.pick(1, |_| true), Some(0));
     }
