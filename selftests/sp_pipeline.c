@@ -599,6 +599,23 @@ TEST(raw_pull_peer)
 	EXPECT_EQ(0, memcmp(body, "hello", 5));
 	ASSERT_EQ(0, send(push, "", 0, 0));
 	EXPECT_EQ(0, sp_raw_recv(fd, body, sizeof(body), 5000));
+	/*
+	 * A PULL that sends anyway is ignored, as NNG's push0 does: the pipe
+	 * stays up (no pipes_dropped) and still gets the next message.
+	 */
+	ASSERT_EQ(0, sp_raw_send(fd, "noise", 5));
+	ASSERT_EQ(5, send(push, "again", 5, 0));
+	ASSERT_EQ(5, sp_raw_recv(fd, body, sizeof(body), 5000));
+	EXPECT_EQ(0, memcmp(body, "again", 5));
+	{
+		struct sp_stats st;
+
+		ASSERT_EQ(0, sp_stats(push, &st));
+		EXPECT_EQ(0, st.pipes_dropped);
+		EXPECT_EQ(0, st.rx_msgs);
+	}
+	EXPECT_EQ(-1, recv(push, body, sizeof(body), MSG_DONTWAIT));
+	EXPECT_EQ(EOPNOTSUPP, errno);
 	close(fd);
 	close(push);
 }
