@@ -39,8 +39,6 @@ pub(crate) mod reqrep;
 pub(crate) mod survey;
 
 use crate::net::socket::{PollMask, SockRef};
-use crate::pattern::pair::Pair;
-use crate::pattern::pipeline::Push;
 use crate::pipe::{Delivery, Pipe};
 use crate::proto::flow::{overflows, Overflow};
 use crate::proto::options::Options;
@@ -471,7 +469,7 @@ impl Proto {
         match self {
             Proto::Req(_) | Proto::Pub(_) | Proto::Bus(_) | Proto::Surveyor(_) => true,
             Proto::Sub(_) | Proto::Pull(_) => false,
-            Proto::Pair(Pair { sendq, .. }) | Proto::Push(Push { sendq, .. }) => {
+            Proto::Pair(pair::Pair { sendq }) | Proto::Push(pipeline::Push { sendq, .. }) => {
                 sendq.can_send(c, len, o)
             }
             Proto::Rep(r) | Proto::Respondent(r) => r.can_send(c, t, len),
@@ -521,7 +519,9 @@ impl Proto {
     /// `close()` waits for them).
     pub(crate) fn unsent(&self) -> bool {
         match self {
-            Proto::Pair(Pair { sendq, .. }) | Proto::Push(Push { sendq, .. }) => !sendq.is_empty(),
+            Proto::Pair(pair::Pair { sendq }) | Proto::Push(pipeline::Push { sendq, .. }) => {
+                !sendq.is_empty()
+            }
             _ => false,
         }
     }
@@ -538,7 +538,9 @@ impl Proto {
     /// `close()`: forgets every message and request.
     pub(crate) fn clear(&mut self) {
         match self {
-            Proto::Pair(Pair { sendq, .. }) | Proto::Push(Push { sendq, .. }) => sendq.clear(),
+            Proto::Pair(pair::Pair { sendq }) | Proto::Push(pipeline::Push { sendq, .. }) => {
+                sendq.clear()
+            }
             Proto::Req(r) => r.clear(),
             Proto::Rep(r) | Proto::Respondent(r) => r.clear(),
             Proto::Surveyor(s) => s.clear(),
