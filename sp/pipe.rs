@@ -10,7 +10,7 @@
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
-use crate::proto::flow::{overflows, Overflow};
+use crate::proto::flow::{admit, Overflow};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
 use crate::proto::options::Options;
@@ -269,16 +269,15 @@ impl Pipe {
     /// kicks the pipe.
     pub(crate) fn push_out(&self, m: Msg, cap: usize, room: usize, policy: Overflow) -> Result<u64> {
         let mut q = self.outq.lock();
-        let mut dropped = 0;
-        while overflows(q.len(), q.bytes(), cap, room, m.len()) {
-            if policy == Overflow::DropNew {
-                return Ok(1);
-            }
+        let (drop, take) = admit(q.sizes(), q.len(), q.bytes(), cap, room, m.len(), policy);
+        for _ in 0..drop {
             q.pop();
-            dropped += 1;
+        }
+        if !take {
+            return Ok(1);
         }
         q.push(Item::plain(m)).map_err(|_| ENOMEM)?;
-        Ok(dropped)
+        Ok(drop as u64)
     }
 
     /// Queues `*m` if the queue is empty or holds fewer than `room` bytes

@@ -167,6 +167,15 @@ impl<P> MsgQueue<P> {
         Some(m)
     }
 
+    /// The sizes of the queued messages, oldest first.
+    pub(crate) fn sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        // The queued slots: from `head` to the end, then from the start.
+        let (tail, front) = self.slots.split_at(self.head.min(self.slots.len()));
+        Iterator::chain(front.iter(), tail.iter())
+            .take(self.len)
+            .map(|m| m.as_ref().map_or(0, |m| m.msg.len()))
+    }
+
     /// Drops every message.
     pub(crate) fn clear(&mut self) {
         while self.pop().is_some() {}

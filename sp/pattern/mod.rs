@@ -40,7 +40,7 @@ pub(crate) mod survey;
 
 use crate::net::socket::{PollMask, SockRef};
 use crate::pipe::{Delivery, Pipe};
-use crate::proto::flow::{overflows, Overflow};
+use crate::proto::flow::{admit, overflows, Overflow};
 use crate::proto::options::Options;
 use crate::proto::pattern::Pattern;
 use crate::queue::{Item, Msg, MsgQueue};
@@ -190,14 +190,23 @@ impl Core {
         o: &Options,
         policy: Overflow,
     ) -> Delivery {
-        let (cap, room, len) = (o.rcvbuf as usize, self.rcv_room(), item.msg.len());
-        while overflows(self.recvq.len(), self.recvq.bytes(), cap, room, len) {
-            if policy == Overflow::DropNew {
-                self.stats.rx_dropped += 1;
-                return Delivery::Done;
-            }
+        let q = &self.recvq;
+        let (drop, take) = admit(
+            q.sizes(),
+            q.len(),
+            q.bytes(),
+            o.rcvbuf as usize,
+            self.rcv_room(),
+            item.msg.len(),
+            policy,
+        );
+        for _ in 0..drop {
             self.recvq.pop();
+        }
+        self.stats.rx_dropped += drop as u64;
+        if !take {
             self.stats.rx_dropped += 1;
+            return Delivery::Done;
         }
         if self.recvq.push(item).is_err() {
             self.stats.rx_dropped += 1;
