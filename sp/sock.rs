@@ -271,6 +271,11 @@ impl SpSock {
     ///
     /// Lock context: `p`'s state lock held.
     pub(crate) fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg> {
+        // Every frame a pipe finishes asks: the lock only where there is
+        // a socket queue.
+        if !self.pattern.queues_sends() {
+            return None;
+        }
         let mut g = self.inner.lock();
         let Inner { core, proto, .. } = &mut *g;
         proto.take_send(core, p)

@@ -113,6 +113,12 @@ impl Pattern {
         !matches!(self, Pattern::Sub | Pattern::Pull)
     }
 
+    /// Whether sends wait in a queue of the socket's, which the pipes
+    /// drain (PAIR, PUSH), rather than in each pipe's own.
+    pub const fn queues_sends(self) -> bool {
+        matches!(self, Pattern::Pair | Pattern::Push)
+    }
+
     /// Whether `recv()` applies (not PUB or PUSH: `EOPNOTSUPP`).
     pub const fn receives(self) -> bool {
         !matches!(self, Pattern::Pub | Pattern::Push)
