@@ -6,6 +6,22 @@
 //! context when the pipe is idle (`flush`); and in a blocked REQ or REP
 //! reader's context when TCP data was left to it (`pull`). The callbacks
 //! themselves never read or write.
+//!
+//! TODO(issue 15, the fast path): done so far: the benchmark's rounds and
+//! medians (`selftests/bench/run.sh`, `qemu/bench_table.py`) and the
+//! scratch buffer allocated only while data flows (`PipeState::buf`).
+//! Next: (1) receive without the work item, as `net/tls/tls_strp.c`
+//! does: `TcpWatcher::event` checks with `tcp_inq()` and a peek of the
+//! 8-byte length that a whole frame is queued and wakes the reader, whose
+//! `recvmsg` copies from TCP's receive queue into the user buffer through
+//! a `tcp_read_sock` actor in `sp/net/tcp.rs` (one copy); patterns that
+//! route before anyone reads (SUB, REP with many pipes, poll) parse in
+//! softirq through the same actor, as KCM does; the work item stays for
+//! a socket owned by a process and for `-ENOMEM`. (2) Transmit one frame
+//! as one write: the length prefix in headroom of the message buffer
+//! (`read_user` reserves it), queued frames coalesced into one `sendmsg`,
+//! `MSG_BATCH` honoured. (3) The µs breakdown of a 64 B round trip
+//! (function_graph) for the closing note.
 
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
@@ -127,6 +143,8 @@ struct PipeState {
     /// A complete message the socket had no room for yet.
     rx_held: Option<Msg>,
     /// Scratch buffer: `buf[start..end]` is received but not yet parsed.
+    /// Allocated when the pipe reads and freed once all is parsed and TCP
+    /// has no more.
     buf: KVec<u8>,
     start: usize,
     end: usize,
@@ -196,7 +214,6 @@ impl Pipe {
         };
         let (ours, peer) = sock.proto_ids();
         tcp.set_nodelay(opts.tcp_nodelay);
-        let buf = KVec::from_elem(0u8, RX_CHUNK, msg_gfp())?;
         let p = Arc::pin_init(
             try_pin_init!(Pipe {
                 sock: sock.clone(),
@@ -218,7 +235,7 @@ impl Pipe {
                     deframer: Deframer::new(opts.frame_max()),
                     rx: None,
                     rx_held: None,
-                    buf,
+                    buf: KVec::new(),
                     start: 0,
                     end: 0,
                     tx: None,
@@ -562,6 +579,18 @@ impl Pipe {
                 let Some(tcp) = st.tcp.as_ref() else {
                     return Ok(false);
                 };
+                // The scratch buffer exists only while data flows: an idle
+                // pipe holds none (a connection costs 4 KiB less).
+                if st.buf.is_empty() {
+                    match KVec::from_elem(0u8, RX_CHUNK, msg_gfp()) {
+                        Ok(b) => st.buf = b,
+                        Err(_) => {
+                            // The data stays in TCP; try again shortly.
+                            let _ = queue().enqueue_delayed::<_, 2>(self.clone(), msecs_to_jiffies(NOMEM_RETRY_MS));
+                            return Ok(false);
+                        }
+                    }
+                }
                 match tcp.recv(&mut st.buf) {
                     Ok(0) => return Err(ECONNRESET),
                     Ok(n) => {
@@ -569,7 +598,13 @@ impl Pipe {
                         st.end = n;
                         moved += n;
                     }
-                    Err(e) if e == EAGAIN => return Ok(false),
+                    Err(e) if e == EAGAIN => {
+                        // Everything was parsed (`start == end`).
+                        st.buf = KVec::new();
+                        st.start = 0;
+                        st.end = 0;
+                        return Ok(false);
+                    }
                     Err(e) => return Err(e),
                 }
             }
