@@ -11,7 +11,8 @@
 #
 #   SP_BENCH_SRC=/other/checkout   benchmark that tree's module instead
 #                                  (e.g. an older commit, for before/after)
-#   SP_BENCH_SECONDS, SP_BENCH_SIZES: see selftests/bench/run.sh
+#   SP_BENCH_ROUNDS, SP_BENCH_SECONDS, SP_BENCH_SIZES: see
+#                                  selftests/bench/run.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -36,12 +37,12 @@ rev=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)
 set +e
 SP_FLAVOUR=perf bash "$here/run.sh" -k "$kdir/arch/x86/boot/bzImage" -m "$mod/sp/sp.ko" \
 	-t "${SP_BENCH_TIMEOUT:-3600}" -- \
-	"SP_BENCH_SECONDS=${SP_BENCH_SECONDS:-2} SP_BENCH_SIZES='${SP_BENCH_SIZES:-64 1024 65536}' selftests/bench/run.sh" | tee "$raw"
+	"SP_BENCH_ROUNDS=${SP_BENCH_ROUNDS:-5} SP_BENCH_SECONDS=${SP_BENCH_SECONDS:-1} SP_BENCH_SIZES='${SP_BENCH_SIZES:-64 1024 65536}' selftests/bench/run.sh" | tee "$raw"
 vmrc=${PIPESTATUS[0]}
 set -e
 {
 	echo "sp benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), module $rev, Linux $(basename "$kdir") under ${SP_ACCEL:-TCG}"
-	echo "$(nproc) host cores; VM: ${SP_VM_CPUS:-2} vCPUs. One VM run; compare ratios, not absolutes."
+	echo "$(nproc) host cores; VM: ${SP_VM_CPUS:-2} vCPUs. One VM run of ${SP_BENCH_ROUNDS:-5} rounds; compare ratios, not absolutes."
 	python3 "$here/bench_table.py" < "$raw"
 } > "$res"
 cat "$res"

@@ -6,14 +6,22 @@ Latencies (us) are better lower, throughputs (msg/s) higher; the ratio
 columns are sp divided by the other backend either way, and each target of
 the benchmark issue is marked met or MISSED.
 
+Every case ran in several rounds (selftests/bench/run.sh), its backends
+back to back within a round. The value columns are medians over the
+rounds; a ratio is the median of the rounds' own ratios, shown with their
+spread (min-max). A ratio whose spread is wider than the gap between it
+and 1.00 is marked "~": the run does not establish that gap. A target
+whose bound lies inside the spread is "met?" or "MISSED?".
+
 PUSH->PULL rows come in msg/s and in MB/s.  PUSH->PULL has no tcp run of its
 own: with one puller its tcp column is the PAIR stream's tcp figure (one
 lossless TCP stream), noted in the last column.
 """
+import statistics
 import sys
 
-rows = {}
-mb = {}  # (test, subs, size, backend): MB/s from extra=, for PUSH->PULL
+rows = {}  # (name, size): {"unit": u, backend: {round: value}}
+mb = {}  # (name, size, backend): {round: MB/s} from extra=, for PUSH->PULL
 mem = {}
 failed = []
 for line in sys.stdin:
@@ -39,11 +47,12 @@ for line in sys.stdin:
         "survey": "SURVEY, %s respondent%s" % (kv["subs"], plural),
     }[test]
     key = (name, int(kv["size"]))
-    rows.setdefault(key, {"unit": kv["unit"]})[be] = float(kv["value"])
+    rnd = int(kv.get("round", "1"))
+    rows.setdefault(key, {"unit": kv["unit"]}).setdefault(be, {})[rnd] = float(kv["value"])
     if test in ("push", "pair"):
         ex = dict(e.split(":", 1) for e in kv.get("extra", "").split(",") if ":" in e)
         if "MB_per_s" in ex:
-            mb[(name, int(kv["size"]), be)] = float(ex["MB_per_s"])
+            mb.setdefault((name, int(kv["size"]), be), {})[rnd] = float(ex["MB_per_s"])
 
 # PUSH->PULL in MB/s too; one puller's tcp column is the PAIR stream's.
 notes = {}
@@ -77,26 +86,63 @@ def fmt(v):
     return "-" if v is None else ("%.1f" % v if v < 100 else "%.0f" % v)
 
 
-hdr = "%-30s %6s %7s %10s %10s %10s %7s %7s  %s" % (
-    "benchmark", "size", "unit", "sp", "tcp", "nng", "sp/tcp", "sp/nng", "targets")
+def median(by_round):
+    return statistics.median(by_round.values()) if by_round else None
+
+
+def ratio(sp, other):
+    """The median, min and max of sp/other over the rounds both ran."""
+    rs = [sp[k] / other[k] for k in sp if k in other and other[k]]
+    if not rs:
+        return None
+    return statistics.median(rs), min(rs), max(rs), len(rs)
+
+
+def show(q):
+    """A ratio column: the median, "~" when the spread is wider than the
+    median's distance from 1.00; and the spread."""
+    if q is None:
+        return "-", "-"
+    med, lo, hi, n = q
+    if n < 2:
+        return "%.2f" % med, "-"
+    mark = "~" if hi - lo > abs(med - 1.0) else ""
+    return "%.2f%s" % (med, mark), "%.2f-%.2f" % (lo, hi)
+
+
+rounds = max((len(v) for r in rows.values() for k, v in r.items() if k != "unit"), default=0)
+hdr = "%-30s %6s %5s %8s %8s %8s %7s %11s %7s %11s  %s" % (
+    "benchmark", "size", "unit", "sp", "tcp", "nng", "sp/tcp", "spread", "sp/nng", "spread",
+    "targets")
 print(hdr)
 print("-" * len(hdr))
 for key in sorted(rows, key=lambda k: (order.index(k[0]) if k[0] in order else len(order),
                                       k[0], k[1])):
     r = rows[key]
-    sp, tcp, nng = r.get("sp"), r.get("tcp"), r.get("nng")
-    ratio = {b: (sp / r[b] if sp is not None and r.get(b) else None) for b in ("tcp", "nng")}
+    sp = r.get("sp", {})
+    q = {b: ratio(sp, r[b]) if b in r else None for b in ("tcp", "nng")}
     marks = []
     for b, op, bound in targets.get(key, []):
-        v = ratio[b]
-        ok = v is not None and (v <= bound if op == "<=" else v >= bound)
-        marks.append("sp/%s %s %.2f %s" % (b, op, bound, "met" if ok else "MISSED"))
+        v = q[b]
+        if v is None:
+            marks.append("sp/%s %s %.2f MISSED" % (b, op, bound))
+            continue
+        med, lo, hi, _ = v
+        ok = med <= bound if op == "<=" else med >= bound
+        sure = (hi <= bound or lo > bound) if op == "<=" else (lo >= bound or hi < bound)
+        marks.append("sp/%s %s %.2f %s%s" % (b, op, bound, "met" if ok else "MISSED",
+                                             "" if sure else "?"))
     if key in notes:
         marks.append(notes[key])
-    print("%-30s %6d %7s %10s %10s %10s %7s %7s  %s" % (
-        key[0], key[1], r["unit"], fmt(sp), fmt(tcp), fmt(nng),
-        "-" if ratio["tcp"] is None else "%.2f" % ratio["tcp"],
-        "-" if ratio["nng"] is None else "%.2f" % ratio["nng"], "; ".join(marks)))
+    (rt, st), (rn, sn) = show(q["tcp"]), show(q["nng"])
+    print("%-30s %6d %5s %8s %8s %8s %7s %11s %7s %11s  %s" % (
+        key[0], key[1], r["unit"], fmt(median(sp)), fmt(median(r.get("tcp", {}))),
+        fmt(median(r.get("nng", {}))), rt, st, rn, sn, "; ".join(marks)))
+print()
+print("Medians over %d rounds; a ratio is the median of the rounds' ratios, its" % rounds)
+print("spread their min-max. \"~\": the spread is wider than the gap between the")
+print("median and 1.00, so the run does not establish that gap; \"?\": the target's")
+print("bound lies within the spread.")
 print()
 print("Latency in us per round trip (lower is better); throughput in messages/s")
 print("delivered (higher is better; PUB->SUB sums all subscribers, PUSH->PULL all")
