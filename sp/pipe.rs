@@ -28,7 +28,7 @@
 //! connection instead of 11.2, no clear gain) is the fallback.
 
 use crate::net::socket::{PollMask, SockRef};
-use crate::net::tcp::{TcpEvents, TcpSocket, TcpState, TcpWatcher};
+use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
 use crate::proto::flow::{admit, Overflow};
 use crate::proto::frame::{self, Deframer, Step};
@@ -42,15 +42,8 @@ use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::time::msecs_to_jiffies;
 use kernel::workqueue::{DelayedWork, Work, WorkItem};
 
-/// Bytes read from TCP into the scratch buffer at a time: room for a
-/// batch of small messages.
-const RX_CHUNK: usize = 4 * 1024;
-
-/// A body with at least this much left is read from TCP straight into the
-/// message, not through the scratch buffer.
-const RX_DIRECT: u64 = 2 * 1024;
-
-/// Most bytes reserved for a frame before its body arrives.
+/// Most bytes reserved for a frame before its body arrives, and most read
+/// into it between two checks of the receive budget.
 const RX_PREALLOC: usize = 64 * 1024;
 
 /// Bytes a work run may move each way before it yields the worker.
@@ -146,12 +139,6 @@ struct PipeState {
     rx: Option<KVVec<u8>>,
     /// A complete message the socket had no room for yet.
     rx_held: Option<Msg>,
-    /// Scratch buffer: `buf[start..end]` is received but not yet parsed.
-    /// Allocated when the pipe reads and freed once all is parsed and TCP
-    /// has no more.
-    buf: KVec<u8>,
-    start: usize,
-    end: usize,
     tx: Option<Tx>,
     /// Bytes of `rx` and `rx_held`, counted in the socket's held bytes.
     held: usize,
@@ -239,9 +226,6 @@ impl Pipe {
                     deframer: Deframer::new(opts.frame_max()),
                     rx: None,
                     rx_held: None,
-                    buf: KVec::new(),
-                    start: 0,
-                    end: 0,
                     tx: None,
                     held: 0,
                 }),
@@ -563,140 +547,61 @@ impl Pipe {
                     }
                 }
             }
-            if st.start == st.end {
-                if moved >= BUDGET {
-                    return Ok(true);
-                }
-                // Over the socket's budget of held bytes, the data stays in
-                // TCP, whose window is accounted; the socket kicks us.
-                if !self.sock.may_hold(self, self.id(), st.held) {
-                    return Ok(false);
-                }
-                if st.deframer.body_left() >= RX_DIRECT {
-                    match Self::rx_direct(&*self.sock, st)? {
-                        0 => return Ok(false),
-                        n => moved += n,
-                    }
-                    self.parse(st)?;
-                    continue;
-                }
-                let Some(tcp) = st.tcp.as_ref() else {
-                    return Ok(false);
-                };
-                // The scratch buffer exists only while data flows: an idle
-                // pipe holds none (a connection costs 4 KiB less).
-                if st.buf.is_empty() {
-                    match KVec::from_elem(0u8, RX_CHUNK, msg_gfp()) {
-                        Ok(b) => st.buf = b,
-                        Err(_) => {
-                            // The data stays in TCP; try again shortly.
-                            let _ = queue().enqueue_delayed::<_, 2>(self.clone(), msecs_to_jiffies(NOMEM_RETRY_MS));
-                            return Ok(false);
-                        }
-                    }
-                }
-                match tcp.recv(&mut st.buf) {
-                    Ok(0) => return Err(ECONNRESET),
-                    Ok(n) => {
-                        st.start = 0;
-                        st.end = n;
-                        moved += n;
-                    }
-                    Err(e) if e == EAGAIN => {
-                        // Everything was parsed (`start == end`).
-                        st.buf = KVec::new();
-                        st.start = 0;
-                        st.end = 0;
-                        return Ok(false);
-                    }
-                    Err(e) => return Err(e),
-                }
+            if moved >= BUDGET {
+                return Ok(true);
             }
-            self.parse(st)?;
-        }
-    }
-
-    /// Reads the rest of a large body straight into the message, at most
-    /// `RX_PREALLOC` at a time (a peer that announces a large frame and
-    /// stalls pins little memory); returns the bytes read, 0 for none yet.
-    fn rx_direct(sock: &dyn PipeOwner, st: &mut PipeState) -> Result<usize> {
-        let PipeState {
-            tcp, deframer, rx, held: _, ..
-        } = st;
-        let (Some(tcp), Some(m)) = (tcp.as_ref(), rx.as_mut()) else {
-            return Err(EPROTO);
-        };
-        let want = usize::try_from(deframer.body_left().min(RX_PREALLOC as u64)).map_err(|_| EMSGSIZE)?;
-        let old = m.len();
-        m.resize(old + want, 0, msg_gfp())?;
-        match tcp.recv(&mut m[old..]) {
-            Ok(0) => Err(ECONNRESET),
-            Ok(n) => {
-                m.truncate(old + n);
-                deframer.body_taken(n);
-                st.held += n;
-                sock.hold(n);
-                Ok(n)
+            // Over the socket's budget of held bytes, the data stays in
+            // TCP, whose window is accounted; the socket kicks us.
+            if !self.sock.may_hold(self, self.id(), st.held) {
+                return Ok(false);
             }
-            Err(e) => {
-                m.truncate(old);
-                if e == EAGAIN {
-                    Ok(0)
-                } else {
-                    Err(e)
-                }
-            }
-        }
-    }
-
-    /// Runs the scratch buffer through the deframer until it is empty or a
-    /// message is held back.
-    fn parse(&self, st: &mut PipeState) -> Result {
-        let PipeState {
-            deframer,
-            rx,
-            rx_held,
-            buf,
-            start,
-            end,
-            held,
-            ..
-        } = st;
-        while rx_held.is_none() {
-            if deframer.is_idle() {
-                // Read live: a changed SP_RCVMAXSIZE applies from the next
-                // frame on, on pipes already up too.
-                deframer.set_max(self.sock.frame_max());
-            }
-            let (used, step) = match deframer.step(&buf[*start..*end]) {
-                Ok(s) => s,
-                Err(frame::Error::TooLong { len, .. }) => {
-                    log_ratelimited(c"dropping pipe: frame over SP_RCVMAXSIZE", len as i64);
-                    return Err(EMSGSIZE);
-                }
+            let PipeState {
+                tcp,
+                deframer,
+                rx,
+                rx_held,
+                held,
+                ..
+            } = st;
+            let Some(tcp) = tcp.as_ref() else {
+                return Ok(false);
             };
-            *start += used;
-            match step {
-                Step::Need => return Ok(()),
-                Step::Start(len) => {
-                    let len = usize::try_from(len).map_err(|_| EMSGSIZE)?;
-                    // Grow with the bytes that arrive: a peer that announces
-                    // a large frame and stalls pins little memory.
-                    *rx = Some(KVVec::with_capacity(len.min(RX_PREALLOC), msg_gfp())?);
-                }
-                Step::Body(b) => {
-                    rx.as_mut().ok_or(EPROTO)?.extend_from_slice(b, msg_gfp())?;
-                    *held += b.len();
-                    self.sock.hold(b.len());
-                }
-                Step::End => {
-                    *rx_held = rx.take().map(Msg::from);
-                    // The frame is whole: another pipe may overdraw now.
-                    self.sock.frame_done(self.id());
-                }
+            // Checked before the read: once TCP is closed no data follows,
+            // so a read that finds none is at the end of the stream.
+            let closed = tcp.state() == TcpState::Closed;
+            let mut rd = Reader {
+                deframer,
+                rx,
+                done: rx_held,
+                held,
+                max: self.sock.frame_max(),
+                taken: 0,
+                err: None,
+            };
+            let n = tcp.read(&mut |c| rd.take(c))?;
+            let (taken, err) = (rd.taken, rd.err);
+            self.sock.hold(taken);
+            if st.rx_held.is_some() {
+                // The frame is whole: another pipe may overdraw now.
+                self.sock.frame_done(self.id());
             }
+            match err {
+                None => {}
+                // The data stays in TCP; try again shortly.
+                Some(e) if e == ENOMEM => {
+                    let _ = queue().enqueue_delayed::<_, 2>(self.clone(), msecs_to_jiffies(NOMEM_RETRY_MS));
+                    return Ok(false);
+                }
+                Some(e) => return Err(e),
+            }
+            if n == 0 && st.rx_held.is_none() {
+                if closed {
+                    tcp_closed(st)?;
+                }
+                return Ok(false);
+            }
+            moved += n;
         }
-        Ok(())
     }
 
     /// Writes queued messages; true if the budget ran out.
@@ -751,6 +656,102 @@ impl Pipe {
                 Err(e) => return Err(e),
             }
         }
+    }
+}
+
+/// The end of a pipe's stream: the peer's error, or its orderly close.
+fn tcp_closed(st: &PipeState) -> Result {
+    if let Some(tcp) = st.tcp.as_ref() {
+        tcp.take_error()?;
+    }
+    Err(ECONNRESET)
+}
+
+/// The actor that deframes what TCP holds straight into messages (one
+/// copy, from TCP's buffers into the message body), up to one whole
+/// message at a time.
+struct Reader<'a> {
+    deframer: &'a mut Deframer,
+    /// The frame being received; allocated with its first body byte.
+    rx: &'a mut Option<KVVec<u8>>,
+    /// Where a whole message goes; the read ends there.
+    done: &'a mut Option<Msg>,
+    /// The pipe's held bytes (frames in progress and done).
+    held: &'a mut usize,
+    /// `SP_RCVMAXSIZE`, read once per read.
+    max: u64,
+    /// Body bytes taken in this read, for the socket's budget.
+    taken: usize,
+    /// Why the read stopped early: no memory, or a bad frame.
+    err: Option<Error>,
+}
+
+impl Reader<'_> {
+    /// Takes what it can of `c`: returns the bytes taken.
+    fn take(&mut self, c: &RxChunk<'_>) -> usize {
+        let mut at = 0;
+        while at < c.len() && self.done.is_none() && self.err.is_none() {
+            match self.step(c, at) {
+                Ok(n) => at += n,
+                Err(e) => self.err = Some(e),
+            }
+        }
+        at
+    }
+
+    /// One step at `at` in `c`: prefix bytes, or body bytes.
+    fn step(&mut self, c: &RxChunk<'_>, at: usize) -> Result<usize> {
+        let avail = c.len() - at;
+        let left = self.deframer.body_left();
+        if left > 0 {
+            let n = usize::try_from(left).unwrap_or(usize::MAX).min(avail).min(RX_PREALLOC);
+            let m = match self.rx {
+                Some(m) => m,
+                None => {
+                    let cap = usize::try_from(left).unwrap_or(usize::MAX).min(RX_PREALLOC);
+                    self.rx.insert(KVVec::with_capacity(cap, msg_gfp())?)
+                }
+            };
+            let old = m.len();
+            m.resize(old + n, 0, msg_gfp())?;
+            if let Err(e) = c.copy_to(at, &mut m[old..]) {
+                m.truncate(old);
+                return Err(e);
+            }
+            self.deframer.body_taken(n);
+            *self.held += n;
+            self.taken += n;
+            if self.deframer.body_left() == 0 {
+                self.end();
+            }
+            return Ok(n);
+        }
+        if self.deframer.is_idle() {
+            // Read live: a changed SP_RCVMAXSIZE applies from the next
+            // frame on, on pipes already up too.
+            self.deframer.set_max(self.max);
+        }
+        let mut pre = [0u8; frame::LEN_PREFIX];
+        let k = avail.min(frame::LEN_PREFIX);
+        c.copy_to(at, &mut pre[..k])?;
+        let (used, step) = match self.deframer.step(&pre[..k]) {
+            Ok(s) => s,
+            Err(frame::Error::TooLong { len, .. }) => {
+                log_ratelimited(c"dropping pipe: frame over SP_RCVMAXSIZE", len as i64);
+                return Err(EMSGSIZE);
+            }
+        };
+        if step == Step::Start(0) {
+            self.end();
+        }
+        Ok(used)
+    }
+
+    /// The body is complete: the message is done.
+    fn end(&mut self) {
+        // The deframer reports the end and returns to the next prefix.
+        let _ = self.deframer.step(&[]);
+        *self.done = Some(Msg::from(self.rx.take().unwrap_or_default()));
     }
 }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Declarations of the C helpers in `sp/sp_glue.c` (see `sp/sp_glue.h`).
+//! Declarations of the C helpers in `sp/sp_glue.c` (see `sp/sp_glue.h`),
+//! and of the exported `net/sock.h` and `net/tcp.h` functions that the
+//! 7.3 bindings lack.
 
 use kernel::bindings;
 use kernel::ffi::{c_int, c_long, c_uint, c_void};
@@ -118,5 +120,18 @@ extern "C" {
         opt: *mut bindings::sockopt_t,
         src: *const c_void,
         len: c_int,
+    ) -> c_int;
+}
+
+// Exported by `net/core/sock.c` and `net/ipv4/tcp.c`; declared here
+// because the bindings lack `net/sock.h` and `net/tcp.h`.
+extern "C" {
+    /// `lock_sock()` is `lock_sock_nested(sk, 0)`.
+    pub(crate) fn lock_sock_nested(sk: *mut bindings::sock, subclass: c_int);
+    pub(crate) fn release_sock(sk: *mut bindings::sock);
+    pub(crate) fn tcp_read_sock(
+        sk: *mut bindings::sock,
+        desc: *mut bindings::read_descriptor_t,
+        actor: bindings::sk_read_actor_t,
     ) -> c_int;
 }

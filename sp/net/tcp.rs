@@ -117,6 +117,41 @@ impl TcpEvents {
     }
 }
 
+/// A run of received bytes in one of TCP's receive buffers, lent to the
+/// actor of [`TcpSocket::read`].
+///
+/// # Invariants
+///
+/// `skb` is live for `'a` and holds `len` bytes of data from `off` on;
+/// `len` fits in a `c_int`.
+pub struct RxChunk<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    off: c_uint,
+    len: usize,
+    _skb: PhantomData<&'a bindings::sk_buff>,
+}
+
+impl RxChunk<'_> {
+    /// Bytes in the run.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Copies the `dst.len()` bytes from `at` on into `dst`.
+    pub fn copy_to(&self, at: usize, dst: &mut [u8]) -> Result {
+        if at.checked_add(dst.len()).is_none_or(|end| end > self.len) {
+            return Err(EINVAL);
+        }
+        let off = usize::try_from(self.off).map_err(|_| EINVAL)? + at;
+        // CAST: `at + dst.len() <= len`, which fits in a `c_int`, as does
+        // the skb offset of its data.
+        let (off, n) = (off as c_int, dst.len() as c_int);
+        // SAFETY: `skb` is live (the invariant) and holds `off + n` bytes;
+        // `dst` is writable for `n` bytes.
+        to_result(unsafe { bindings::skb_copy_bits(self.skb.as_ptr(), off, dst.as_mut_ptr().cast(), n) })
+    }
+}
+
 /// The receiver of a TCP socket's events.
 pub trait TcpWatcher: Send + Sync + Sized {
     /// Called in softirq context under the socket's callback lock: must not
@@ -237,6 +272,77 @@ impl<W: TcpWatcher> TcpSocket<W> {
         // SAFETY: `buf` is valid for its length; the socket is live.
         let r = unsafe {
             glue::sp_glue_tcp_recv(self.sock.as_ptr(), buf.as_mut_ptr().cast::<c_void>(), buf.len())
+        };
+        to_result(r.min(0))?;
+        // CAST: `r` is non-negative.
+        Ok(r as usize)
+    }
+
+    /// Reads what TCP has queued, in order and without blocking, straight
+    /// from its receive queue: `actor` is lent each run of received bytes
+    /// and returns how many it took; taking fewer than offered ends the
+    /// read. Returns the bytes taken, 0 when there were none (at end of
+    /// stream too: see [`TcpSocket::state`]). TCP acknowledges and opens
+    /// its window as after `recvmsg()`; the actor runs in process context
+    /// with the TCP socket locked, so it may allocate but must not touch
+    /// this socket.
+    pub fn read(&self, actor: &mut dyn FnMut(&RxChunk<'_>) -> usize) -> Result<usize> {
+        type Actor<'a> = &'a mut dyn FnMut(&RxChunk<'_>) -> usize;
+
+        /// # Safety
+        ///
+        /// `desc.arg.data` points to an `Actor`; `skb` holds `len` bytes of
+        /// data from `off` on, and stays live for the call.
+        unsafe extern "C" fn trampoline(
+            desc: *mut bindings::read_descriptor_t,
+            skb: *mut bindings::sk_buff,
+            off: c_uint,
+            len: usize,
+        ) -> c_int {
+            // SAFETY: `tcp_read_sock` passes the descriptor `read` built.
+            let desc = unsafe { &mut *desc };
+            if desc.count == 0 {
+                return 0;
+            }
+            // SAFETY: `read` stored a live `Actor` in `arg.data`.
+            let actor = unsafe { &mut *desc.arg.data.cast::<Actor<'_>>() };
+            let Some(skb) = NonNull::new(skb) else {
+                return 0;
+            };
+            // INVARIANT: TCP lends `len` bytes from `off` for the call; no
+            // more than `c_int` can be counted in the return value.
+            let chunk = RxChunk {
+                skb,
+                off,
+                len: len.min(c_int::MAX as usize),
+                _skb: PhantomData,
+            };
+            let used = actor(&chunk).min(chunk.len);
+            if used < len {
+                // Taking fewer ends the read: the next call returns 0.
+                desc.count = 0;
+            }
+            // CAST: `used <= chunk.len <= c_int::MAX`.
+            used as c_int
+        }
+
+        let mut actor: Actor<'_> = actor;
+        let mut desc = bindings::read_descriptor_t {
+            count: 1,
+            arg: bindings::read_descriptor_t__bindgen_ty_1 {
+                data: core::ptr::from_mut(&mut actor).cast::<c_void>(),
+            },
+            ..Default::default()
+        };
+        // SAFETY: The socket is live, so is its `sk`; it is locked around
+        // the read as `tcp_read_sock` requires, and `desc` points to the
+        // actor for the whole call.
+        let r = unsafe {
+            let sk = (*self.sock.as_ptr()).sk;
+            glue::lock_sock_nested(sk, 0);
+            let r = glue::tcp_read_sock(sk, &mut desc, Some(trampoline));
+            glue::release_sock(sk);
+            r
         };
         to_result(r.min(0))?;
         // CAST: `r` is non-negative.

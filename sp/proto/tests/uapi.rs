@@ -8,8 +8,11 @@ use sp_proto::uapi::{opt, sock, AF_SP, SOL_SP};
 use std::collections::HashMap;
 
 fn header() -> HashMap<String, i64> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../uapi/linux/sp.h");
-    let text = std::fs::read_to_string(path).expect("read uapi/linux/sp.h");
+    // The directory at run time: the build cache is shared between
+    // clones, so a binary built in one must not read another's header.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let path = format!("{dir}/../../uapi/linux/sp.h");
+    let text = std::fs::read_to_string(&path).expect("read uapi/linux/sp.h");
     let mut defs = HashMap::new();
     for line in text.lines() {
         let mut w = line.split_whitespace();
