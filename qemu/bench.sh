@@ -13,6 +13,9 @@
 #                                  (e.g. an older commit, for before/after)
 #   SP_BENCH_ROUNDS, SP_BENCH_SECONDS, SP_BENCH_SIZES: see
 #                                  selftests/bench/run.sh
+#   SP_PROFILE="-t lat -s 64"      instead of the table, a perf profile of
+#                                  that case for sp and raw TCP
+#                                  (selftests/bench/profile.sh)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -31,6 +34,10 @@ make -s -C "$kdir" M="$mod" LLVM="$SP_LLVM" clean >/dev/null
 make -s -C "$kdir" M="$mod" LLVM="$SP_LLVM" modules
 make -s -C "$repo/selftests/bench"
 
+if [ -n "${SP_PROFILE:-}" ]; then
+	exec env SP_FLAVOUR=perf bash "$here/run.sh" -k "$kdir/arch/x86/boot/bzImage" -m "$mod/sp/sp.ko" \
+		-t "${SP_BENCH_TIMEOUT:-3600}" -- "selftests/bench/profile.sh $SP_PROFILE"
+fi
 raw=$SP_CACHE/bench/raw-$stamp.txt
 res=$SP_CACHE/bench/results-$stamp.txt
 rev=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)

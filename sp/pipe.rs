@@ -122,9 +122,9 @@ enum Phase {
     Ready,
 }
 
-/// A frame being sent: its length prefix, body, and how much went out.
+/// A frame being sent: its body, and how much of the frame (length prefix
+/// and body) went out.
 struct Tx {
-    prefix: [u8; frame::LEN_PREFIX],
     msg: Msg,
     off: usize,
 }
@@ -154,11 +154,11 @@ pub(crate) struct Pipe {
     end_told: AtomicBool,
     #[pin]
     work: Work<Pipe, 0>,
+    /// Until the handshake is done, its deadline (`timed_out`); then the
+    /// retry after TCP ran out of memory (`NOMEM_RETRY_MS`). One timer for
+    /// both keeps a pipe within a 512-byte allocation.
     #[pin]
     timer: DelayedWork<Pipe, 1>,
-    /// Kicks the pipe again after TCP ran out of memory (`NOMEM_RETRY_MS`).
-    #[pin]
-    retry: DelayedWork<Pipe, 2>,
     timed_out: AtomicBool,
     tx_busy: AtomicBool,
     /// The handshake is done: messages flow.
@@ -181,9 +181,6 @@ kernel::impl_has_work! {
 }
 kernel::impl_has_delayed_work! {
     impl HasDelayedWork<Self, 1> for Pipe { self.timer }
-}
-kernel::impl_has_delayed_work! {
-    impl HasDelayedWork<Self, 2> for Pipe { self.retry }
 }
 
 impl Pipe {
@@ -212,7 +209,6 @@ impl Pipe {
                 end_told: AtomicBool::new(false),
                 work <- kernel::new_work!("sp_pipe_work"),
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
-                retry <- kernel::new_delayed_work!("sp_pipe_retry"),
                 timed_out: AtomicBool::new(false),
                 tx_busy: AtomicBool::new(false),
                 up: AtomicBool::new(false),
@@ -324,7 +320,6 @@ impl Pipe {
         // Dropping the socket clears its callbacks: no new events.
         drop(tcp);
         cancel_delayed_sync::<_, 1>(self);
-        cancel_delayed_sync::<_, 2>(self);
         cancel_sync::<_, 0>(self);
     }
 
@@ -334,7 +329,6 @@ impl Pipe {
             log_ratelimited(c"closing pipe", i64::from(why.to_errno()));
         }
         cancel_delayed_sync::<_, 1>(self);
-        cancel_delayed_sync::<_, 2>(self);
         self.sock.detach(self);
         self.end.closed();
     }
@@ -410,8 +404,14 @@ impl Pipe {
     /// no write-space callback will come; try again shortly.
     fn retry_if_nomem(self: &Arc<Self>, tcp: &TcpSocket<Pipe>) {
         if tcp.send_queue_empty() {
-            let _ = queue().enqueue_delayed::<_, 2>(self.clone(), msecs_to_jiffies(NOMEM_RETRY_MS));
+            self.retry();
         }
+    }
+
+    /// Kicks the pipe again in `NOMEM_RETRY_MS`; only once it is up, when
+    /// the timer no longer bounds the handshake.
+    fn retry(self: &Arc<Self>) {
+        let _ = queue().enqueue_delayed::<_, 1>(self.clone(), msecs_to_jiffies(NOMEM_RETRY_MS));
     }
 
     /// Gives back the socket's held bytes that this pipe counted.
@@ -500,10 +500,8 @@ impl Pipe {
         while !hs.to_send().is_empty() {
             match tcp.send(hs.to_send(), &[]) {
                 Ok(n) => hs.sent(n),
-                Err(e) if e == EAGAIN => {
-                    self.retry_if_nomem(tcp);
-                    break;
-                }
+                // The handshake's deadline bounds a TCP out of memory.
+                Err(e) if e == EAGAIN => break,
                 Err(e) => return Err(e),
             }
         }
@@ -589,7 +587,7 @@ impl Pipe {
                 None => {}
                 // The data stays in TCP; try again shortly.
                 Some(e) if e == ENOMEM => {
-                    let _ = queue().enqueue_delayed::<_, 2>(self.clone(), msecs_to_jiffies(NOMEM_RETRY_MS));
+                    self.retry();
                     return Ok(false);
                 }
                 Some(e) => return Err(e),
@@ -617,11 +615,7 @@ impl Pipe {
                     self.tx_busy.store(false, Ordering::Release);
                     return Ok(false);
                 };
-                st.tx = Some(Tx {
-                    prefix: frame::encode_len(msg.len() as u64),
-                    msg,
-                    off: 0,
-                });
+                st.tx = Some(Tx { msg, off: 0 });
                 if moved >= BUDGET {
                     // Started on the next run.
                     return Ok(true);
@@ -630,8 +624,9 @@ impl Pipe {
             let (Some(tcp), Some(t)) = (st.tcp.as_ref(), st.tx.as_mut()) else {
                 return Ok(false);
             };
+            let prefix = frame::encode_len(t.msg.len() as u64);
             let (a, b) = if t.off < frame::LEN_PREFIX {
-                (&t.prefix[t.off..], &t.msg[..])
+                (&prefix[t.off..], &t.msg[..])
             } else {
                 (&[][..], &t.msg[t.off - frame::LEN_PREFIX..])
             };
@@ -767,16 +762,10 @@ impl WorkItem<1> for Pipe {
     type Pointer = Arc<Pipe>;
 
     fn run(this: Arc<Pipe>) {
-        // The handshake timer: the I/O work decides.
-        this.timed_out.store(true, Ordering::Release);
-        this.kick();
-    }
-}
-
-impl WorkItem<2> for Pipe {
-    type Pointer = Arc<Pipe>;
-
-    fn run(this: Arc<Pipe>) {
+        // The handshake's deadline (the I/O work decides), or a retry.
+        if !this.up.load(Ordering::Acquire) {
+            this.timed_out.store(true, Ordering::Release);
+        }
         this.kick();
     }
 }
