@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -455,6 +456,55 @@ static inline int sp_send_until_readable(int fd, const void *msg, size_t len, in
 			return 0;
 	}
 	return 1;
+}
+
+/*
+ * A writer thread that sends @len bytes of @buf on @fd in @chunk-byte
+ * writes with @us microseconds between them (TCP_NODELAY: each write its
+ * own segment), so that the receiver sees a frame cut anywhere.
+ */
+struct sp_dribble {
+	pthread_t tid;
+	int fd;
+	const unsigned char *buf;
+	size_t len, chunk;
+	int us, err;
+};
+
+static inline void *sp_dribble_run(void *arg)
+{
+	struct sp_dribble *d = arg;
+	size_t off = 0;
+
+	while (off < d->len) {
+		size_t n = d->len - off < d->chunk ? d->len - off : d->chunk;
+
+		if (write(d->fd, d->buf + off, n) != (ssize_t)n) {
+			d->err = errno ? errno : EIO;
+			break;
+		}
+		off += n;
+		usleep(d->us);
+	}
+	return NULL;
+}
+
+static inline int sp_dribble_start(struct sp_dribble *d, int fd, const void *buf, size_t len,
+				   size_t chunk, int us)
+{
+	int one = 1;
+
+	*d = (struct sp_dribble){ .fd = fd, .buf = buf, .len = len, .chunk = chunk, .us = us };
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		return -1;
+	return pthread_create(&d->tid, NULL, sp_dribble_run, d) ? -1 : 0;
+}
+
+/* Waits for the writer; 0 if it wrote everything. */
+static inline int sp_dribble_join(struct sp_dribble *d)
+{
+	pthread_join(d->tid, NULL);
+	return d->err ? -1 : 0;
 }
 
 /* Writes one frame (length, then @body) of up to 1024 bytes; 0 or -1. */

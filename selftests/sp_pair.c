@@ -834,6 +834,36 @@ TEST_F(raw, nng_style_peer_split_writes)
 	close(fd);
 }
 
+/* Through the pipe's work item: a 100 KB frame in 700-byte segments, then a small one. */
+TEST_F(raw, frame_across_many_segments)
+{
+	size_t len = 100000, i;
+	unsigned char h[8], *f = malloc(8 + len + 8 + 2), *buf = malloc(len + 1);
+	struct sp_dribble d;
+	int fd = sp_raw_hello(self->port, SP_PROTO_PAIR, h);
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, fd);
+	sp_be64(f, len);
+	for (i = 0; i < len; i++)
+		f[8 + i] = (unsigned char)(i * 13 + 1);
+	sp_be64(f + 8 + len, 2);
+	memcpy(f + 8 + len + 8, "ok", 2);
+	ASSERT_EQ(0, sp_dribble_start(&d, fd, f, 8 + len + 10, 700, 100));
+	ASSERT_EQ((ssize_t)len, recv(self->sp, buf, len + 1, 0));
+	for (i = 0; i < len; i++)
+		if (buf[i] != (unsigned char)(i * 13 + 1))
+			break;
+	EXPECT_EQ(len, i);
+	ASSERT_EQ(2, recv(self->sp, buf, len + 1, 0));
+	EXPECT_EQ(0, memcmp(buf, "ok", 2));
+	ASSERT_EQ(0, sp_dribble_join(&d));
+	close(fd);
+	free(buf);
+	free(f);
+}
+
 TEST_F(raw, wrong_protocol_refused)
 {
 	unsigned char h[8];

@@ -448,6 +448,181 @@ TEST(rep_drops_request_over_ttl)
 	close(rep);
 }
 
+/*
+ * A REP reader reads TCP itself (sp/pipe.rs, Reader): frames cut anywhere
+ * by TCP, half frames, signals and one-byte writes must not lose, split
+ * or deliver early a byte of them.
+ */
+
+/* A request frame of @len body bytes (a pattern) behind request id @id. */
+static unsigned char *request_frame(size_t len, uint32_t id, size_t *flen)
+{
+	unsigned char *f = malloc(8 + 4 + len);
+	size_t i;
+
+	if (!f)
+		return NULL;
+	sp_be64(f, 4 + len);
+	f[8] = 0x80 | id >> 24;
+	f[9] = id >> 16;
+	f[10] = id >> 8;
+	f[11] = id;
+	for (i = 0; i < len; i++)
+		f[12 + i] = (unsigned char)(i * 7 + 3);
+	*flen = 8 + 4 + len;
+	return f;
+}
+
+static int pattern_ok(const unsigned char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != (unsigned char)(i * 7 + 3))
+			return 0;
+	return 1;
+}
+
+/* The reply to request @id reaches the raw peer @fd, body @body. */
+static int reply_ok(int fd, uint32_t id, const char *body)
+{
+	unsigned char r[64];
+	size_t n = strlen(body);
+
+	if (sp_raw_recv(fd, r, sizeof(r), 5000) != (ssize_t)(4 + n))
+		return 0;
+	return r[0] == (0x80 | id >> 24) && r[3] == (unsigned char)id && !memcmp(r + 4, body, n);
+}
+
+/* A 200 KB request in 1000-byte segments, its length prefix split 3 + 5. */
+TEST(rep_reader_frame_across_many_segments)
+{
+	size_t len = 200000, flen;
+	unsigned char *f = request_frame(len, 7, &flen), *buf = malloc(len + 1);
+	struct sp_dribble d;
+	uint16_t port = 0;
+	int rep = sp_listen_any(SOCK_REP, &port), fd;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, buf);
+	ASSERT_LE(0, rep);
+	sp_set_timeouts(rep, 10000);
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(3, write(fd, f, 3));
+	usleep(20000);
+	ASSERT_EQ(0, sp_dribble_start(&d, fd, f + 3, flen - 3, 1000, 200));
+	ASSERT_EQ((ssize_t)len, recv(rep, buf, len + 1, 0));
+	EXPECT_TRUE(pattern_ok(buf, len));
+	ASSERT_EQ(0, sp_dribble_join(&d));
+	ASSERT_EQ(2, send(rep, "ok", 2, 0));
+	EXPECT_TRUE(reply_ok(fd, 7, "ok"));
+	close(fd);
+	close(rep);
+	free(buf);
+	free(f);
+}
+
+/* A reader woken by half a frame goes back to sleep: nothing early. */
+TEST(rep_reader_woken_with_half_a_frame)
+{
+	size_t flen;
+	unsigned char *f = request_frame(64, 9, &flen), buf[128];
+	uint16_t port;
+	int rep = sp_listen_any(SOCK_REP, &port), fd;
+	int64_t t0;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_LE(0, rep);
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(40, write(fd, f, 40));
+	sp_set_timeouts(rep, 300);
+	t0 = sp_now_ms();
+	EXPECT_EQ(-1, recv(rep, buf, sizeof(buf), 0));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_LE(250, sp_now_ms() - t0);
+	ASSERT_EQ((ssize_t)flen - 40, write(fd, f + 40, flen - 40));
+	sp_set_timeouts(rep, 5000);
+	ASSERT_EQ(64, recv(rep, buf, sizeof(buf), 0));
+	EXPECT_TRUE(pattern_ok(buf, 64));
+	ASSERT_EQ(3, send(rep, "yes", 3, 0));
+	EXPECT_TRUE(reply_ok(fd, 9, "yes"));
+	close(fd);
+	close(rep);
+	free(f);
+}
+
+/* A signal while the reader holds half a frame: EINTR, the half is kept. */
+TEST(signal_during_rep_read_keeps_half_frame)
+{
+	size_t flen;
+	unsigned char *f = request_frame(5000, 11, &flen), buf[6000];
+	uint16_t port;
+	int rep = sp_listen_any(SOCK_REP, &port), fd;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_LE(0, rep);
+	ASSERT_EQ(0, sp_no_restart_alarm());
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(3000, write(fd, f, 3000));
+	EXPECT_EQ(-1, sp_alarmed(rep, buf, NULL, sizeof(buf)));
+	EXPECT_EQ(EINTR, errno);
+	ASSERT_EQ((ssize_t)flen - 3000, write(fd, f + 3000, flen - 3000));
+	sp_set_timeouts(rep, 5000);
+	ASSERT_EQ(5000, recv(rep, buf, sizeof(buf), 0));
+	EXPECT_TRUE(pattern_ok(buf, 5000));
+	ASSERT_EQ(1, send(rep, "k", 1, 0));
+	EXPECT_TRUE(reply_ok(fd, 11, "k"));
+	close(fd);
+	close(rep);
+	free(f);
+}
+
+/* A hostile peer that writes one byte at a time is served, and so is a good one. */
+TEST(rep_reader_one_byte_at_a_time)
+{
+	size_t flen;
+	unsigned char *f = request_frame(30, 13, &flen), buf[64];
+	struct sp_dribble d;
+	uint16_t port = 0;
+	int rep = sp_listen_any(SOCK_REP, &port), fd, req, i;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_LE(0, rep);
+	sp_set_timeouts(rep, 10000);
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_dribble_start(&d, fd, f, flen, 1, 2000));
+	/* Meanwhile an sp REQ gets its answer. */
+	req = sp_dial(SOCK_REQ, port);
+	ASSERT_LE(0, req);
+	sp_set_timeouts(req, 10000);
+	ASSERT_EQ(2, send(req, "hi", 2, 0));
+	/* Whichever comes first; each is answered on its own pipe. */
+	for (i = 0; i < 2; i++) {
+		ssize_t n = recv(rep, buf, sizeof(buf), 0);
+
+		if (n == 2) {
+			EXPECT_EQ(0, memcmp(buf, "hi", 2));
+			ASSERT_EQ(2, send(rep, "ho", 2, 0));
+			ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0));
+			EXPECT_EQ(0, memcmp(buf, "ho", 2));
+		} else {
+			ASSERT_EQ(30, n);
+			EXPECT_TRUE(pattern_ok(buf, 30));
+			ASSERT_EQ(2, send(rep, "ok", 2, 0));
+			EXPECT_TRUE(reply_ok(fd, 13, "ok"));
+		}
+	}
+	ASSERT_EQ(0, sp_dribble_join(&d));
+	close(req);
+	close(fd);
+	close(rep);
+	free(f);
+}
+
 TEST(req_closes_pipe_on_malformed_reply)
 {
 	uint16_t port;
