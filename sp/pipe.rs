@@ -7,25 +7,35 @@
 //! reader's context when TCP data was left to it (`pull`). The callbacks
 //! themselves never read or write.
 //!
+//! Received frames are read straight from TCP's receive queue into the
+//! message (`Reader`, a `tcp_read_sock` actor): one copy, no scratch
+//! buffer.
+//!
 //! TODO(issue 15, the fast path): done so far: the benchmark's rounds and
-//! medians (`selftests/bench/run.sh`, `qemu/bench_table.py`) and the
-//! scratch buffer allocated only while data flows (`PipeState::buf`).
-//! Next: (1) receive without the work item, as `net/tls/tls_strp.c`
-//! does: `TcpWatcher::event` checks with `tcp_inq()` and a peek of the
-//! 8-byte length that a whole frame is queued and wakes the reader, whose
-//! `recvmsg` copies from TCP's receive queue into the user buffer through
-//! a `tcp_read_sock` actor in `sp/net/tcp.rs` (one copy); patterns that
-//! route before anyone reads (SUB, REP with many pipes, poll) parse in
-//! softirq through the same actor, as KCM does; the work item stays for
-//! a socket owned by a process and for `-ENOMEM`. (2) Transmit one frame
-//! as one write: the length prefix in headroom of the message buffer
-//! (`read_user` reserves it), queued frames coalesced into one `sendmsg`,
-//! `MSG_BATCH` honoured. (3) The µs breakdown of a 64 B round trip
-//! (function_graph) for the closing note. (4) Check, with more rounds,
-//! whether freeing the scratch buffer costs the 8-client REQ/REP row:
-//! its median went 0.59 -> 0.53 of TCP, inside the spreads (0.57-0.63,
-//! 0.48-0.60); a per-socket pool of 8 buffers (tried: 15.9 KB per
-//! connection instead of 11.2, no clear gain) is the fallback.
+//! medians, the read actor, a pipe within a 512-byte allocation, and
+//! `SP_PROFILE` (a perf profile of one case). Measured and learnt
+//! (details in the issue's notes):
+//! - Under TCG, `perf record` (cpu-clock) is biased: a thread that
+//!   consumed 130k messages got 2 samples of 800. Use its profiles for
+//!   shapes within one hot path, A/B runs of the benchmark for decisions.
+//! - PUB->1 SUB at 64 B is lossy at the default SP_RCVBUF (128, as NNG):
+//!   the SUB queues every frame and drops about half as the oldest while
+//!   its reader keeps up on average; with `-Q 8192` sp is 0.97x TCP.
+//!   The work item delivers in bursts; why is not settled (it is queued
+//!   on the publisher's CPU, but an unbound workqueue did not help).
+//! - Tried, no gain in interleaved A/B runs (so not kept): sync wakeups
+//!   (`wake_up_interruptible_sync_poll`), an unbound workqueue, readers
+//!   reading TCP themselves for every pattern (PAIR stream 0.89 -> 0.49),
+//!   `MSG_MORE` behind a backlog, yielding once the SUB queue is full.
+//! Next: (1) deliver without the work item for streams: parse in softirq
+//! (KCM) needs the socket's `inner` lock to be a spinlock, or a per-pipe
+//! lock-free inbox the reader drains; (2) for REQ/REP, copy the body from
+//! TCP straight into the user buffer (kTLS: the reader peeks that the
+//! whole frame is queued, the pattern decides on the header, then
+//! `skb_copy_datagram_msg`), saving the message allocation, the queue and
+//! the second copy; (3) coalesce frames into one `sendmsg`, and
+//! `MSG_BATCH`; (4) the µs breakdown of a round trip from timestamps in a
+//! debug build, since sampling is biased here.
 
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher};
