@@ -494,6 +494,26 @@ static int reply_ok(int fd, uint32_t id, const char *body)
 	return r[0] == (0x80 | id >> 24) && r[3] == (unsigned char)id && !memcmp(r + 4, body, n);
 }
 
+/*
+ * The rest of request frame @f (@flen bytes, @sent of them written) from
+ * raw peer @fd: @rep gets all @len body bytes at once, and its reply
+ * reaches the peer behind request id @id.
+ */
+static void finish_request(struct __test_metadata *_metadata, int rep, int fd,
+			   const unsigned char *f, size_t flen, size_t sent, size_t len,
+			   uint32_t id)
+{
+	unsigned char buf[8192];
+
+	ASSERT_GE(sizeof(buf), len);
+	ASSERT_EQ((ssize_t)(flen - sent), write(fd, f + sent, flen - sent));
+	sp_set_timeouts(rep, 5000);
+	ASSERT_EQ((ssize_t)len, recv(rep, buf, sizeof(buf), 0));
+	EXPECT_TRUE(pattern_ok(buf, len));
+	ASSERT_EQ(2, send(rep, "ok", 2, 0));
+	EXPECT_TRUE(reply_ok(fd, id, "ok"));
+}
+
 /* A 200 KB request in 1000-byte segments, its length prefix split 3 + 5. */
 TEST(rep_reader_frame_across_many_segments)
 {
@@ -542,12 +562,7 @@ TEST(rep_reader_woken_with_half_a_frame)
 	EXPECT_EQ(-1, recv(rep, buf, sizeof(buf), 0));
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_LE(250, sp_now_ms() - t0);
-	ASSERT_EQ((ssize_t)flen - 40, write(fd, f + 40, flen - 40));
-	sp_set_timeouts(rep, 5000);
-	ASSERT_EQ(64, recv(rep, buf, sizeof(buf), 0));
-	EXPECT_TRUE(pattern_ok(buf, 64));
-	ASSERT_EQ(3, send(rep, "yes", 3, 0));
-	EXPECT_TRUE(reply_ok(fd, 9, "yes"));
+	finish_request(_metadata, rep, fd, f, flen, 40, 64, 9);
 	close(fd);
 	close(rep);
 	free(f);
@@ -569,12 +584,7 @@ TEST(signal_during_rep_read_keeps_half_frame)
 	ASSERT_EQ(3000, write(fd, f, 3000));
 	EXPECT_EQ(-1, sp_alarmed(rep, buf, NULL, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
-	ASSERT_EQ((ssize_t)flen - 3000, write(fd, f + 3000, flen - 3000));
-	sp_set_timeouts(rep, 5000);
-	ASSERT_EQ(5000, recv(rep, buf, sizeof(buf), 0));
-	EXPECT_TRUE(pattern_ok(buf, 5000));
-	ASSERT_EQ(1, send(rep, "k", 1, 0));
-	EXPECT_TRUE(reply_ok(fd, 11, "k"));
+	finish_request(_metadata, rep, fd, f, flen, 3000, 5000, 11);
 	close(fd);
 	close(rep);
 	free(f);
