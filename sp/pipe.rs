@@ -540,6 +540,9 @@ impl Pipe {
     /// Receives and delivers messages; true if the budget ran out.
     fn rx(self: &Arc<Self>, st: &mut PipeState) -> Result<bool> {
         let mut moved = 0;
+        // The last read took all TCP had: what comes next brings an event,
+        // and if TCP was closed before that read, nothing comes.
+        let (mut drained, mut eof) = (false, false);
         loop {
             if let Some(m) = st.rx_held.take() {
                 match self.sock.deliver(self, m) {
@@ -554,6 +557,12 @@ impl Pipe {
                         return Err(e);
                     }
                 }
+            }
+            if drained {
+                if eof {
+                    tcp_closed(st)?;
+                }
+                return Ok(false);
             }
             if moved >= BUDGET {
                 return Ok(true);
@@ -585,9 +594,12 @@ impl Pipe {
                 max: self.sock.frame_max(),
                 taken: 0,
                 err: None,
+                declined: false,
             };
             let n = tcp.read(&mut |c| rd.take(c))?;
             let (taken, err) = (rd.taken, rd.err);
+            drained = !rd.declined;
+            eof = closed && drained;
             self.sock.hold(taken);
             if st.rx_held.is_some() {
                 // The frame is whole: another pipe may overdraw now.
@@ -689,6 +701,8 @@ struct Reader<'a> {
     taken: usize,
     /// Why the read stopped early: no memory, or a bad frame.
     err: Option<Error>,
+    /// Bytes were left in TCP.
+    declined: bool,
 }
 
 impl Reader<'_> {
@@ -701,6 +715,7 @@ impl Reader<'_> {
                 Err(e) => self.err = Some(e),
             }
         }
+        self.declined |= at < c.len();
         at
     }
 
