@@ -39,7 +39,7 @@
 
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher};
-use crate::net::work::{cancel_delayed_sync, cancel_sync, log_ratelimited, queue};
+use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, log_ratelimited, queue};
 use crate::proto::flow::{admit, Overflow};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
@@ -105,6 +105,11 @@ pub(crate) trait PipeOwner: Send + Sync {
     fn frame_max(&self) -> u64;
     /// Whether tasks sleep in `recv()` that read pipes themselves.
     fn has_readers(&self) -> bool;
+    /// Where the pipe's work item should run: for a socket whose full
+    /// queue drops (SUB, BUS), the CPU where its user last called
+    /// `recv()`, next to the reader it wakes, not the CPU of the softirq
+    /// that queued it (a sender's, on loopback); else `None`, that CPU.
+    fn home_cpu(&self) -> Option<u32>;
     /// The receive budget (see `SpSock::may_hold` and the others).
     fn hold(&self, n: usize);
     fn may_hold(&self, p: &Arc<Pipe>, id: usize, own: usize) -> bool;
@@ -256,7 +261,14 @@ impl Pipe {
 
     /// Queues the pipe's I/O work.
     pub(crate) fn kick(self: &Arc<Self>) {
-        let _ = queue().enqueue::<_, 0>(self.clone());
+        match self.sock.home_cpu() {
+            Some(cpu) => {
+                let _ = enqueue_on::<_, 0>(cpu, self.clone());
+            }
+            None => {
+                let _ = queue().enqueue::<_, 0>(self.clone());
+            }
+        }
     }
 
     /// The socket's `SO_RCVBUF`: its budget of held bytes.

@@ -54,6 +54,12 @@ edit('sp/sock.rs',[
         let t11 = crate::stages::start(11);
         msg.copy_from(&m[..n])?;
         drop(t11);'''),
+ ('''            let woke = sk.wait(&mut timeo, || {
+                let g = self.inner.lock();
+                g.core.closing''','''            let _ts = crate::stages::start(16);
+            let woke = sk.wait(&mut timeo, || {
+                let g = self.inner.lock();
+                g.core.closing'''),
  ('''                proto.send(core, &t, &mut m, &o)''','''                let _t2 = crate::stages::start(2);
                 proto.send(core, &t, &mut m, &o)'''),
  ('''            let woke = sk.wait(&mut t, || {''','''            let t6 = crate::stages::start(6);

@@ -5,10 +5,10 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::time::{Instant, Monotonic};
 
-pub(crate) const N: usize = 16;
+pub(crate) const N: usize = 17;
 pub(crate) const NAMES: [&str; N] = [
     "send_total", "read_user", "proto_send", "tx_inline", "tcp_send",
-    "recv_total", "recv_wait", "wake_latency", "pull", "tcp_read", "deliver", "copy_out", "recv_pop", "rx_work", "tcp_event", "event_wake",
+    "recv_total", "recv_wait", "wake_latency", "pull", "tcp_read", "deliver", "copy_out", "recv_pop", "rx_work", "tcp_event", "event_wake", "send_wait",
 ];
 static SUM: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 static CNT: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];

