@@ -5,6 +5,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -631,6 +632,116 @@ TEST(rep_reader_one_byte_at_a_time)
 	close(fd);
 	close(rep);
 	free(f);
+}
+
+/*
+ * REQ and REP read TCP when the user asks (recv(), poll()), not in a work
+ * item meanwhile: what arrives while no one waits must still be seen.
+ */
+
+/*
+ * A raw REQ peer of a new REP, past one round trip (request id 0x20):
+ * the pipe is up, and what comes next arrives on an established pipe.
+ */
+static int rep_with_peer(int *rep)
+{
+	unsigned char buf[16];
+	uint16_t port = 0;
+	int fd;
+
+	*rep = sp_listen_any(SOCK_REP, &port);
+	if (*rep < 0)
+		return -1;
+	sp_set_timeouts(*rep, 5000);
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
+	if (fd < 0 || sp_raw_send(fd, "\x80\0\0\x20up", 6) ||
+	    recv(*rep, buf, sizeof(buf), 0) != 2 || send(*rep, "ok", 2, 0) != 2 ||
+	    !reply_ok(fd, 0x20, "ok"))
+		return -1;
+	return fd;
+}
+
+/* A request that came while the REP's user was busy: poll() sees it. */
+TEST(rep_request_waits_for_poll)
+{
+	unsigned char buf[16];
+	int rep, fd = rep_with_peer(&rep);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_raw_send(fd, "\x80\0\0\x21ping", 8));
+	usleep(200000);		/* the user is busy: nobody waits */
+	EXPECT_EQ(POLLIN, sp_poll1(rep, POLLIN, 0) & POLLIN);
+	ASSERT_EQ(4, recv(rep, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, "ping", 4));
+	ASSERT_EQ(2, send(rep, "ok", 2, 0));
+	EXPECT_TRUE(reply_ok(fd, 0x21, "ok"));
+	/* And nothing more is readable. */
+	EXPECT_EQ(0, sp_poll1(rep, POLLIN, 0) & POLLIN);
+	close(fd);
+	close(rep);
+}
+
+/* The same with MSG_DONTWAIT and no poll(), and with epoll. */
+TEST(rep_request_waits_for_dontwait_and_epoll)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET }, out;
+	unsigned char buf[16];
+	int rep, fd = rep_with_peer(&rep), ep;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_raw_send(fd, "\x80\0\0\x22one", 7));
+	usleep(200000);
+	ASSERT_EQ(3, recv(rep, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, "one", 3));
+	ASSERT_EQ(2, send(rep, "ok", 2, 0));
+	EXPECT_TRUE(reply_ok(fd, 0x22, "ok"));
+	EXPECT_EQ(-1, recv(rep, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, rep, &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 0));
+	ASSERT_EQ(0, sp_raw_send(fd, "\x80\0\0\x23two", 7));
+	ASSERT_EQ(1, epoll_wait(ep, &out, 1, 5000));
+	EXPECT_TRUE(out.events & EPOLLIN);
+	ASSERT_EQ(3, recv(rep, buf, sizeof(buf), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(buf, "two", 3));
+	ASSERT_EQ(2, send(rep, "ok", 2, 0));
+	EXPECT_TRUE(reply_ok(fd, 0x23, "ok"));
+	close(ep);
+	close(fd);
+	close(rep);
+}
+
+/* A reply that came while the REQ's user was busy is not resent for. */
+TEST(req_reply_waiting_in_tcp_stops_resend)
+{
+	unsigned char req[64], buf[16];
+	struct sockaddr_in sin;
+	int lst = sp_tcp_listen(&sin, 4), cli, fd;
+	ssize_t n;
+
+	ASSERT_LE(0, lst);
+	cli = sp_dial(SOCK_REQ, ntohs(sin.sin_port));
+	ASSERT_LE(0, cli);
+	ASSERT_EQ(0, sp_setsockopt_int(cli, SP_RESEND_IVL, 300));
+	fd = accept(lst, NULL, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_raw_handshake(fd, SP_PROTO_REP, req));
+	ASSERT_EQ(2, send(cli, "hi", 2, 0));
+	n = sp_raw_recv(fd, req, sizeof(req), 5000);
+	ASSERT_EQ(6, n);
+	/* The reply: the request's id, then the body. */
+	ASSERT_EQ(0, sp_raw_send(fd, req, 4));
+	/* Three resend intervals with the user busy: no second request. */
+	usleep(900000);
+	EXPECT_EQ(-1, sp_raw_recv(fd, req, sizeof(req), 200));
+	sp_set_timeouts(cli, 5000);
+	ASSERT_EQ(0, recv(cli, buf, sizeof(buf), 0));
+	close(fd);
+	close(cli);
+	close(lst);
 }
 
 TEST(req_closes_pipe_on_malformed_reply)
