@@ -12,30 +12,32 @@
 //! buffer.
 //!
 //! TODO(issue 15, the fast path): done so far: the benchmark's rounds and
-//! medians, the read actor, a pipe within a 512-byte allocation, and
-//! `SP_PROFILE` (a perf profile of one case). Measured and learnt
-//! (details in the issue's notes):
+//! medians, the read actor (one copy, one read per wakeup), a pipe within
+//! a 512-byte allocation, SUB and BUS work queued on the reader's CPU,
+//! `SP_PROFILE` and `qemu/stages/run.sh` (timestamps of a round trip's
+//! stages). Measured and learnt (details in the issue's notes):
 //! - Under TCG, `perf record` (cpu-clock) is biased: a thread that
-//!   consumed 130k messages got 2 samples of 800. Use its profiles for
-//!   shapes within one hot path, A/B runs of the benchmark for decisions.
-//! - PUB->1 SUB at 64 B is lossy at the default SP_RCVBUF (128, as NNG):
-//!   the SUB queues every frame and drops about half as the oldest while
-//!   its reader keeps up on average; with `-Q 8192` sp is 0.97x TCP.
-//!   The work item delivers in bursts; why is not settled (it is queued
-//!   on the publisher's CPU, but an unbound workqueue did not help).
-//! - Tried, no gain in interleaved A/B runs (so not kept): sync wakeups
-//!   (`wake_up_interruptible_sync_poll`), an unbound workqueue, readers
-//!   reading TCP themselves for every pattern (PAIR stream 0.89 -> 0.49),
-//!   `MSG_MORE` behind a backlog, yielding once the SUB queue is full.
-//! Next: (1) deliver without the work item for streams: parse in softirq
-//! (KCM) needs the socket's `inner` lock to be a spinlock, or a per-pipe
-//! lock-free inbox the reader drains; (2) for REQ/REP, copy the body from
-//! TCP straight into the user buffer (kTLS: the reader peeks that the
-//! whole frame is queued, the pattern decides on the header, then
-//! `skb_copy_datagram_msg`), saving the message allocation, the queue and
-//! the second copy; (3) coalesce frames into one `sendmsg`, and
-//! `MSG_BATCH`; (4) the µs breakdown of a round trip from timestamps in a
-//! debug build, since sampling is biased here.
+//!   consumed 130k messages got 2 samples of 800. Decide with
+//!   `qemu/stages/run.sh` and with both modules interleaved in one boot.
+//! - A 64 B round trip, per side (stages): send() 58-63 us, of which
+//!   kernel_sendmsg 49-53 (TCP's whole writev: 38-42); inside it our data
+//!   event costs 17-20 us, nearly all the reader's wakeup; the reader runs
+//!   30-34 us after the event; its pull takes 11-12 us (TCP read 6,
+//!   deliver 3); copy out 1.
+//! - Tried, no gain (not kept): sync wakeups, an unbound workqueue,
+//!   readers reading TCP themselves for every pattern, `MSG_MORE` behind
+//!   a backlog, yielding once the SUB queue is full, home-CPU work for
+//!   PAIR/PULL/REQ/REP (PAIR 0.86x -> 0.74x). Reading REQ/REP data only
+//!   in recv()/poll() (+10% for 8 REQs of one REP) delays dropping a
+//!   peer that sends garbage until the user reads (sp_reqrep's
+//!   req_closes_pipe_on_malformed_reply caught it): it needs a cheap
+//!   validity check at the event first.
+//! Next: (1) streams: deliver in softirq (KCM), which needs `inner` as a
+//! spinlock or a per-pipe inbox the reader drains; (2) REQ/REP: copy the
+//! body from TCP into the user buffer (kTLS), saving the allocation, the
+//! queue and the second copy; (3) find why our kernel_sendmsg takes
+//! ~11 us more than TCP's writev for the same segment; (4) coalescing and
+//! `MSG_BATCH`.
 
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher};
