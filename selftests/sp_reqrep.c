@@ -496,6 +496,28 @@ static int reply_ok(int fd, uint32_t id, const char *body)
 }
 
 /*
+ * A raw REQ peer of a new REP, past one round trip (request id 0x20):
+ * the pipe is up, and what comes next arrives on an established pipe.
+ */
+static int rep_with_peer(int *rep)
+{
+	unsigned char buf[16];
+	uint16_t port = 0;
+	int fd;
+
+	*rep = sp_listen_any(SOCK_REP, &port);
+	if (*rep < 0)
+		return -1;
+	sp_set_timeouts(*rep, 5000);
+	fd = sp_raw_peer(port, SP_PROTO_REQ);
+	if (fd < 0 || sp_raw_send(fd, "\x80\0\0\x20up", 6) ||
+	    recv(*rep, buf, sizeof(buf), 0) != 2 || send(*rep, "ok", 2, 0) != 2 ||
+	    !reply_ok(fd, 0x20, "ok"))
+		return -1;
+	return fd;
+}
+
+/*
  * The rest of request frame @f (@flen bytes, @sent of them written) from
  * raw peer @fd: @rep gets all @len body bytes at once, and its reply
  * reaches the peer behind request id @id.
@@ -549,13 +571,10 @@ TEST(rep_reader_woken_with_half_a_frame)
 {
 	size_t flen;
 	unsigned char *f = request_frame(64, 9, &flen), buf[128];
-	uint16_t port;
-	int rep = sp_listen_any(SOCK_REP, &port), fd;
+	int rep, fd = rep_with_peer(&rep);
 	int64_t t0;
 
 	ASSERT_NE(NULL, f);
-	ASSERT_LE(0, rep);
-	fd = sp_raw_peer(port, SP_PROTO_REQ);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(40, write(fd, f, 40));
 	sp_set_timeouts(rep, 300);
@@ -574,14 +593,11 @@ TEST(signal_during_rep_read_keeps_half_frame)
 {
 	size_t flen;
 	unsigned char *f = request_frame(5000, 11, &flen), buf[6000];
-	uint16_t port;
-	int rep = sp_listen_any(SOCK_REP, &port), fd;
+	int rep, fd = rep_with_peer(&rep);
 
 	ASSERT_NE(NULL, f);
-	ASSERT_LE(0, rep);
-	ASSERT_EQ(0, sp_no_restart_alarm());
-	fd = sp_raw_peer(port, SP_PROTO_REQ);
 	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_no_restart_alarm());
 	ASSERT_EQ(3000, write(fd, f, 3000));
 	EXPECT_EQ(-1, sp_alarmed(rep, buf, NULL, sizeof(buf)));
 	EXPECT_EQ(EINTR, errno);
@@ -638,28 +654,6 @@ TEST(rep_reader_one_byte_at_a_time)
  * REQ and REP read TCP when the user asks (recv(), poll()), not in a work
  * item meanwhile: what arrives while no one waits must still be seen.
  */
-
-/*
- * A raw REQ peer of a new REP, past one round trip (request id 0x20):
- * the pipe is up, and what comes next arrives on an established pipe.
- */
-static int rep_with_peer(int *rep)
-{
-	unsigned char buf[16];
-	uint16_t port = 0;
-	int fd;
-
-	*rep = sp_listen_any(SOCK_REP, &port);
-	if (*rep < 0)
-		return -1;
-	sp_set_timeouts(*rep, 5000);
-	fd = sp_raw_peer(port, SP_PROTO_REQ);
-	if (fd < 0 || sp_raw_send(fd, "\x80\0\0\x20up", 6) ||
-	    recv(*rep, buf, sizeof(buf), 0) != 2 || send(*rep, "ok", 2, 0) != 2 ||
-	    !reply_ok(fd, 0x20, "ok"))
-		return -1;
-	return fd;
-}
 
 /* A request that came while the REP's user was busy: poll() sees it. */
 TEST(rep_request_waits_for_poll)
