@@ -359,6 +359,25 @@ TEST_F(pair, send_backpressure)
 	free(buf);
 }
 
+/*
+ * Small messages behind a full TCP: sp writes several frames at a time,
+ * TCP takes part of a write, and the rest waits; nothing is lost, doubled
+ * or reordered (700 bytes: frames straddle the writes).
+ */
+TEST_F(pair, small_frames_through_full_tcp)
+{
+	int few = 4, next = 0, n;
+	char buf[700] = { 0 };
+
+	ASSERT_EQ(0, setsockopt(self->a, SOL_SP, SP_RCVBUF, &few, sizeof(few)));
+	n = sp_fill(self->b, buf, sizeof(buf), &next, FILL_MAX);
+	TH_LOG("%d messages of 700 bytes before the sender stalled", n);
+	ASSERT_LT(100, n);
+	ASSERT_GT(FILL_MAX, n) TH_LOG("sends never blocked");
+	EXPECT_EQ(n, sp_drain_numbered(self->a, buf, sizeof(buf), 0, n));
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_DONTWAIT));
+}
+
 /* SO_SNDBUF bounds the send queue in bytes, whatever SP_SNDBUF allows. */
 TEST_F(pair, send_queue_bounded_by_so_sndbuf)
 {
@@ -862,6 +881,141 @@ TEST_F(raw, frame_across_many_segments)
 	close(fd);
 	free(buf);
 	free(f);
+}
+
+/*
+ * The kernel's struct tcp_info up to tcpi_segs_in: glibc's stops at
+ * tcpi_total_retrans, and the uapi layout after it is fixed.
+ */
+struct sp_tcp_info {
+	struct tcp_info glibc;
+	uint64_t pacing_rate, max_pacing_rate, bytes_acked, bytes_received;
+	uint32_t segs_out, segs_in;
+};
+
+_Static_assert(sizeof(struct tcp_info) == 104, "glibc's struct tcp_info changed");
+
+/* TCP segments @fd has received (tcpi_segs_in), or 0 on an error. */
+static unsigned int segs_in(int fd)
+{
+	struct sp_tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) || len < sizeof(ti))
+		return 0;
+	return ti.segs_in;
+}
+
+/* A raw PAIR peer whose pipe is up (sp received its first frame); the fd. */
+static int raw_up(struct __test_metadata *_metadata, uint16_t port, int sp)
+{
+	unsigned char h[8];
+	char buf[8];
+	int fd = sp_raw_hello(port, SP_PROTO_PAIR, h);
+
+	EXPECT_LE(0, fd);
+	if (fd < 0)
+		return -1;
+	EXPECT_EQ(0, sp_raw_send(fd, "up", 2));
+	EXPECT_EQ(2, recv(sp, buf, sizeof(buf), 0));
+	return fd;
+}
+
+/* @n messages "mm0", "mm1", ... for sendmmsg(); entry @bad has a bad iovec. */
+static void mmsgs(struct mmsghdr *tx, struct iovec *v, char (*out)[8], int n, int bad)
+{
+	int i;
+
+	memset(tx, 0, sizeof(*tx) * n);
+	for (i = 0; i < n; i++) {
+		snprintf(out[i], sizeof(out[i]), "mm%d", i);
+		v[i] = (struct iovec){ .iov_base = out[i], .iov_len = 3 };
+		tx[i].msg_hdr = (struct msghdr){ .msg_iov = &v[i], .msg_iovlen = 1 };
+	}
+	if (bad >= 0 && bad < n)
+		tx[bad].msg_hdr.msg_iov = (struct iovec *)8;
+}
+
+/* Reads @n frames "mm0".. from raw @fd, in order. */
+static void expect_mm(struct __test_metadata *_metadata, int fd, int n)
+{
+	char want[8], body[16];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(want, sizeof(want), "mm%d", i);
+		ASSERT_EQ(3, sp_raw_recv(fd, body, sizeof(body), 5000)) TH_LOG("frame %d", i);
+		EXPECT_EQ(0, memcmp(body, want, 3));
+	}
+}
+
+/*
+ * sendmmsg() marks every message but its last MSG_BATCH: sp writes them
+ * out together, so the peer's TCP gets them in a segment or two, not one
+ * segment a message.
+ */
+TEST_F(raw, sendmmsg_is_one_write)
+{
+	struct mmsghdr tx[8];
+	struct iovec v[8];
+	char out[8][8];
+	unsigned int before, segs;
+	int fd = raw_up(_metadata, self->port, self->sp);
+
+	ASSERT_LE(0, fd);
+	mmsgs(tx, v, out, 8, -1);
+	before = segs_in(fd);
+	ASSERT_LT(0, before);
+	ASSERT_EQ(8, sendmmsg(self->sp, tx, 8, 0)) TH_LOG("sendmmsg: %s", strerror(errno));
+	expect_mm(_metadata, fd, 8);
+	segs = segs_in(fd) - before;
+	TH_LOG("8 messages of one sendmmsg() came in %u TCP segments", segs);
+	/* One write; an ACK of "up" may come on its own. */
+	EXPECT_GE(2, segs);
+	close(fd);
+}
+
+/* MSG_MORE asks the same of send(): the message without it writes them all. */
+TEST_F(raw, msg_more_waits_for_the_last)
+{
+	unsigned int before, segs;
+	char m[8];
+	int fd = raw_up(_metadata, self->port, self->sp), i;
+
+	ASSERT_LE(0, fd);
+	before = segs_in(fd);
+	for (i = 0; i < 8; i++) {
+		snprintf(m, sizeof(m), "mm%d", i);
+		ASSERT_EQ(3, send(self->sp, m, 3, i < 7 ? MSG_MORE : 0));
+	}
+	expect_mm(_metadata, fd, 8);
+	segs = segs_in(fd) - before;
+	TH_LOG("8 messages sent with MSG_MORE but the last came in %u TCP segments", segs);
+	EXPECT_GE(2, segs);
+	close(fd);
+}
+
+/*
+ * A batch that never ends still goes out: sendmmsg() stops at an entry it
+ * cannot read (EFAULT, before sp sees it) and returns 2, and a lone
+ * MSG_MORE has no message after it.
+ */
+TEST_F(raw, unfinished_batch_still_sent)
+{
+	struct mmsghdr tx[4];
+	struct iovec v[4];
+	char out[4][8], body[16];
+	int fd = raw_up(_metadata, self->port, self->sp);
+
+	ASSERT_LE(0, fd);
+	mmsgs(tx, v, out, 4, 2);
+	ASSERT_EQ(2, sendmmsg(self->sp, tx, 4, 0)) TH_LOG("sendmmsg: %s", strerror(errno));
+	expect_mm(_metadata, fd, 2);
+	ASSERT_EQ(4, send(self->sp, "last", 4, MSG_MORE));
+	ASSERT_EQ(4, sp_raw_recv(fd, body, sizeof(body), 5000));
+	EXPECT_EQ(0, memcmp(body, "last", 4));
+	close(fd);
 }
 
 TEST_F(raw, wrong_protocol_refused)

@@ -40,7 +40,7 @@
 //! `MSG_BATCH`.
 
 use crate::net::socket::{PollMask, SockRef};
-use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher};
+use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher, SEND_VEC_MAX};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, log_ratelimited, queue};
 use crate::proto::flow::{admit, Overflow};
 use crate::proto::frame::{self, Deframer, Step};
@@ -60,6 +60,12 @@ const RX_PREALLOC: usize = 64 * 1024;
 
 /// Bytes a work run may move each way before it yields the worker.
 const BUDGET: usize = 256 * 1024;
+
+/// Most frames one write to TCP carries (a prefix and a body each).
+const TX_GATHER: usize = SEND_VEC_MAX / 2;
+
+/// Bytes after which a write gathers no further frame.
+const TX_GATHER_BYTES: usize = 64 * 1024;
 
 /// Delay before a pipe tries to send again when TCP refused data it had
 /// no memory for: with nothing in flight, no ACK brings a write-space
@@ -101,6 +107,8 @@ pub(crate) trait PipeOwner: Send + Sync {
     fn deliver(&self, p: &Arc<Pipe>, m: Msg) -> Delivery;
     /// The next message for `p` from the socket's own queue, if any.
     fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg>;
+    /// Whether the socket's own queue holds messages to send.
+    fn has_send(&self) -> bool;
     /// A pipe closed before (`refused`) or after its handshake.
     fn note_closed(&self, refused: bool);
     /// The largest frame a pipe accepts now.
@@ -146,6 +154,13 @@ struct Tx {
     off: usize,
 }
 
+impl Tx {
+    /// Bytes of the frame still to send.
+    fn left(&self) -> usize {
+        frame::LEN_PREFIX + self.msg.len() - self.off
+    }
+}
+
 struct PipeState {
     /// The connection; `None` once the pipe is closed.
     tcp: Option<TcpSocket<Pipe>>,
@@ -157,6 +172,10 @@ struct PipeState {
     /// A complete message the socket had no room for yet.
     rx_held: Option<Msg>,
     tx: Option<Tx>,
+    /// Messages taken from the queues to go out behind `tx` in the same
+    /// write (at most `TX_GATHER - 1`; never any while `tx` is `None`).
+    /// Allocated once a second message is first waiting.
+    tx_more: KVec<Msg>,
     /// Bytes of `rx` and `rx_held`, counted in the socket's held bytes.
     held: usize,
 }
@@ -178,6 +197,9 @@ pub(crate) struct Pipe {
     timer: DelayedWork<Pipe, 1>,
     timed_out: AtomicBool,
     tx_busy: AtomicBool,
+    /// Its writing waits for the end of a batch of sends (the socket's
+    /// `flush_batched`).
+    in_batch: AtomicBool,
     /// The handshake is done: messages flow.
     up: AtomicBool,
     /// TCP data was left to the socket's blocked readers; cleared by
@@ -228,6 +250,7 @@ impl Pipe {
                 timer <- kernel::new_delayed_work!("sp_pipe_timer"),
                 timed_out: AtomicBool::new(false),
                 tx_busy: AtomicBool::new(false),
+                in_batch: AtomicBool::new(false),
                 up: AtomicBool::new(false),
                 rx_wanted: AtomicBool::new(false),
                 sk: sock.sk(),
@@ -240,6 +263,7 @@ impl Pipe {
                     rx: None,
                     rx_held: None,
                     tx: None,
+                    tx_more: KVec::new(),
                     held: 0,
                 }),
             }),
@@ -363,6 +387,24 @@ impl Pipe {
     /// work item does it.
     pub(crate) fn flush(self: &Arc<Self>) {
         self.run_inline(Self::tx);
+    }
+
+    /// Leaves the writing to the end of a batch of sends: true unless the
+    /// pipe already waited for it. Should the batch never end (a
+    /// `sendmmsg()` that fails before its last message reaches us), the
+    /// retry timer writes it.
+    pub(crate) fn defer(self: &Arc<Self>) -> bool {
+        // Armed for every message of the batch: the timer may have written
+        // the ones before and found nothing since.
+        if self.up.load(Ordering::Acquire) {
+            self.retry();
+        }
+        !self.in_batch.swap(true, Ordering::AcqRel)
+    }
+
+    /// The batch ended: the caller writes the pipe.
+    pub(crate) fn undefer(&self) {
+        self.in_batch.store(false, Ordering::Release);
     }
 
     /// Reads and delivers what TCP holds, in a blocked reader's context;
@@ -522,7 +564,7 @@ impl Pipe {
             return Ok(false);
         };
         while !hs.to_send().is_empty() {
-            match tcp.send(hs.to_send(), &[]) {
+            match tcp.send_vec(&[hs.to_send()]) {
                 Ok(n) => hs.sent(n),
                 // The handshake's deadline bounds a TCP out of memory.
                 Err(e) if e == EAGAIN => break,
@@ -638,7 +680,65 @@ impl Pipe {
         }
     }
 
-    /// Writes queued messages; true if the budget ran out.
+    /// The next message to send: the pipe's own, else the socket's.
+    fn next_send(self: &Arc<Self>) -> Option<Msg> {
+        let own = self.outq.lock().pop().map(|it| it.msg);
+        own.or_else(|| self.sock.take_send(self))
+    }
+
+    /// Takes what waits behind the frame being sent into `tx_more`, so
+    /// that one write carries it too (KCM's `kcm_write_msgs`): up to
+    /// `TX_GATHER` frames and about `TX_GATHER_BYTES` bytes.
+    fn gather(self: &Arc<Self>, st: &mut PipeState) {
+        let Some(t) = st.tx.as_ref() else {
+            return;
+        };
+        let mut bytes = t.left();
+        for m in st.tx_more.iter() {
+            bytes += frame::LEN_PREFIX + m.len();
+        }
+        while st.tx_more.len() + 1 < TX_GATHER && bytes < TX_GATHER_BYTES {
+            if st.tx_more.capacity() == 0 {
+                // Only a pipe that has a second frame waiting pays for the
+                // list, once; without it, frames go one per write.
+                if !self.has_out() && !self.sock.has_send() {
+                    return;
+                }
+                if st.tx_more.reserve(TX_GATHER - 1, msg_gfp()).is_err() {
+                    return;
+                }
+            }
+            let Some(m) = self.next_send() else {
+                return;
+            };
+            bytes += frame::LEN_PREFIX + m.len();
+            // Within the capacity reserved above: it cannot fail.
+            if let Err(e) = st.tx_more.push_within_capacity(m) {
+                drop(e);
+                return;
+            }
+        }
+    }
+
+    /// `n` bytes of the frames in `tx` and `tx_more` went out: drops the
+    /// frames they complete, and returns how many they were.
+    fn sent(st: &mut PipeState, mut n: usize) -> usize {
+        let mut done = 0;
+        while let Some(t) = st.tx.as_mut() {
+            let left = t.left();
+            if n < left {
+                t.off += n;
+                break;
+            }
+            n -= left;
+            done += 1;
+            st.tx = st.tx_more.remove(0).ok().map(|msg| Tx { msg, off: 0 });
+        }
+        done
+    }
+
+    /// Writes queued messages, several frames per write when several
+    /// wait; true if the budget ran out.
     fn tx(self: &Arc<Self>, st: &mut PipeState) -> Result<bool> {
         let mut moved = 0;
         loop {
@@ -646,8 +746,7 @@ impl Pipe {
                 // Busy before the queue looks empty: a lingering close()
                 // must never see neither.
                 self.tx_busy.store(true, Ordering::Release);
-                let own = self.outq.lock().pop().map(|it| it.msg);
-                let Some(msg) = own.or_else(|| self.sock.take_send(self)) else {
+                let Some(msg) = self.next_send() else {
                     self.tx_busy.store(false, Ordering::Release);
                     return Ok(false);
                 };
@@ -657,22 +756,36 @@ impl Pipe {
                     return Ok(true);
                 }
             }
-            let (Some(tcp), Some(t)) = (st.tcp.as_ref(), st.tx.as_mut()) else {
+            self.gather(st);
+            let PipeState { tcp, tx, tx_more, .. } = &*st;
+            let (Some(tcp), Some(t)) = (tcp.as_ref(), tx.as_ref()) else {
                 return Ok(false);
             };
-            let prefix = frame::encode_len(t.msg.len() as u64);
-            let (a, b) = if t.off < frame::LEN_PREFIX {
-                (&prefix[t.off..], &t.msg[..])
+            let mut pre = [[0u8; frame::LEN_PREFIX]; TX_GATHER];
+            pre[0] = frame::encode_len(t.msg.len() as u64);
+            for (p, m) in pre[1..].iter_mut().zip(tx_more.iter()) {
+                *p = frame::encode_len(m.len() as u64);
+            }
+            let mut bufs: [&[u8]; SEND_VEC_MAX] = [&[]; SEND_VEC_MAX];
+            if t.off < frame::LEN_PREFIX {
+                bufs[0] = &pre[0][t.off..];
+                bufs[1] = &t.msg[..];
             } else {
-                (&[][..], &t.msg[t.off - frame::LEN_PREFIX..])
-            };
-            match tcp.send(a, b) {
+                bufs[1] = &t.msg[t.off - frame::LEN_PREFIX..];
+            }
+            let mut k = 2;
+            for (p, m) in pre[1..].iter().zip(tx_more.iter()) {
+                bufs[k] = p;
+                bufs[k + 1] = m;
+                k += 2;
+            }
+            match tcp.send_vec(&bufs[..k]) {
                 Ok(n) => {
-                    t.off += n;
                     moved += n;
-                    if t.off == frame::LEN_PREFIX + t.msg.len() {
-                        st.tx = None;
-                        self.tx_busy.store(false, Ordering::Release);
+                    if Self::sent(st, n) > 0 {
+                        if st.tx.is_none() {
+                            self.tx_busy.store(false, Ordering::Release);
+                        }
                         // A lingering close() waits for this.
                         if let Some(sk) = &self.sk {
                             sk.wake(PollMask::WRITABLE);

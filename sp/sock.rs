@@ -66,6 +66,9 @@ pub(crate) struct Inner {
     dialers: KVec<Arc<Dialer>>,
     /// The protocol timer, made on first use.
     timer: Option<Arc<Timer>>,
+    /// Pipes whose writing waits for the end of a `sendmmsg()` batch
+    /// (`MSG_BATCH`, or `MSG_MORE`), so that one write carries its frames.
+    batched: KVec<Arc<Pipe>>,
 }
 
 /// The state of one sp socket.
@@ -319,10 +322,13 @@ impl SpSock {
         Ok(())
     }
 
-    /// Writes out what a hook asked for, with the lock dropped.
-    fn carry_out(self: &Arc<Self>, out: Out) {
+    /// Writes out what a hook asked for, with the lock dropped; for a
+    /// message with more to follow (`batch`), only once they are queued.
+    fn carry_out(self: &Arc<Self>, out: Out, batch: bool) {
         for p in out.pipes() {
-            p.flush();
+            if !(batch && self.defer(p)) {
+                p.flush();
+            }
         }
         if let Some(ms) = out.arm {
             if let Some(t) = self.inner.lock().timer.clone() {
@@ -331,8 +337,40 @@ impl SpSock {
         }
     }
 
+    /// Leaves `p` to be written once the messages that follow are queued;
+    /// false when it must be written now.
+    fn defer(&self, p: &Arc<Pipe>) -> bool {
+        if !p.defer() {
+            // Already waiting for the batch's end.
+            return true;
+        }
+        let mut g = self.inner.lock();
+        if g.core.closing || g.batched.push(p.clone(), GFP_KERNEL).is_err() {
+            p.undefer();
+            return false;
+        }
+        true
+    }
+
+    /// Writes out the pipes that waited for the end of a batch.
+    fn flush_batched(&self) {
+        let pipes = {
+            let mut g = self.inner.lock();
+            if g.batched.is_empty() {
+                return;
+            }
+            core::mem::take(&mut g.batched)
+        };
+        for p in &pipes {
+            p.undefer();
+            p.flush();
+        }
+    }
+
     /// `send()` of `len` bytes from `src`: the protocol says what goes
-    /// before the payload, then takes the message or says to wait.
+    /// before the payload, then takes the message or says to wait. With
+    /// `batch` (more messages follow), the pipes are written when a
+    /// message without it comes, or when a send fails.
     ///
     /// Lock context: none; sleeps.
     fn send(
@@ -340,7 +378,23 @@ impl SpSock {
         sk: &SockRef,
         src: &mut MsgSrc<'_>,
         len: usize,
+        timeo: Timeout,
+        batch: bool,
+    ) -> Result {
+        let r = self.send_one(sk, src, len, timeo, batch);
+        if !batch || r.is_err() {
+            self.flush_batched();
+        }
+        r
+    }
+
+    fn send_one(
+        self: &Arc<Self>,
+        sk: &SockRef,
+        src: &mut MsgSrc<'_>,
+        len: usize,
         mut timeo: Timeout,
+        batch: bool,
     ) -> Result {
         let o = self.opts();
         let t = {
@@ -375,7 +429,7 @@ impl SpSock {
             };
             match out {
                 Ok(Some(out)) => {
-                    self.carry_out(out);
+                    self.carry_out(out, batch);
                     return Ok(());
                 }
                 Ok(None) => {}
@@ -498,6 +552,7 @@ impl SpSock {
 
     /// `close()`: linger for queued messages, then tear everything down.
     fn release(&self, sk: SockRef) {
+        self.flush_batched();
         let linger = sk
             .linger()
             .unwrap_or_else(|| Timeout::from_jiffies(msecs_to_jiffies(DEFAULT_LINGER_MS)));
@@ -514,6 +569,7 @@ impl SpSock {
         let (listeners, dialers, pipes, skref, timer) = {
             let mut g = self.inner.lock();
             g.core.closing = true;
+            g.batched.clear();
             g.core.ready.clear();
             g.proto.clear();
             g.core.stalled.clear();
@@ -573,6 +629,9 @@ impl PipeOwner for SpSock {
     }
     fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg> {
         SpSock::take_send(self, p)
+    }
+    fn has_send(&self) -> bool {
+        self.pattern.queues_sends() && self.inner.lock().proto.unsent()
     }
     fn note_closed(&self, refused: bool) {
         SpSock::note_closed(self, refused)
@@ -678,6 +737,7 @@ impl Family for SpFamily {
                     listeners: KVec::new(),
                     dialers: KVec::new(),
                     timer: None,
+                    batched: KVec::new(),
                 }),
             }),
             GFP_KERNEL,
@@ -731,7 +791,10 @@ impl Family for SpFamily {
             return Err(EMSGSIZE);
         }
         let timeo = sock.sndtimeo(flags & MSG_DONTWAIT != 0);
-        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo)?;
+        // sendmmsg() marks every message but its last: they go out in as
+        // few TCP writes as they fit. MSG_MORE asks the same.
+        let batch = flags & (MSG_BATCH | MSG_MORE) != 0;
+        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo, batch)?;
         Ok(len)
     }
 

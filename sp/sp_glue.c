@@ -584,29 +584,6 @@ int sp_glue_tcp_getname(struct socket *sock, struct sockaddr *addr, int peer)
 }
 
 /**
- * sp_glue_tcp_send() - send two buffers without blocking
- * @sock: a connected TCP socket
- * @a: first buffer
- * @alen: its length (may be 0)
- * @b: second buffer
- * @blen: its length (may be 0)
- *
- * Return: bytes sent (possibly fewer than asked), -EAGAIN, or a negative
- * errno.
- */
-int sp_glue_tcp_send(struct socket *sock, const void *a, size_t alen,
-		     const void *b, size_t blen)
-{
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
-	struct kvec iov[2] = {
-		{ .iov_base = (void *)a, .iov_len = alen },
-		{ .iov_base = (void *)b, .iov_len = blen },
-	};
-
-	return kernel_sendmsg(sock, &msg, iov, 2, alen + blen);
-}
-
-/**
  * sp_glue_tcp_recv() - receive without blocking
  * @sock: a connected TCP socket
  * @buf: the buffer

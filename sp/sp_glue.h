@@ -74,8 +74,6 @@ struct mem_cgroup *sp_glue_memcg_enter(struct sock *sk);
 void sp_glue_memcg_exit(struct mem_cgroup *old);
 int sp_glue_tcp_accept(struct socket *sock, struct socket **res);
 int sp_glue_tcp_getname(struct socket *sock, struct sockaddr *addr, int peer);
-int sp_glue_tcp_send(struct socket *sock, const void *a, size_t alen,
-		     const void *b, size_t blen);
 int sp_glue_tcp_recv(struct socket *sock, void *buf, size_t len);
 int sp_glue_tcp_state(struct socket *sock);
 int sp_glue_tcp_wmem_queued(struct socket *sock);

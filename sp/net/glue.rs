@@ -93,13 +93,6 @@ extern "C" {
         addr: *mut bindings::sockaddr,
         peer: c_int,
     ) -> c_int;
-    pub(crate) fn sp_glue_tcp_send(
-        sock: *mut bindings::socket,
-        a: *const c_void,
-        alen: usize,
-        b: *const c_void,
-        blen: usize,
-    ) -> c_int;
     pub(crate) fn sp_glue_tcp_recv(sock: *mut bindings::socket, buf: *mut c_void, len: usize)
         -> c_int;
     pub(crate) fn sp_glue_tcp_state(sock: *mut bindings::socket) -> c_int;

@@ -18,6 +18,9 @@ const AF_INET6: u16 = 10;
 const SOCKADDR_IN_LEN: usize = 16;
 const SOCKADDR_IN6_LEN: usize = 28;
 
+/// Most buffers one [`TcpSocket::send_vec`] takes.
+pub const SEND_VEC_MAX: usize = 16;
+
 /// An IPv4 or IPv6 socket address (`sockaddr_in`/`sockaddr_in6`).
 ///
 /// # Invariants
@@ -247,19 +250,31 @@ impl<W: TcpWatcher> TcpSocket<W> {
         SockAddr::parse(&buf[..r as usize])
     }
 
-    /// Sends from `a` then `b` without blocking; returns the bytes taken,
-    /// or `EAGAIN`.
-    pub fn send(&self, a: &[u8], b: &[u8]) -> Result<usize> {
-        // SAFETY: The buffers are valid for their lengths; the socket is
-        // live.
+    /// Sends `bufs` in order as one write (at most [`SEND_VEC_MAX`] of
+    /// them) without blocking: the bytes TCP took, possibly fewer than
+    /// all, or `EAGAIN` when it took none.
+    pub fn send_vec(&self, bufs: &[&[u8]]) -> Result<usize> {
+        let mut iov = [bindings::kvec {
+            iov_base: core::ptr::null_mut(),
+            iov_len: 0,
+        }; SEND_VEC_MAX];
+        if bufs.len() > SEND_VEC_MAX {
+            return Err(EINVAL);
+        }
+        let mut len = 0;
+        for (v, b) in iov.iter_mut().zip(bufs) {
+            v.iov_base = b.as_ptr().cast_mut().cast::<c_void>();
+            v.iov_len = b.len();
+            len += b.len();
+        }
+        let mut msg = bindings::msghdr {
+            msg_flags: bindings::MSG_DONTWAIT | bindings::MSG_NOSIGNAL,
+            ..Default::default()
+        };
+        // SAFETY: The socket is live; `iov[..bufs.len()]` describes
+        // `bufs`, which the call only reads.
         let r = unsafe {
-            glue::sp_glue_tcp_send(
-                self.sock.as_ptr(),
-                a.as_ptr().cast::<c_void>(),
-                a.len(),
-                b.as_ptr().cast::<c_void>(),
-                b.len(),
-            )
+            bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, iov.as_mut_ptr(), bufs.len(), len)
         };
         to_result(r.min(0))?;
         // CAST: `r` is non-negative.
