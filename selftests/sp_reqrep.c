@@ -588,6 +588,38 @@ TEST(rep_reader_woken_with_half_a_frame)
 	free(f);
 }
 
+/*
+ * The REP's only user is killed while its reader, asleep in recv(), has
+ * read half of a 200 KB request straight from TCP: the socket goes with
+ * the process, its connection closes, and nothing is left behind (the
+ * VM's kmemleak scan).
+ */
+TEST(rep_killed_during_direct_read)
+{
+	size_t len = 200000, flen, sent;
+	unsigned char *f = request_frame(len, 13, &flen);
+	int rep, fd = rep_with_peer(&rep);
+	pid_t pid;
+
+	ASSERT_NE(NULL, f);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_set_timeo(rep, SO_RCVTIMEO, 0));
+	pid = sp_fork_blocked(rep, NULL);
+	ASSERT_LT(0, pid);
+	close(rep);
+	/* In pieces, each read by the sleeping reader as it comes. */
+	for (sent = 0; sent < flen / 2; sent += 1000) {
+		ASSERT_EQ(1000, write(fd, f + sent, 1000));
+		usleep(1000);
+	}
+	EXPECT_EQ(0, waitpid(pid, NULL, WNOHANG)) TH_LOG("the reader returned early");
+	kill(pid, SIGKILL);
+	EXPECT_TRUE(sp_sigkilled(sp_reap_killed(pid, 5000)));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000)) TH_LOG("the REP's connection outlived it");
+	close(fd);
+	free(f);
+}
+
 /* A signal while the reader holds half a frame: EINTR, the half is kept. */
 TEST(signal_during_rep_read_keeps_half_frame)
 {

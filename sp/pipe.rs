@@ -688,10 +688,11 @@ impl Pipe {
 
     /// Takes what waits behind the frame being sent into `tx_more`, so
     /// that one write carries it too (KCM's `kcm_write_msgs`): up to
-    /// `TX_GATHER` frames and about `TX_GATHER_BYTES` bytes.
-    fn gather(self: &Arc<Self>, st: &mut PipeState) {
+    /// `TX_GATHER` frames and about `TX_GATHER_BYTES` bytes. Returns
+    /// whether it took all that waited.
+    fn gather(self: &Arc<Self>, st: &mut PipeState) -> bool {
         let Some(t) = st.tx.as_ref() else {
-            return;
+            return false;
         };
         let mut bytes = t.left();
         for m in st.tx_more.iter() {
@@ -702,22 +703,23 @@ impl Pipe {
                 // Only a pipe that has a second frame waiting pays for the
                 // list, once; without it, frames go one per write.
                 if !self.has_out() && !self.sock.has_send() {
-                    return;
+                    return true;
                 }
                 if st.tx_more.reserve(TX_GATHER - 1, msg_gfp()).is_err() {
-                    return;
+                    return false;
                 }
             }
             let Some(m) = self.next_send() else {
-                return;
+                return true;
             };
             bytes += frame::LEN_PREFIX + m.len();
             // Within the capacity reserved above: it cannot fail.
             if let Err(e) = st.tx_more.push_within_capacity(m) {
                 drop(e);
-                return;
+                return false;
             }
         }
+        false
     }
 
     /// `n` bytes of the frames in `tx` and `tx_more` went out: drops the
@@ -741,7 +743,13 @@ impl Pipe {
     /// wait; true if the budget ran out.
     fn tx(self: &Arc<Self>, st: &mut PipeState) -> Result<bool> {
         let mut moved = 0;
+        // The queues were empty when last looked at: a message queued since
+        // kicks the work item (its sender's `flush` finds the state locked).
+        let mut dry = false;
         loop {
+            if st.tx.is_none() && dry {
+                return Ok(false);
+            }
             if st.tx.is_none() {
                 // Busy before the queue looks empty: a lingering close()
                 // must never see neither.
@@ -756,7 +764,7 @@ impl Pipe {
                     return Ok(true);
                 }
             }
-            self.gather(st);
+            dry = self.gather(st);
             let PipeState { tcp, tx, tx_more, .. } = &*st;
             let (Some(tcp), Some(t)) = (tcp.as_ref(), tx.as_ref()) else {
                 return Ok(false);
