@@ -7,37 +7,24 @@
 //! reader's context when TCP data was left to it (`pull`). The callbacks
 //! themselves never read or write.
 //!
-//! Received frames are read straight from TCP's receive queue into the
-//! message (`Reader`, a `tcp_read_sock` actor): one copy, no scratch
-//! buffer.
+//! Receive: a `tcp_read_sock` actor (`Reader`) deframes straight from
+//! TCP's receive queue into each message body (one copy, no scratch
+//! buffer) and hands every whole message to the socket as it completes,
+//! so one read takes all that TCP holds. It stops at a message the
+//! socket has no room for (kept in `rx_held` until the socket kicks the
+//! pipe), at the receive budget, or at a bad frame.
 //!
-//! TODO(issue 15, the fast path): done so far: the benchmark's rounds and
-//! medians, the read actor (one copy, one read per wakeup), a pipe within
-//! a 512-byte allocation, SUB and BUS work queued on the reader's CPU,
-//! `SP_PROFILE` and `qemu/stages/run.sh` (timestamps of a round trip's
-//! stages). Measured and learnt (details in the issue's notes):
-//! - Under TCG, `perf record` (cpu-clock) is biased: a thread that
-//!   consumed 130k messages got 2 samples of 800. Decide with
-//!   `qemu/stages/run.sh` and with both modules interleaved in one boot.
-//! - A 64 B round trip, per side (stages): send() 58-63 us, of which
-//!   kernel_sendmsg 49-53 (TCP's whole writev: 38-42); inside it our data
-//!   event costs 17-20 us, nearly all the reader's wakeup; the reader runs
-//!   30-34 us after the event; its pull takes 11-12 us (TCP read 6,
-//!   deliver 3); copy out 1.
-//! - Tried, no gain (not kept): sync wakeups, an unbound workqueue,
-//!   readers reading TCP themselves for every pattern, `MSG_MORE` behind
-//!   a backlog, yielding once the SUB queue is full, home-CPU work for
-//!   PAIR/PULL/REQ/REP (PAIR 0.86x -> 0.74x). Reading REQ/REP data only
-//!   in recv()/poll() (+10% for 8 REQs of one REP) delays dropping a
-//!   peer that sends garbage until the user reads (sp_reqrep's
-//!   req_closes_pipe_on_malformed_reply caught it): it needs a cheap
-//!   validity check at the event first.
-//! Next: (1) streams: deliver in softirq (KCM), which needs `inner` as a
-//! spinlock or a per-pipe inbox the reader drains; (2) REQ/REP: copy the
-//! body from TCP into the user buffer (kTLS), saving the allocation, the
-//! queue and the second copy; (3) find why our kernel_sendmsg takes
-//! ~11 us more than TCP's writev for the same segment; (4) coalescing and
-//! `MSG_BATCH`.
+//! Transmit: one TCP write carries the frame being sent and up to
+//! `TX_GATHER - 1` more queued behind it (`gather`); what TCP did not
+//! take waits in `tx_more`. A `sendmmsg()` batch (`MSG_BATCH`, or
+//! `MSG_MORE`) is written when its last message is queued (`defer`).
+//!
+//! Measured (issue 15's closing note has the tables): under TCG, sampling
+//! profilers are biased; decide with `qemu/stages/run.sh` and with two
+//! modules interleaved in one boot. Tried and not kept: sync wakeups, an
+//! unbound workqueue, readers reading TCP for every pattern, home-CPU
+//! work for PAIR/PULL/REQ/REP, REQ/REP data read only in recv()/poll()
+//! (it delays dropping a peer that sends garbage until the user reads).
 
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher, SEND_VEC_MAX};
@@ -601,17 +588,14 @@ impl Pipe {
         let (mut drained, mut eof) = (false, false);
         loop {
             if let Some(m) = st.rx_held.take() {
-                match self.sock.deliver(self, m) {
-                    Delivery::Done => self.sock.unhold(self.id(), core::mem::take(&mut st.held)),
+                match self.deliver(m, &mut st.held) {
+                    Ok(None) => {}
                     // No room: the socket kicks us when a message is read.
-                    Delivery::Full(m) => {
+                    Ok(Some(m)) => {
                         st.rx_held = Some(m);
                         return Ok(false);
                     }
-                    Delivery::Close(e) => {
-                        log_ratelimited(c"dropping pipe: malformed request or reply", 0);
-                        return Err(e);
-                    }
+                    Err(e) => return Err(e),
                 }
             }
             if drained {
@@ -643,9 +627,10 @@ impl Pipe {
             // so a read that finds none is at the end of the stream.
             let closed = tcp.state() == TcpState::Closed;
             let mut rd = Reader {
+                pipe: self,
                 deframer,
                 rx,
-                done: rx_held,
+                full: rx_held,
                 held,
                 max: self.sock.frame_max(),
                 taken: 0,
@@ -653,14 +638,9 @@ impl Pipe {
                 declined: false,
             };
             let n = tcp.read(&mut |c| rd.take(c))?;
-            let (taken, err) = (rd.taken, rd.err);
+            let err = rd.err;
             drained = !rd.declined;
             eof = closed && drained;
-            self.sock.hold(taken);
-            if st.rx_held.is_some() {
-                // The frame is whole: another pipe may overdraw now.
-                self.sock.frame_done(self.id());
-            }
             match err {
                 None => {}
                 // The data stays in TCP; try again shortly.
@@ -677,6 +657,23 @@ impl Pipe {
                 return Ok(false);
             }
             moved += n;
+        }
+    }
+
+    /// Hands a whole message to the socket: `Some` back when it had no
+    /// room. `held` is the pipe's count of held bytes, all of them this
+    /// message's (a read goes on only once its last message was taken).
+    fn deliver(self: &Arc<Self>, m: Msg, held: &mut usize) -> Result<Option<Msg>> {
+        match self.sock.deliver(self, m) {
+            Delivery::Done => {
+                self.sock.unhold(self.id(), core::mem::take(held));
+                Ok(None)
+            }
+            Delivery::Full(m) => Ok(Some(m)),
+            Delivery::Close(e) => {
+                log_ratelimited(c"dropping pipe: malformed request or reply", 0);
+                Err(e)
+            }
         }
     }
 
@@ -820,21 +817,26 @@ fn tcp_closed(st: &PipeState) -> Result {
 }
 
 /// The actor that deframes what TCP holds straight into messages (one
-/// copy, from TCP's buffers into the message body), up to one whole
-/// message at a time.
+/// copy, from TCP's buffers into the message body) and hands each whole
+/// one to the socket as it completes, under TCP's lock, so that one read
+/// takes every message TCP holds (KCM's and strparser's `read_sock`
+/// actors do the same). It stops at a message the socket has no room
+/// for, at the receive budget, and at a bad frame.
 struct Reader<'a> {
+    pipe: &'a Arc<Pipe>,
     deframer: &'a mut Deframer,
     /// The frame being received; allocated with its first body byte.
     rx: &'a mut Option<KVVec<u8>>,
-    /// Where a whole message goes; the read ends there.
-    done: &'a mut Option<Msg>,
-    /// The pipe's held bytes (frames in progress and done).
+    /// A whole message the socket had no room for; the read ends there.
+    full: &'a mut Option<Msg>,
+    /// The pipe's held bytes (its frame in progress, or `full`).
     held: &'a mut usize,
     /// `SP_RCVMAXSIZE`, read once per read.
     max: u64,
-    /// Body bytes taken in this read, for the socket's budget.
+    /// Body bytes taken in this read, against `BUDGET`.
     taken: usize,
-    /// Why the read stopped early: no memory, or a bad frame.
+    /// Why the read stopped early: no memory, a bad frame, or a message
+    /// that breaks the pattern's rules.
     err: Option<Error>,
     /// Bytes were left in TCP.
     declined: bool,
@@ -844,8 +846,9 @@ impl Reader<'_> {
     /// Takes what it can of `c`: returns the bytes taken.
     fn take(&mut self, c: &RxChunk<'_>) -> usize {
         let mut at = 0;
-        while at < c.len() && self.done.is_none() && self.err.is_none() {
+        while at < c.len() && self.full.is_none() && self.err.is_none() {
             match self.step(c, at) {
+                Ok(0) => break,
                 Ok(n) => at += n,
                 Err(e) => self.err = Some(e),
             }
@@ -854,7 +857,8 @@ impl Reader<'_> {
         at
     }
 
-    /// One step at `at` in `c`: prefix bytes, or body bytes.
+    /// One step at `at` in `c`: prefix bytes, or body bytes; 0 to stop
+    /// before a new frame.
     fn step(&mut self, c: &RxChunk<'_>, at: usize) -> Result<usize> {
         let avail = c.len() - at;
         let left = self.deframer.body_left();
@@ -876,12 +880,18 @@ impl Reader<'_> {
             self.deframer.body_taken(n);
             *self.held += n;
             self.taken += n;
+            self.pipe.sock.hold(n);
             if self.deframer.body_left() == 0 {
-                self.end();
+                self.end()?;
             }
             return Ok(n);
         }
         if self.deframer.is_idle() {
+            // A new frame: this read has moved its share, or the socket
+            // holds its budget (the caller checks again and waits).
+            if self.taken >= BUDGET || !self.pipe.sock.may_hold(self.pipe, self.pipe.id(), *self.held) {
+                return Ok(0);
+            }
             // Read live: a changed SP_RCVMAXSIZE applies from the next
             // frame on, on pipes already up too.
             self.deframer.set_max(self.max);
@@ -897,16 +907,21 @@ impl Reader<'_> {
             }
         };
         if step == Step::Start(0) {
-            self.end();
+            self.end()?;
         }
         Ok(used)
     }
 
-    /// The body is complete: the message is done.
-    fn end(&mut self) {
+    /// The body is complete: the message goes to the socket, or waits in
+    /// `full` for room.
+    fn end(&mut self) -> Result {
         // The deframer reports the end and returns to the next prefix.
         let _ = self.deframer.step(&[]);
-        *self.done = Some(Msg::from(self.rx.take().unwrap_or_default()));
+        let m = Msg::from(self.rx.take().unwrap_or_default());
+        // The frame is whole: another pipe may overdraw now.
+        self.pipe.sock.frame_done(self.pipe.id());
+        *self.full = self.pipe.deliver(m, self.held)?;
+        Ok(())
     }
 }
 

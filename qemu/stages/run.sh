@@ -42,8 +42,8 @@ impl kernel::InPlaceModule for SpModule {'''),
 #[pin_data]''','''/// The loaded module: it holds the family registration.
 #[pin_data(PinnedDrop)]''')])
 edit('sp/sock.rs',[
- ('''        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo)?;''','''        let _t = crate::stages::start(0);
-        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo)?;'''),
+ ('''        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo, batch)?;''','''        let _t = crate::stages::start(0);
+        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo, batch)?;'''),
  ('''        let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
         let m = it.payload();
         let n = m.len().min(len);
@@ -114,7 +114,7 @@ s0=s0[:j]+'let _w2 = crate::stages::start(15); '+s0[j:]
 open('sp/pipe.rs','w').write(s0)
 s=open('sp/net/tcp.rs').read()
 import re
-i=s.index('    pub fn send(&self, a: &[u8], b: &[u8]')
+i=s.index('    pub fn send_vec(&self, bufs: &[&[u8]])')
 j=s.index('{',i)
 s=s[:j+1]+'\n        let _t = crate::stages::start(4);'+s[j+1:]
 i=s.index('    pub fn read(&self, actor')
