@@ -9,6 +9,11 @@
  * Messages are whole: one send() is one message and one recv() returns one
  * message.  On the wire sp speaks the SP-over-TCP mapping that NNG and
  * nanomsg use, so either end may be an unmodified NNG or nanomsg peer.
+ *
+ * A message sent with MSG_MORE, or by sendmmsg() before its last (which
+ * marks them MSG_BATCH), is queued and written out with those after it,
+ * once one without the flag is sent or a send fails; should none follow,
+ * within 20 ms.
  */
 #ifndef _UAPI_LINUX_SP_H
 #define _UAPI_LINUX_SP_H
