@@ -67,6 +67,11 @@ host-test:
 fuzz-smoke:
 	bash qemu/fuzz.sh $(FUZZ_SECONDS)
 
+# Reformats every Rust file with the kernel's .rustfmt.toml (make check
+# checks it).
+fmt:
+	bash qemu/fmt.sh
+
 # One or more selftest programs alone, in the debug VM, with the same
 # counting and checks as make check: T="sp_pair sp_pubsub:everything".
 vm-test:

@@ -4,7 +4,8 @@
 # 'make check': everything from a fresh machine, then one summary line.
 #
 #  1. host build dependencies (qemu/deps.sh)
-#  2. sans-IO core: cargo test, then a bounded cargo-fuzz run per target
+#  2. sans-IO core: cargo test, then a bounded cargo-fuzz run per target;
+#     rustfmt --check of every Rust file with the kernel's .rustfmt.toml
 #  3. the debug kernel (cached), sp.ko and the selftests
 #  4. the selftests in a VM on the debug kernel, with the runner's checks
 #     (no splat, module unloads, kmemleak clean)
@@ -78,6 +79,16 @@ fi
 sp_step "debug kernel"
 if kdir=$(bash qemu/kernel.sh build debug 2> >(tee "$tmp/kernel" >&2)); then
 	ksrc=$(realpath "$kdir/source")
+	if [ ${#only[@]} = 0 ]; then
+		sp_step "rustfmt, with the kernel's .rustfmt.toml"
+		if bash qemu/fmt.sh --check "$ksrc" > "$tmp/fmt" 2>&1; then
+			echo "ok rustfmt"
+			pass=$((pass + 1))
+		else
+			head -n 40 "$tmp/fmt"
+			broken rustfmt "rustfmt --check: $(grep -c '^Diff in' "$tmp/fmt") hunks to reformat (make fmt)"
+		fi
+	fi
 	sp_step "module and selftests"
 	if ! sp_quiet "building sp.ko" "$logs/module.log" make KDIR="$kdir" modules; then
 		broken build "sp.ko did not build (log: $logs/module.log)"

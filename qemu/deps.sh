@@ -31,10 +31,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v rustup >/dev/null || sp_die "rustup not found; install Rust (1.85+) with rustup"
-if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
-	sp_quiet "rustup: adding rust-src" "$log" rustup component add rust-src ||
-		sp_die "rustup component add rust-src failed (step: dependencies, log: $log)"
-fi
+for c in rust-src rustfmt; do
+	rustup component list --installed 2>/dev/null | grep -q "^$c" && continue
+	sp_quiet "rustup: adding $c" "$log" rustup component add "$c" ||
+		sp_die "rustup component add $c failed (step: dependencies, log: $log)"
+done
 
 BINDGEN=$SP_CACHE/tools/bin/bindgen
 if [ ! -x "$BINDGEN" ]; then

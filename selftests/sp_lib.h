@@ -581,6 +581,26 @@ static inline int sp_drain_numbered(int fd, char *buf, size_t len, int first, in
 	return got;
 }
 
+/*
+ * Serves @n requests on REP @rep, each a 4-byte number answered with that
+ * number plus one (the 16-client tests); returns how many were served.
+ */
+static inline int sp_serve_increments(int rep, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t q;
+
+		if (recv(rep, &q, sizeof(q), 0) != sizeof(q))
+			break;
+		q++;
+		if (send(rep, &q, sizeof(q), 0) != sizeof(q))
+			break;
+	}
+	return i;
+}
+
 /* A TCP listener on 127.0.0.1:0 with @backlog; its address to *@sin. */
 static inline int sp_tcp_listen(struct sockaddr_in *sin, int backlog)
 {

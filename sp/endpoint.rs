@@ -2,11 +2,12 @@
 
 //! Endpoints: a listener per `bind()`, a dialer per `connect()`.
 
+use crate::net::random;
 use crate::net::socket::{current_cred, SockRef};
 use crate::net::tcp::{SockAddr, TcpEvents, TcpSocket, TcpWatcher};
-use crate::net::work::{cancel_delayed_sync, queue, random_below};
-use crate::proto::backoff::Backoff;
+use crate::net::work::{cancel_delayed_sync, queue};
 use crate::pipe::{Pipe, PipeEnd, PipeOwner};
+use crate::proto::backoff::Backoff;
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::cred::Credential;
 use kernel::prelude::*;
@@ -70,7 +71,11 @@ kernel::impl_has_delayed_work! {
 
 impl Listener {
     /// Binds `addr` and starts accepting.
-    pub(crate) fn start(sock: &Arc<dyn PipeOwner>, sk: &SockRef, addr: &SockAddr) -> Result<Arc<Self>> {
+    pub(crate) fn start(
+        sock: &Arc<dyn PipeOwner>,
+        sk: &SockRef,
+        addr: &SockAddr,
+    ) -> Result<Arc<Self>> {
         let tcp = TcpSocket::listen(sk, addr, BACKLOG)?;
         let bound = tcp.name(false)?;
         let l = Arc::pin_init(
@@ -189,7 +194,13 @@ impl Listener {
                     }
                     // The pipe owns the slot once it starts; a failure
                     // drops the connection and the listener goes on.
-                    let end = Arc::new(Accepted { l: this.clone(), src }, GFP_KERNEL);
+                    let end = Arc::new(
+                        Accepted {
+                            l: this.clone(),
+                            src,
+                        },
+                        GFP_KERNEL,
+                    );
                     let started = match end {
                         Ok(end) => Pipe::start(&this.sock, end, false, conn).is_ok(),
                         Err(_) => false,
@@ -203,7 +214,8 @@ impl Listener {
                     // ENOMEM, ENFILE and the like: the connection waits in
                     // the accept queue; try again shortly.
                     drop(g);
-                    let _ = queue().enqueue_delayed(this.clone(), msecs_to_jiffies(ACCEPT_RETRY_MS));
+                    let _ =
+                        queue().enqueue_delayed(this.clone(), msecs_to_jiffies(ACCEPT_RETRY_MS));
                     return;
                 }
             }
@@ -308,11 +320,11 @@ impl Dialer {
     /// The pipe failed or closed: reconnect after the backoff, with jitter.
     fn pipe_closed(self: &Arc<Self>) {
         let opts = self.sock.opts();
-        let delay = self
-            .st
-            .lock()
-            .backoff
-            .failed(opts.reconnect_ivl, opts.reconnect_ivl_max, random_below);
+        let delay = self.st.lock().backoff.failed(
+            opts.reconnect_ivl,
+            opts.reconnect_ivl_max,
+            random::below,
+        );
         self.schedule(delay);
     }
 

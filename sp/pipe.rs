@@ -26,9 +26,10 @@
 //! work for PAIR/PULL/REQ/REP, REQ/REP data read only in recv()/poll()
 //! (it delays dropping a peer that sends garbage until the user reads).
 
+use crate::net::log;
 use crate::net::socket::{PollMask, SockRef};
 use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher, SEND_VEC_MAX};
-use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, log_ratelimited, queue};
+use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, queue};
 use crate::proto::flow::{admit, Overflow};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
@@ -142,6 +143,11 @@ struct Tx {
 }
 
 impl Tx {
+    /// A frame of `msg`, nothing of it sent yet.
+    fn new(msg: Msg) -> Self {
+        Tx { msg, off: 0 }
+    }
+
     /// Bytes of the frame still to send.
     fn left(&self) -> usize {
         frame::LEN_PREFIX + self.msg.len() - self.off
@@ -303,7 +309,13 @@ impl Pipe {
     /// queue past `room` bytes; then `policy` says what goes, the oldest
     /// queued messages or `m`. Returns how many were dropped. The caller
     /// kicks the pipe.
-    pub(crate) fn push_out(&self, m: Msg, cap: usize, room: usize, policy: Overflow) -> Result<u64> {
+    pub(crate) fn push_out(
+        &self,
+        m: Msg,
+        cap: usize,
+        room: usize,
+        policy: Overflow,
+    ) -> Result<u64> {
         let mut q = self.outq.lock();
         let (drop, take) = admit(q.sizes(), q.len(), q.bytes(), cap, room, m.len(), policy);
         for _ in 0..drop {
@@ -361,7 +373,7 @@ impl Pipe {
     /// The pipe failed or the peer went away.
     fn closed(self: &Arc<Self>, why: Error) {
         if why != ECONNRESET && why != EPIPE {
-            log_ratelimited(c"closing pipe", i64::from(why.to_errno()));
+            log::ratelimited(c"closing pipe", i64::from(why.to_errno()));
         }
         cancel_delayed_sync::<_, 1>(self);
         self.sock.detach(self);
@@ -499,7 +511,7 @@ impl Pipe {
         if st.phase == Phase::Connecting {
             match tcp.state() {
                 TcpState::Connecting if self.timed_out.load(Ordering::Acquire) => {
-                    log_ratelimited(c"TCP connect timed out (SP_CONNECT_TIMEOUT)", 0);
+                    log::ratelimited(c"TCP connect timed out (SP_CONNECT_TIMEOUT)", 0);
                     return Err(ETIMEDOUT);
                 }
                 TcpState::Connecting => return Ok(()),
@@ -519,7 +531,7 @@ impl Pipe {
         }
         if st.phase == Phase::Handshake {
             if self.timed_out.load(Ordering::Acquire) {
-                log_ratelimited(c"peer did not send its SP header in time", 0);
+                log::ratelimited(c"peer did not send its SP header in time", 0);
                 return Err(ETIMEDOUT);
             }
             if !self.handshake(st)? {
@@ -527,7 +539,7 @@ impl Pipe {
             }
             cancel_delayed_sync::<_, 1>(self);
             if let Err(e) = self.sock.attach(self) {
-                log_ratelimited(c"refusing a second PAIR peer", 0);
+                log::ratelimited(c"refusing a second PAIR peer", 0);
                 return Err(e);
             }
             st.phase = Phase::Ready;
@@ -568,11 +580,11 @@ impl Pipe {
             match hs.received(n) {
                 Ok(()) => {}
                 Err(header::Error::WrongPeer(id)) => {
-                    log_ratelimited(c"refusing peer of wrong protocol", i64::from(id));
+                    log::ratelimited(c"refusing peer of wrong protocol", i64::from(id));
                     return Err(EPROTO);
                 }
                 Err(_) => {
-                    log_ratelimited(c"refusing peer with a bad SP header", 0);
+                    log::ratelimited(c"refusing peer with a bad SP header", 0);
                     return Err(EPROTO);
                 }
             }
@@ -671,7 +683,7 @@ impl Pipe {
             }
             Delivery::Full(m) => Ok(Some(m)),
             Delivery::Close(e) => {
-                log_ratelimited(c"dropping pipe: malformed request or reply", 0);
+                log::ratelimited(c"dropping pipe: malformed request or reply", 0);
                 Err(e)
             }
         }
@@ -731,7 +743,7 @@ impl Pipe {
             }
             n -= left;
             done += 1;
-            st.tx = st.tx_more.remove(0).ok().map(|msg| Tx { msg, off: 0 });
+            st.tx = st.tx_more.remove(0).ok().map(Tx::new);
         }
         done
     }
@@ -755,14 +767,16 @@ impl Pipe {
                     self.tx_busy.store(false, Ordering::Release);
                     return Ok(false);
                 };
-                st.tx = Some(Tx { msg, off: 0 });
+                st.tx = Some(Tx::new(msg));
                 if moved >= BUDGET {
                     // Started on the next run.
                     return Ok(true);
                 }
             }
             dry = self.gather(st);
-            let PipeState { tcp, tx, tx_more, .. } = &*st;
+            let PipeState {
+                tcp, tx, tx_more, ..
+            } = &*st;
             let (Some(tcp), Some(t)) = (tcp.as_ref(), tx.as_ref()) else {
                 return Ok(false);
             };
@@ -863,7 +877,10 @@ impl Reader<'_> {
         let avail = c.len() - at;
         let left = self.deframer.body_left();
         if left > 0 {
-            let n = usize::try_from(left).unwrap_or(usize::MAX).min(avail).min(RX_PREALLOC);
+            let n = usize::try_from(left)
+                .unwrap_or(usize::MAX)
+                .min(avail)
+                .min(RX_PREALLOC);
             let m = match self.rx {
                 Some(m) => m,
                 None => {
@@ -889,7 +906,12 @@ impl Reader<'_> {
         if self.deframer.is_idle() {
             // A new frame: this read has moved its share, or the socket
             // holds its budget (the caller checks again and waits).
-            if self.taken >= BUDGET || !self.pipe.sock.may_hold(self.pipe, self.pipe.id(), *self.held) {
+            if self.taken >= BUDGET
+                || !self
+                    .pipe
+                    .sock
+                    .may_hold(self.pipe, self.pipe.id(), *self.held)
+            {
                 return Ok(0);
             }
             // Read live: a changed SP_RCVMAXSIZE applies from the next
@@ -902,7 +924,7 @@ impl Reader<'_> {
         let (used, step) = match self.deframer.step(&pre[..k]) {
             Ok(s) => s,
             Err(frame::Error::TooLong { len, .. }) => {
-                log_ratelimited(c"dropping pipe: frame over SP_RCVMAXSIZE", len as i64);
+                log::ratelimited(c"dropping pipe: frame over SP_RCVMAXSIZE", len as i64);
                 return Err(EMSGSIZE);
             }
         };

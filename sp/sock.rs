@@ -26,9 +26,9 @@ use crate::net::msg::{
     MsgDst, MsgSrc, MSG_BATCH, MSG_CMSG_CLOEXEC, MSG_CMSG_COMPAT, MSG_DONTWAIT, MSG_EOR, MSG_MORE,
     MSG_NOSIGNAL, MSG_TRUNC, MSG_WAITALL,
 };
+use crate::net::random;
 use crate::net::socket::{PollMask, SockRef, Socket, Timeout};
 use crate::net::tcp::SockAddr;
-use crate::net::work::random_below;
 use crate::pattern::{Core, Out, Proto};
 use crate::pipe::{Delivery, Pipe, PipeOwner};
 use crate::proto::options::{self, Options};
@@ -73,7 +73,7 @@ pub(crate) struct Inner {
 
 /// The state of one sp socket.
 #[pin_data]
-pub struct SpSock {
+pub(crate) struct SpSock {
     pub(crate) pattern: Pattern,
     /// REQ and REP: tasks asleep in `recv()`. While there are any, a
     /// pipe's TCP data wakes them and they read it themselves (see
@@ -704,7 +704,7 @@ fn data_arc(d: &Data<'_, SpFamily>) -> Arc<SpSock> {
 }
 
 /// The `PF_SP` family.
-pub struct SpFamily;
+pub(crate) struct SpFamily;
 
 #[vtable]
 impl Family for SpFamily {
@@ -732,7 +732,7 @@ impl Family for SpFamily {
                 opts <- kernel::new_mutex!(Options::new()),
                 inner <- kernel::new_mutex!(Inner {
                     core: Core::new(sk),
-                    proto: Proto::new(*pattern, random_below(u32::MAX)),
+                    proto: Proto::new(*pattern, random::below(u32::MAX)),
                     pipes: KVec::new(),
                     listeners: KVec::new(),
                     dialers: KVec::new(),

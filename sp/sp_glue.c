@@ -1,12 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C glue for the sp module.
+ * C glue for the sp module: only what Rust cannot reach in this kernel.
  *
- * The Rust bindings of this kernel include <linux/net.h> but not
- * <net/sock.h>: struct sock is opaque to Rust, and struct proto, sk_alloc(),
- * lock_sock() and the static inline helpers are out of reach.  These small
- * helpers fill that gap.  They hold no policy; sp/net/ wraps each in a safe
- * Rust API.
+ * The 7.3 bindings include <linux/net.h> but not <net/sock.h>: the fields
+ * of struct sock and the static inlines over them (sock_hold(),
+ * sock_rcvtimeo(), sk_sleep(), ...) are out of Rust's reach. So C holds:
+ *  - struct sp_sock and its struct proto (sk_alloc() needs the object size);
+ *  - one-line shims for such fields and static inlines;
+ *  - the wait loop (DEFINE_WAIT_FUNC(), wait_woken());
+ *  - the sk_user_data callback swap on kernel TCP sockets, under
+ *    sk_callback_lock;
+ *  - creating, binding and connecting TCP sockets as the user would, with
+ *    the LSM hooks a patched kernel exports (SP_HAVE_POLICY_EXPORTS).
+ * Exported functions are called from Rust directly: kernel::bindings has
+ * most, and sp/net/glue.rs declares those it lacks. sp/net/ wraps each
+ * helper here in a safe Rust API; none holds policy of its own.
  */
 
 #include <linux/cgroup.h>
@@ -80,11 +88,7 @@ void sp_glue_proto_unregister(void)
 	destroy_workqueue(sp_wq);
 }
 
-/**
- * sp_glue_wq() - the sp workqueue
- *
- * Return: the workqueue; valid while the module is loaded.
- */
+/* The sp workqueue. */
 struct workqueue_struct *sp_glue_wq(void)
 {
 	return sp_wq;
@@ -151,22 +155,13 @@ void sp_glue_sock_release(struct socket *sock)
 	sock_put(sk);
 }
 
-/**
- * sp_glue_sk_priv() - the Rust state of an sp sock
- * @sk: an sp sock
- *
- * Return: the pointer stored by sp_glue_sk_set_priv(), or NULL.
- */
+/* The Rust state of an sp sock. */
 void *sp_glue_sk_priv(struct sock *sk)
 {
 	return sp_sk(sk)->priv;
 }
 
-/**
- * sp_glue_sk_set_priv() - store the Rust state of an sp sock
- * @sk: an sp sock
- * @priv: the state; the sock's destructor releases it
- */
+/* Store the Rust state of an sp sock. */
 void sp_glue_sk_set_priv(struct sock *sk, void *priv)
 {
 	sp_sk(sk)->priv = priv;
@@ -197,65 +192,19 @@ __poll_t sp_glue_poll_wait(struct file *file, struct socket *sock,
 	return mask;
 }
 
-/**
- * sp_glue_copy_from_sockptr() - copy a setsockopt() value in
- * @dst: kernel buffer of at least @size bytes
- * @src: the user or kernel value
- * @size: bytes to copy
- *
- * Return: 0 or -EFAULT.
- */
+/* Copy a setsockopt() value in. */
 int sp_glue_copy_from_sockptr(void *dst, sockptr_t src, size_t size)
 {
 	return copy_from_sockptr(dst, src, size) ? -EFAULT : 0;
 }
 
-/**
- * sp_glue_sockopt_len() - the caller's getsockopt() buffer size
- * @opt: the option container
- *
- * Return: the buffer size in bytes (never negative).
- */
-int sp_glue_sockopt_len(const sockopt_t *opt)
-{
-	return opt->optlen;
-}
-
-/**
- * sp_glue_sockopt_put() - return a getsockopt() value
- * @opt: the option container
- * @src: the value
- * @len: its length, at most sp_glue_sockopt_len()
- *
- * Return: 0 or -EFAULT.
- */
-int sp_glue_sockopt_put(sockopt_t *opt, const void *src, int len)
-{
-	if (copy_to_iter(src, len, &opt->iter_out) != len)
-		return -EFAULT;
-	opt->optlen = len;
-	return 0;
-}
-
-/**
- * sp_glue_rcvtimeo() - the receive timeout of a sock
- * @sk: the sock
- * @nonblock: MSG_DONTWAIT or O_NONBLOCK in force
- *
- * Return: the timeout in jiffies; 0 if @nonblock.
- */
+/* The receive timeout of a sock. */
 long sp_glue_rcvtimeo(struct sock *sk, bool nonblock)
 {
 	return sock_rcvtimeo(sk, nonblock);
 }
 
-/**
- * sp_glue_sndtimeo() - the send timeout of a sock
- * @sk: the sock
- * @nonblock: MSG_DONTWAIT or O_NONBLOCK in force
- *
- * Return: the timeout in jiffies; 0 if @nonblock.
- */
+/* The send timeout of a sock. */
 long sp_glue_sndtimeo(struct sock *sk, bool nonblock)
 {
 	return sock_sndtimeo(sk, nonblock);
@@ -309,41 +258,25 @@ void sp_glue_wake(struct sock *sk, __poll_t mask)
 	rcu_read_unlock();
 }
 
-/**
- * sp_glue_sock_hold() - take a reference on a sock
- * @sk: the sock
- */
+/* Take a reference on a sock. */
 void sp_glue_sock_hold(struct sock *sk)
 {
 	sock_hold(sk);
 }
 
-/**
- * sp_glue_sock_put() - drop a reference on a sock
- * @sk: the sock
- */
+/* Drop a reference on a sock. */
 void sp_glue_sock_put(struct sock *sk)
 {
 	sock_put(sk);
 }
 
-/**
- * sp_glue_sk_rcvbuf() - SO_RCVBUF of a sock, in bytes
- * @sk: the sock
- *
- * Return: the receive buffer size.
- */
+/* SO_RCVBUF of a sock, in bytes. */
 int sp_glue_sk_rcvbuf(struct sock *sk)
 {
 	return READ_ONCE(sk->sk_rcvbuf);
 }
 
-/**
- * sp_glue_sk_sndbuf() - SO_SNDBUF of a sock, in bytes
- * @sk: the sock
- *
- * Return: the send buffer size.
- */
+/* SO_SNDBUF of a sock, in bytes. */
 int sp_glue_sk_sndbuf(struct sock *sk)
 {
 	return READ_ONCE(sk->sk_sndbuf);
@@ -360,54 +293,6 @@ long sp_glue_sk_lingertime(struct sock *sk)
 	if (!sock_flag(sk, SOCK_LINGER))
 		return -1;
 	return READ_ONCE(sk->sk_lingertime);
-}
-
-/**
- * sp_glue_msg_copy_from() - copy a message body in from sendmsg()
- * @msg: the message
- * @dst: kernel buffer of @len bytes
- * @len: bytes to copy
- *
- * Return: 0 or -EFAULT.
- */
-int sp_glue_msg_copy_from(struct msghdr *msg, void *dst, size_t len)
-{
-	return copy_from_iter_full(dst, len, &msg->msg_iter) ? 0 : -EFAULT;
-}
-
-/**
- * sp_glue_msg_copy_to() - copy a message body out for recvmsg()
- * @msg: the message
- * @src: the data
- * @len: bytes to copy, at most the room in @msg
- *
- * Return: 0 or -EFAULT.
- */
-int sp_glue_msg_copy_to(struct msghdr *msg, const void *src, size_t len)
-{
-	return memcpy_to_msg(msg, (void *)src, len);
-}
-
-/**
- * sp_glue_msg_set_flags() - add MSG_* flags to a received message
- * @msg: the message
- * @flags: the flags to add (MSG_TRUNC)
- */
-void sp_glue_msg_set_flags(struct msghdr *msg, int flags)
-{
-	msg->msg_flags |= flags;
-}
-
-/**
- * sp_glue_msg_name_set() - report that recvmsg() returns no address
- * @msg: the message
- *
- * Return: 0.
- */
-int sp_glue_msg_name_set(struct msghdr *msg)
-{
-	msg->msg_namelen = 0;
-	return 0;
 }
 
 /*
@@ -527,120 +412,40 @@ int sp_glue_tcp_connect(struct socket *sock, const struct cred *cred,
 	return err;
 }
 
-/**
- * sp_glue_current_cred() - the caller's credentials
- *
- * Return: a counted reference, for put_cred().
- */
+/* The caller's credentials: a counted reference, for put_cred(). */
 const struct cred *sp_glue_current_cred(void)
 {
 	return get_current_cred();
 }
 
-/**
- * sp_glue_memcg_enter() - charge allocations to an sp sock's memcg
- * @sk: the sp sock
- *
- * For work items, which run in a kworker's memcg: what they allocate with
- * __GFP_ACCOUNT on behalf of @sk goes to the memcg @sk was created in.
- *
- * Return: the previous active memcg, for sp_glue_memcg_exit().
- */
+/* A work item's allocations for @sk go to @sk's memcg, not the kworker's. */
 struct mem_cgroup *sp_glue_memcg_enter(struct sock *sk)
 {
 	return set_active_memcg(mem_cgroup_from_sk(sk));
 }
 
-/**
- * sp_glue_memcg_exit() - undo sp_glue_memcg_enter()
- * @old: what it returned
- */
+/* Undo sp_glue_memcg_enter(). */
 void sp_glue_memcg_exit(struct mem_cgroup *old)
 {
 	set_active_memcg(old);
 }
 
-/**
- * sp_glue_tcp_release() - close a kernel TCP socket
- * @sock: the socket; its callbacks must have been cleared
- */
-void sp_glue_tcp_release(struct socket *sock)
-{
-	sock_release(sock);
-}
-
-/**
- * sp_glue_tcp_getname() - local or peer address of a TCP socket
- * @sock: the socket
- * @addr: room for a sockaddr_storage
- * @peer: 0 for the local address, 1 for the peer
- *
- * Return: the address length or a negative errno.
- */
-int sp_glue_tcp_getname(struct socket *sock, struct sockaddr *addr, int peer)
-{
-	return peer ? kernel_getpeername(sock, addr) :
-		      kernel_getsockname(sock, addr);
-}
-
-/**
- * sp_glue_tcp_recv() - receive without blocking
- * @sock: a connected TCP socket
- * @buf: the buffer
- * @len: its size
- *
- * Return: bytes received, 0 at end of stream, -EAGAIN, or a negative errno.
- */
-int sp_glue_tcp_recv(struct socket *sock, void *buf, size_t len)
-{
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
-	struct kvec iov = { .iov_base = buf, .iov_len = len };
-
-	return kernel_recvmsg(sock, &msg, &iov, 1, len, MSG_DONTWAIT);
-}
-
-/**
- * sp_glue_tcp_state() - the TCP state of a socket
- * @sock: the socket
- *
- * Return: TCP_ESTABLISHED, TCP_SYN_SENT, TCP_CLOSE, ...
- */
+/* The TCP state of a socket. */
 int sp_glue_tcp_state(struct socket *sock)
 {
 	return READ_ONCE(sock->sk->sk_state);
 }
 
-/**
- * sp_glue_tcp_wmem_queued() - bytes queued in a TCP socket, unsent or unacked
- * @sock: the socket
- *
- * Return: sk_wmem_queued; 0 means a refused send lacked memory, not room.
- */
+/* Bytes queued, unsent or unacked: 0 after a refused send means no memory. */
 int sp_glue_tcp_wmem_queued(struct socket *sock)
 {
 	return READ_ONCE(sock->sk->sk_wmem_queued);
 }
 
-/**
- * sp_glue_tcp_error() - take the pending socket error
- * @sock: the socket
- *
- * Return: 0 or a negative errno (ECONNREFUSED, ...).
- */
+/* Take the pending socket error. */
 int sp_glue_tcp_error(struct socket *sock)
 {
 	return sock_error(sock->sk);
-}
-
-/**
- * sp_glue_tcp_set_nodelay() - set TCP_NODELAY
- * @sock: the socket
- * @on: the value
- */
-void sp_glue_tcp_set_nodelay(struct socket *sock, bool on)
-{
-	if (on)
-		tcp_sock_set_nodelay(sock->sk);
 }
 
 /**
@@ -807,48 +612,4 @@ void *sp_glue_tcp_clear_callbacks(struct socket *sock)
 			sock_release(child);
 	}
 	return ctx;
-}
-
-/**
- * sp_glue_cancel_work_sync() - cancel a work item and wait for it
- * @work: the work item
- *
- * Return: true if it was pending (its queued reference is the caller's to
- * drop).
- */
-bool sp_glue_cancel_work_sync(struct work_struct *work)
-{
-	return cancel_work_sync(work);
-}
-
-/**
- * sp_glue_cancel_delayed_work_sync() - cancel a delayed work item and wait
- * @work: the work_struct inside the delayed_work
- *
- * Return: true if it was pending (timer armed or queued).
- */
-bool sp_glue_cancel_delayed_work_sync(struct work_struct *work)
-{
-	return cancel_delayed_work_sync(to_delayed_work(work));
-}
-
-/**
- * sp_glue_random_below() - a uniform random number
- * @ceil: the bound, at least 1
- *
- * Return: a number in [0, @ceil).
- */
-u32 sp_glue_random_below(u32 ceil)
-{
-	return get_random_u32_below(ceil);
-}
-
-/**
- * sp_glue_log_ratelimited() - log a peer's misbehaviour, ratelimited
- * @what: what happened, a NUL-terminated string
- * @val: a value to show with it
- */
-void sp_glue_log_ratelimited(const char *what, long val)
-{
-	net_info_ratelimited("sp: %s (%ld)\n", what, val);
 }

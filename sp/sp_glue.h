@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * C glue for the sp module: the parts of <net/sock.h> that the Rust
- * bindings of this kernel do not cover (struct proto, sk_alloc, the
- * socket lock, poll wait queues).  Only sp/net/ calls these.
+ * C glue for the sp module (sp_glue.c says what is in C and why); only
+ * sp/net/ calls these, through sp/net/glue.rs.
  */
 #ifndef _SP_GLUE_H
 #define _SP_GLUE_H
@@ -31,8 +30,6 @@ __poll_t sp_glue_poll_wait(struct file *file, struct socket *sock,
 			   poll_table *wait);
 
 int sp_glue_copy_from_sockptr(void *dst, sockptr_t src, size_t size);
-int sp_glue_sockopt_len(const sockopt_t *opt);
-int sp_glue_sockopt_put(sockopt_t *opt, const void *src, int len);
 
 /* Waiting on and waking the sp socket. */
 long sp_glue_rcvtimeo(struct sock *sk, bool nonblock);
@@ -46,11 +43,6 @@ int sp_glue_sk_rcvbuf(struct sock *sk);
 int sp_glue_sk_sndbuf(struct sock *sk);
 long sp_glue_sk_lingertime(struct sock *sk);
 
-/* Message data. */
-int sp_glue_msg_copy_from(struct msghdr *msg, void *dst, size_t len);
-int sp_glue_msg_copy_to(struct msghdr *msg, const void *src, size_t len);
-void sp_glue_msg_set_flags(struct msghdr *msg, int flags);
-int sp_glue_msg_name_set(struct msghdr *msg);
 
 /* Kernel TCP sockets. */
 enum sp_tcp_event {
@@ -64,7 +56,6 @@ struct mem_cgroup;
 
 int sp_glue_tcp_create(struct sock *owner, const struct cred *cred,
 		       int family, struct socket **res);
-void sp_glue_tcp_release(struct socket *sock);
 int sp_glue_tcp_bind_listen(struct socket *sock, struct sockaddr_unsized *addr,
 			    int len, int backlog);
 int sp_glue_tcp_connect(struct socket *sock, const struct cred *cred,
@@ -73,21 +64,12 @@ const struct cred *sp_glue_current_cred(void);
 struct mem_cgroup *sp_glue_memcg_enter(struct sock *sk);
 void sp_glue_memcg_exit(struct mem_cgroup *old);
 int sp_glue_tcp_accept(struct socket *sock, struct socket **res);
-int sp_glue_tcp_getname(struct socket *sock, struct sockaddr *addr, int peer);
-int sp_glue_tcp_recv(struct socket *sock, void *buf, size_t len);
 int sp_glue_tcp_state(struct socket *sock);
 int sp_glue_tcp_wmem_queued(struct socket *sock);
 int sp_glue_tcp_error(struct socket *sock);
-void sp_glue_tcp_set_nodelay(struct socket *sock, bool on);
 int sp_glue_tcp_set_callbacks(struct socket *sock,
 			      void (*event)(void *ctx, unsigned int ev),
 			      void *ctx);
 void *sp_glue_tcp_clear_callbacks(struct socket *sock);
-
-/* Work items. */
-bool sp_glue_cancel_work_sync(struct work_struct *work);
-bool sp_glue_cancel_delayed_work_sync(struct work_struct *work);
-u32 sp_glue_random_below(u32 ceil);
-void sp_glue_log_ratelimited(const char *what, long val);
 
 #endif /* _SP_GLUE_H */

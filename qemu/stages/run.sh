@@ -114,10 +114,10 @@ s0=s0[:j]+'let _w2 = crate::stages::start(15); '+s0[j:]
 open('sp/pipe.rs','w').write(s0)
 s=open('sp/net/tcp.rs').read()
 import re
-i=s.index('    pub fn send_vec(&self, bufs: &[&[u8]])')
+i=s.index('    pub(crate) fn send_vec(&self, bufs: &[&[u8]])')
 j=s.index('{',i)
 s=s[:j+1]+'\n        let _t = crate::stages::start(4);'+s[j+1:]
-i=s.index('    pub fn read(&self, actor')
+i=s.index('    pub(crate) fn read(&self, actor')
 j=s.index('{',i)
 s=s[:j+1]+'\n        let _t = crate::stages::start(9);'+s[j+1:]
 open('sp/net/tcp.rs','w').write(s)

@@ -13,18 +13,19 @@ use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::error::{from_result, to_result, VTABLE_DEFAULT_ERROR};
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::iov::IovIterDest;
 use kernel::module::{this_module, ModuleMetadata};
 use kernel::prelude::*;
 use kernel::types::{ForeignOwnable, Opaque};
 
 /// Largest `setsockopt()` value copied in, in bytes.
-pub const OPT_MAX: usize = 4096;
+pub(crate) const OPT_MAX: usize = 4096;
 
 /// Largest `getsockopt()` value handed out, in bytes.
-pub const OPT_OUT_MAX: usize = 64;
+pub(crate) const OPT_OUT_MAX: usize = 64;
 
 /// Borrowed per-socket state of family `T`.
-pub type Data<'a, T> = <<T as Family>::Ptr as ForeignOwnable>::Borrowed<'a>;
+pub(crate) type Data<'a, T> = <<T as Family>::Ptr as ForeignOwnable>::Borrowed<'a>;
 
 /// A socket family implemented in Rust.
 ///
@@ -32,7 +33,7 @@ pub type Data<'a, T> = <<T as Family>::Ptr as ForeignOwnable>::Borrowed<'a>;
 /// borrow it; it is dropped when the last reference to the socket's
 /// `struct sock` goes, after [`Family::release`].
 #[vtable]
-pub trait Family: Sized {
+pub(crate) trait Family: Sized {
     /// The module that owns the family; sockets pin it.
     type OwnerModule: ModuleMetadata;
 
@@ -132,9 +133,29 @@ unsafe fn data<'a, T: Family>(sock: *mut bindings::socket) -> Data<'a, T> {
 }
 
 /// The `proto_ops` table and callbacks of family `T`.
+///
+/// # Invariants
+///
+/// The socket layer calls each callback here but `create` and `release`
+/// for a live socket of family `T` whose `sk` `create` attached and
+/// `release` has not detached yet, and holds the socket (its file) for the
+/// duration of the call.
 struct Ops<T: Family>(PhantomData<T>);
 
 impl<T: Family> Ops<T> {
+    /// The state and the socket of a callback's `sock`, for the call.
+    ///
+    /// # Safety
+    ///
+    /// `sock` is what the socket layer passed to a callback of this table
+    /// other than `create` and `release`, and the borrows end with the
+    /// call.
+    unsafe fn open<'a>(sock: *mut bindings::socket) -> (Data<'a, T>, &'a Socket) {
+        // SAFETY: By the type invariant `sock` is live and attached for the
+        // call, which the caller's borrows do not outlive.
+        unsafe { (data::<T>(sock), Socket::from_raw(sock)) }
+    }
+
     /// # Safety
     ///
     /// Called by the socket layer with a socket being created in `net`.
@@ -219,8 +240,8 @@ impl<T: Family> Ops<T> {
             to_result(unsafe {
                 glue::sp_glue_copy_from_sockptr(buf.as_mut_ptr().cast::<c_void>(), optval, len)
             })?;
-            // SAFETY: The socket is live and attached during the call.
-            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
             T::setsockopt(d, s, level, name, &buf)?;
             Ok(0)
         })
@@ -237,19 +258,23 @@ impl<T: Family> Ops<T> {
         opt: *mut bindings::sockopt_t,
     ) -> c_int {
         from_result(|| {
-            // SAFETY: `opt` is valid for the call.
-            let cap = unsafe { glue::sp_glue_sockopt_len(opt) };
-            let cap = usize::try_from(cap).map_err(|_| EINVAL)?.min(OPT_OUT_MAX);
+            // SAFETY: `opt` is valid and ours for the call.
+            let opt = unsafe { &mut *opt };
+            let cap = usize::try_from(opt.optlen)
+                .map_err(|_| EINVAL)?
+                .min(OPT_OUT_MAX);
             let mut buf = [0u8; OPT_OUT_MAX];
-            // SAFETY: The socket is live and attached during the call.
-            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
             let n = T::getsockopt(d, s, level, name, &mut buf[..cap])?.min(cap);
+            // SAFETY: The socket layer gives getsockopt() an `ITER_DEST`
+            // over the caller's buffer in `iter_out`, writable for the call.
+            let out = unsafe { IovIterDest::from_raw(&mut opt.iter_out) };
+            if out.copy_to_iter(&buf[..n]) != n {
+                return Err(EFAULT);
+            }
             // CAST: `n <= OPT_OUT_MAX`, which fits in `c_int`.
-            let n = n as c_int;
-            // SAFETY: `buf` holds at least `n` bytes; `opt` is valid.
-            to_result(unsafe {
-                glue::sp_glue_sockopt_put(opt, buf.as_ptr().cast::<c_void>(), n)
-            })?;
+            opt.optlen = n as c_int;
             Ok(0)
         })
     }
@@ -267,8 +292,8 @@ impl<T: Family> Ops<T> {
         if !T::HAS_POLL {
             return base;
         }
-        // SAFETY: The socket is live and attached during the call.
-        let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+        // SAFETY: `sock` is this callback's (`Ops`' invariant).
+        let (d, s) = unsafe { Self::open(sock) };
         base | T::poll(d, s).bits()
     }
 
@@ -299,8 +324,8 @@ impl<T: Family> Ops<T> {
         from_result(|| {
             // SAFETY: The socket layer passes a kernel copy of the address.
             let a = unsafe { Self::addr(addr, len) }?;
-            // SAFETY: The socket is live and attached during the call.
-            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
             T::bind(d, s, &a)?;
             Ok(0)
         })
@@ -318,8 +343,8 @@ impl<T: Family> Ops<T> {
         from_result(|| {
             // SAFETY: The socket layer passes a kernel copy of the address.
             let a = unsafe { Self::addr(addr, len) }?;
-            // SAFETY: The socket is live and attached during the call.
-            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
             T::connect(d, s, &a, flags)?;
             Ok(0)
         })
@@ -335,8 +360,8 @@ impl<T: Family> Ops<T> {
         peer: c_int,
     ) -> c_int {
         from_result(|| {
-            // SAFETY: The socket is live and attached during the call.
-            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
             let a = T::getname(d, s, peer != 0)?;
             let b = a.as_bytes();
             // SAFETY: `addr` has room for a `sockaddr_storage` (128 bytes);
@@ -359,8 +384,8 @@ impl<T: Family> Ops<T> {
         from_result(|| {
             // SAFETY: The socket layer owns `msg` for the call and lends it.
             let mut m = unsafe { MsgSrc::from_raw(msg) };
-            // SAFETY: The socket is live and attached during the call.
-            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
             let n = T::sendmsg(d, s, &mut m, len)?;
             c_int::try_from(n).map_err(|_| EMSGSIZE)
         })
@@ -379,93 +404,16 @@ impl<T: Family> Ops<T> {
         from_result(|| {
             // SAFETY: The socket layer owns `msg` for the call and lends it.
             let mut m = unsafe { MsgDst::from_raw(msg) };
-            // SAFETY: The socket is live and attached during the call.
-            let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
             let n = T::recvmsg(d, s, &mut m, len, flags)?;
             c_int::try_from(n).map_err(|_| EMSGSIZE)
         })
     }
 
-    extern "C" fn no_bind(
-        _sock: *mut bindings::socket,
-        _addr: *mut bindings::sockaddr_unsized,
-        _len: c_int,
-    ) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_connect(
-        _sock: *mut bindings::socket,
-        _addr: *mut bindings::sockaddr_unsized,
-        _len: c_int,
-        _flags: c_int,
-    ) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_socketpair(
-        _a: *mut bindings::socket,
-        _b: *mut bindings::socket,
-    ) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_accept(
-        _sock: *mut bindings::socket,
-        _new: *mut bindings::socket,
-        _arg: *mut bindings::proto_accept_arg,
-    ) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_getname(
-        _sock: *mut bindings::socket,
-        _addr: *mut bindings::sockaddr,
-        _peer: c_int,
-    ) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_ioctl(
-        _sock: *mut bindings::socket,
-        _cmd: c_uint,
-        _arg: c_ulong,
-    ) -> c_int {
+    extern "C" fn no_ioctl(_sock: *mut bindings::socket, _cmd: c_uint, _arg: c_ulong) -> c_int {
         // Let the socket layer try its generic ioctls.
         ENOIOCTLCMD.to_errno()
-    }
-
-    extern "C" fn no_listen(_sock: *mut bindings::socket, _len: c_int) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_shutdown(_sock: *mut bindings::socket, _how: c_int) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_sendmsg(
-        _sock: *mut bindings::socket,
-        _msg: *mut bindings::msghdr,
-        _len: usize,
-    ) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_recvmsg(
-        _sock: *mut bindings::socket,
-        _msg: *mut bindings::msghdr,
-        _len: usize,
-        _flags: c_int,
-    ) -> c_int {
-        EOPNOTSUPP.to_errno()
-    }
-
-    extern "C" fn no_mmap(
-        _file: *mut bindings::file,
-        _sock: *mut bindings::socket,
-        _vma: *mut bindings::vm_area_struct,
-    ) -> c_int {
-        ENODEV.to_errno()
     }
 
     const VTABLE: bindings::proto_ops = bindings::proto_ops {
@@ -475,24 +423,24 @@ impl<T: Family> Ops<T> {
         bind: if T::HAS_BIND {
             Some(Self::bind)
         } else {
-            Some(Self::no_bind)
+            Some(glue::sock_no_bind)
         },
         connect: if T::HAS_CONNECT {
             Some(Self::connect)
         } else {
-            Some(Self::no_connect)
+            Some(glue::sock_no_connect)
         },
-        socketpair: Some(Self::no_socketpair),
-        accept: Some(Self::no_accept),
+        socketpair: Some(glue::sock_no_socketpair),
+        accept: Some(glue::sock_no_accept),
         getname: if T::HAS_GETNAME {
             Some(Self::getname)
         } else {
-            Some(Self::no_getname)
+            Some(glue::sock_no_getname)
         },
         poll: Some(Self::poll),
         ioctl: Some(Self::no_ioctl),
-        listen: Some(Self::no_listen),
-        shutdown: Some(Self::no_shutdown),
+        listen: Some(glue::sock_no_listen),
+        shutdown: Some(glue::sock_no_shutdown),
         setsockopt: if T::HAS_SETSOCKOPT {
             Some(Self::setsockopt)
         } else {
@@ -506,14 +454,14 @@ impl<T: Family> Ops<T> {
         sendmsg: if T::HAS_SENDMSG {
             Some(Self::sendmsg)
         } else {
-            Some(Self::no_sendmsg)
+            Some(glue::sock_no_sendmsg)
         },
         recvmsg: if T::HAS_RECVMSG {
             Some(Self::recvmsg)
         } else {
-            Some(Self::no_recvmsg)
+            Some(glue::sock_no_recvmsg)
         },
-        mmap: Some(Self::no_mmap),
+        mmap: Some(glue::sock_no_mmap),
         ..pin_init::zeroed()
     };
 
@@ -535,7 +483,7 @@ impl<T: Family> Ops<T> {
 /// While the registration exists, the sp `struct proto` is registered and
 /// `family` is registered with `sock_register()`.
 #[pin_data(PinnedDrop)]
-pub struct Registration<T: Family> {
+pub(crate) struct Registration<T: Family> {
     #[pin]
     family: Opaque<bindings::net_proto_family>,
     _t: PhantomData<T>,
@@ -549,7 +497,7 @@ unsafe impl<T: Family> Sync for Registration<T> {}
 
 impl<T: Family> Registration<T> {
     /// Registers family `T`; sockets of it can be created from then on.
-    pub fn register() -> impl PinInit<Self, Error> {
+    pub(crate) fn register() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
             family <- Opaque::try_ffi_init(|slot: *mut bindings::net_proto_family| {
                 // SAFETY: Registering the glue's `struct proto` has no

@@ -36,7 +36,6 @@ extern "C" {
         src: bindings::sockptr_t,
         size: usize,
     ) -> c_int;
-    pub(crate) fn sp_glue_sockopt_len(opt: *const bindings::sockopt_t) -> c_int;
     pub(crate) fn sp_glue_rcvtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
     pub(crate) fn sp_glue_sndtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
     pub(crate) fn sp_glue_wait(
@@ -51,17 +50,6 @@ extern "C" {
     pub(crate) fn sp_glue_sk_rcvbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_sndbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_lingertime(sk: *mut bindings::sock) -> c_long;
-    pub(crate) fn sp_glue_msg_copy_from(
-        msg: *mut bindings::msghdr,
-        dst: *mut c_void,
-        len: usize,
-    ) -> c_int;
-    pub(crate) fn sp_glue_msg_copy_to(
-        msg: *mut bindings::msghdr,
-        src: *const c_void,
-        len: usize,
-    ) -> c_int;
-    pub(crate) fn sp_glue_msg_set_flags(msg: *mut bindings::msghdr, flags: c_int);
     pub(crate) fn sp_glue_tcp_create(
         owner: *mut bindings::sock,
         cred: *const bindings::cred,
@@ -71,7 +59,6 @@ extern "C" {
     pub(crate) fn sp_glue_current_cred() -> *const bindings::cred;
     pub(crate) fn sp_glue_memcg_enter(sk: *mut bindings::sock) -> *mut bindings::mem_cgroup;
     pub(crate) fn sp_glue_memcg_exit(old: *mut bindings::mem_cgroup);
-    pub(crate) fn sp_glue_tcp_release(sock: *mut bindings::socket);
     pub(crate) fn sp_glue_tcp_bind_listen(
         sock: *mut bindings::socket,
         addr: *mut bindings::sockaddr_unsized,
@@ -88,32 +75,15 @@ extern "C" {
         sock: *mut bindings::socket,
         res: *mut *mut bindings::socket,
     ) -> c_int;
-    pub(crate) fn sp_glue_tcp_getname(
-        sock: *mut bindings::socket,
-        addr: *mut bindings::sockaddr,
-        peer: c_int,
-    ) -> c_int;
-    pub(crate) fn sp_glue_tcp_recv(sock: *mut bindings::socket, buf: *mut c_void, len: usize)
-        -> c_int;
     pub(crate) fn sp_glue_tcp_state(sock: *mut bindings::socket) -> c_int;
     pub(crate) fn sp_glue_tcp_wmem_queued(sock: *mut bindings::socket) -> c_int;
     pub(crate) fn sp_glue_tcp_error(sock: *mut bindings::socket) -> c_int;
-    pub(crate) fn sp_glue_tcp_set_nodelay(sock: *mut bindings::socket, on: bool);
     pub(crate) fn sp_glue_tcp_set_callbacks(
         sock: *mut bindings::socket,
         event: Option<unsafe extern "C" fn(ctx: *mut c_void, ev: c_uint)>,
         ctx: *mut c_void,
     ) -> c_int;
     pub(crate) fn sp_glue_tcp_clear_callbacks(sock: *mut bindings::socket) -> *mut c_void;
-    pub(crate) fn sp_glue_cancel_work_sync(work: *mut bindings::work_struct) -> bool;
-    pub(crate) fn sp_glue_cancel_delayed_work_sync(work: *mut bindings::work_struct) -> bool;
-    pub(crate) fn sp_glue_random_below(ceil: u32) -> u32;
-    pub(crate) fn sp_glue_log_ratelimited(what: *const kernel::ffi::c_char, val: c_long);
-    pub(crate) fn sp_glue_sockopt_put(
-        opt: *mut bindings::sockopt_t,
-        src: *const c_void,
-        len: c_int,
-    ) -> c_int;
 }
 
 // Exported by `net/core/sock.c` and `net/ipv4/tcp.c`; declared here
@@ -126,5 +96,53 @@ extern "C" {
         sk: *mut bindings::sock,
         desc: *mut bindings::read_descriptor_t,
         actor: bindings::sk_read_actor_t,
+    ) -> c_int;
+    pub(crate) fn tcp_sock_set_nodelay(sk: *mut bindings::sock);
+}
+
+// Exported by `net/core/sock.c`: the `proto_ops` of what a family does not
+// do, as KCM and the other families point theirs. (`improper_ctypes`: as
+// above.)
+#[expect(improper_ctypes)]
+extern "C" {
+    pub(crate) fn sock_no_bind(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr_unsized,
+        len: c_int,
+    ) -> c_int;
+    pub(crate) fn sock_no_connect(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr_unsized,
+        len: c_int,
+        flags: c_int,
+    ) -> c_int;
+    pub(crate) fn sock_no_socketpair(a: *mut bindings::socket, b: *mut bindings::socket) -> c_int;
+    pub(crate) fn sock_no_accept(
+        sock: *mut bindings::socket,
+        new: *mut bindings::socket,
+        arg: *mut bindings::proto_accept_arg,
+    ) -> c_int;
+    pub(crate) fn sock_no_getname(
+        sock: *mut bindings::socket,
+        addr: *mut bindings::sockaddr,
+        peer: c_int,
+    ) -> c_int;
+    pub(crate) fn sock_no_listen(sock: *mut bindings::socket, backlog: c_int) -> c_int;
+    pub(crate) fn sock_no_shutdown(sock: *mut bindings::socket, how: c_int) -> c_int;
+    pub(crate) fn sock_no_sendmsg(
+        sock: *mut bindings::socket,
+        msg: *mut bindings::msghdr,
+        len: usize,
+    ) -> c_int;
+    pub(crate) fn sock_no_recvmsg(
+        sock: *mut bindings::socket,
+        msg: *mut bindings::msghdr,
+        len: usize,
+        flags: c_int,
+    ) -> c_int;
+    pub(crate) fn sock_no_mmap(
+        file: *mut bindings::file,
+        sock: *mut bindings::socket,
+        vma: *mut bindings::vm_area_struct,
     ) -> c_int;
 }

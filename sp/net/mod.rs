@@ -16,9 +16,11 @@
 //! [`MsgDst`]: msg::MsgDst
 //! [`TcpSocket`]: tcp::TcpSocket
 
-pub mod family;
+pub(crate) mod family;
 mod glue;
-pub mod msg;
-pub mod socket;
-pub mod tcp;
-pub mod work;
+pub(crate) mod log;
+pub(crate) mod msg;
+pub(crate) mod random;
+pub(crate) mod socket;
+pub(crate) mod tcp;
+pub(crate) mod work;

@@ -2,62 +2,70 @@
 
 //! The message of a `sendmsg()` or `recvmsg()` call.
 
-use super::glue;
 use kernel::bindings;
-use kernel::error::to_result;
-use kernel::ffi::c_void;
+use kernel::iov::{IovIterDest, IovIterSource};
 use kernel::prelude::*;
 
+// The `MSG_*` flags, as the `i32` that `sendmsg()`/`recvmsg()` pass.
+// CAST: each is a single bit below bit 31.
 /// `MSG_DONTWAIT`.
-pub const MSG_DONTWAIT: i32 = 0x40;
+pub(crate) const MSG_DONTWAIT: i32 = bindings::MSG_DONTWAIT as i32;
 /// `MSG_TRUNC`.
-pub const MSG_TRUNC: i32 = 0x20;
+pub(crate) const MSG_TRUNC: i32 = bindings::MSG_TRUNC as i32;
 /// `MSG_NOSIGNAL`.
-pub const MSG_NOSIGNAL: i32 = 0x4000;
+pub(crate) const MSG_NOSIGNAL: i32 = bindings::MSG_NOSIGNAL as i32;
 /// `MSG_CMSG_CLOEXEC`.
-pub const MSG_CMSG_CLOEXEC: i32 = 0x4000_0000;
+pub(crate) const MSG_CMSG_CLOEXEC: i32 = bindings::MSG_CMSG_CLOEXEC as i32;
 /// `MSG_WAITALL`.
-pub const MSG_WAITALL: i32 = 0x100;
+pub(crate) const MSG_WAITALL: i32 = bindings::MSG_WAITALL as i32;
 /// `MSG_EOR`.
-pub const MSG_EOR: i32 = 0x80;
+pub(crate) const MSG_EOR: i32 = bindings::MSG_EOR as i32;
 /// `MSG_MORE`.
-pub const MSG_MORE: i32 = 0x8000;
+pub(crate) const MSG_MORE: i32 = bindings::MSG_MORE as i32;
 /// `MSG_BATCH`: the kernel sets it on every message of a `sendmmsg()` but
 /// the last.
-pub const MSG_BATCH: i32 = 0x4_0000;
-/// `MSG_CMSG_COMPAT` (bit 31, `0x8000_0000`): the kernel sets it for 32-bit
-/// callers.
-pub const MSG_CMSG_COMPAT: i32 = i32::MIN;
+pub(crate) const MSG_BATCH: i32 = bindings::MSG_BATCH as i32;
+/// `MSG_CMSG_COMPAT`: the kernel sets it for 32-bit callers (0 without
+/// `CONFIG_COMPAT`).
+pub(crate) const MSG_CMSG_COMPAT: i32 = bindings::MSG_CMSG_COMPAT as i32;
 
 /// The user data of a `sendmsg()` call.
-///
-/// # Invariants
-///
-/// The wrapped `msghdr` is valid for the lifetime of the value.
-pub struct MsgSrc<'a>(&'a mut bindings::msghdr);
+pub(crate) struct MsgSrc<'a> {
+    flags: i32,
+    iter: &'a mut IovIterSource<'a>,
+}
 
 impl<'a> MsgSrc<'a> {
     /// Wraps the `msghdr` of a `sendmsg()` call.
     ///
     /// # Safety
     ///
-    /// `msg` must be valid and exclusively ours for `'a`.
+    /// `msg` must be valid and exclusively ours for `'a`, and its iterator
+    /// readable for `'a` (as the socket layer gives it to `sendmsg()`).
     pub(crate) unsafe fn from_raw(msg: *mut bindings::msghdr) -> Self {
         // SAFETY: The caller guarantees validity and exclusivity.
-        MsgSrc(unsafe { &mut *msg })
+        let msg = unsafe { &mut *msg };
+        MsgSrc {
+            // CAST: the flags of the call, as the socket layer passes them.
+            flags: msg.msg_flags as i32,
+            // SAFETY: A `sendmsg()` message's iterator is an `ITER_SOURCE`
+            // over the caller's data, readable for `'a` (the caller).
+            iter: unsafe { IovIterSource::from_raw(&mut msg.msg_iter) },
+        }
     }
 
     /// The `MSG_*` flags of the call.
-    pub fn flags(&self) -> i32 {
-        self.0.msg_flags as i32
+    pub(crate) fn flags(&self) -> i32 {
+        self.flags
     }
 
-    /// Copies the next `dst.len()` bytes of user data into `dst`.
-    pub fn copy_into(&mut self, dst: &mut [u8]) -> Result {
-        // SAFETY: `dst` is valid for its length; the msghdr is valid.
-        to_result(unsafe {
-            glue::sp_glue_msg_copy_from(self.0, dst.as_mut_ptr().cast::<c_void>(), dst.len())
-        })
+    /// Copies the next `dst.len()` bytes of user data into `dst`; `EFAULT`
+    /// if fewer were there to read (the send then fails).
+    pub(crate) fn copy_into(&mut self, dst: &mut [u8]) -> Result {
+        if self.iter.copy_from_iter(dst) != dst.len() {
+            return Err(EFAULT);
+        }
+        Ok(())
     }
 }
 
@@ -65,31 +73,38 @@ impl<'a> MsgSrc<'a> {
 ///
 /// # Invariants
 ///
-/// The wrapped `msghdr` is valid for the lifetime of the value.
-pub struct MsgDst<'a>(&'a mut bindings::msghdr);
+/// The wrapped `msghdr` is valid for the lifetime of the value, and its
+/// iterator is an `ITER_DEST` writable for that lifetime.
+pub(crate) struct MsgDst<'a>(&'a mut bindings::msghdr);
 
 impl<'a> MsgDst<'a> {
     /// Wraps the `msghdr` of a `recvmsg()` call.
     ///
     /// # Safety
     ///
-    /// `msg` must be valid and exclusively ours for `'a`.
+    /// `msg` must be valid and exclusively ours for `'a`, and its iterator
+    /// writable for `'a` (as the socket layer gives it to `recvmsg()`).
     pub(crate) unsafe fn from_raw(msg: *mut bindings::msghdr) -> Self {
+        // INVARIANT: The caller guarantees validity, exclusivity and the
+        // iterator.
         // SAFETY: The caller guarantees validity and exclusivity.
         MsgDst(unsafe { &mut *msg })
     }
 
-    /// Copies `src` out to the user, after what was copied before.
-    pub fn copy_from(&mut self, src: &[u8]) -> Result {
-        // SAFETY: `src` is valid for its length; the msghdr is valid.
-        to_result(unsafe {
-            glue::sp_glue_msg_copy_to(self.0, src.as_ptr().cast::<c_void>(), src.len())
-        })
+    /// Copies `src` out to the user, after what was copied before;
+    /// `EFAULT` if it did not all fit (the caller sizes it to the room).
+    pub(crate) fn copy_from(&mut self, src: &[u8]) -> Result {
+        // SAFETY: By the type invariant the iterator is an `ITER_DEST`,
+        // writable for as long as `self` lives, and only used through it.
+        let iter = unsafe { IovIterDest::from_raw(&mut self.0.msg_iter) };
+        if iter.copy_to_iter(src) != src.len() {
+            return Err(EFAULT);
+        }
+        Ok(())
     }
 
     /// Reports `MSG_TRUNC` in the returned flags.
-    pub fn set_truncated(&mut self) {
-        // SAFETY: The msghdr is valid.
-        unsafe { glue::sp_glue_msg_set_flags(self.0, MSG_TRUNC) };
+    pub(crate) fn set_truncated(&mut self) {
+        self.0.msg_flags |= bindings::MSG_TRUNC;
     }
 }

@@ -4,12 +4,12 @@
 
 use super::glue;
 use kernel::bindings;
+use kernel::cred::Credential;
 use kernel::error::to_result;
 use kernel::ffi::{c_long, c_void};
 use kernel::prelude::*;
-use kernel::time::Jiffies;
-use kernel::cred::Credential;
 use kernel::sync::aref::ARef;
+use kernel::time::Jiffies;
 use kernel::types::Opaque;
 
 /// A `struct socket`, as seen by the callbacks of its family.
@@ -19,7 +19,7 @@ use kernel::types::Opaque;
 /// The wrapped socket is valid and attached to a `struct sock` of this
 /// module for as long as the reference exists.
 #[repr(transparent)]
-pub struct Socket(Opaque<bindings::socket>);
+pub(crate) struct Socket(Opaque<bindings::socket>);
 
 impl Socket {
     /// Wraps a raw socket for the duration of a callback.
@@ -35,7 +35,7 @@ impl Socket {
     }
 
     /// The type given to `socket()`, without `SOCK_NONBLOCK`/`SOCK_CLOEXEC`.
-    pub fn sock_type(&self) -> i32 {
+    pub(crate) fn sock_type(&self) -> i32 {
         // SAFETY: By the type invariant the socket is valid; `type` is set
         // before the family's `create()` and never changes afterwards.
         let ty = unsafe { (*self.0.get()).type_ };
@@ -45,18 +45,18 @@ impl Socket {
 
 /// A poll mask: the `EPOLL*` bits that `poll()` reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct PollMask(u32);
+pub(crate) struct PollMask(u32);
 
 impl PollMask {
     /// Nothing ready.
-    pub const NONE: PollMask = PollMask(0);
+    pub(crate) const NONE: PollMask = PollMask(0);
     /// A message can be received without blocking (`EPOLLIN | EPOLLRDNORM`).
-    pub const READABLE: PollMask = PollMask(0x0001 | 0x0040);
+    pub(crate) const READABLE: PollMask = PollMask(0x0001 | 0x0040);
     /// A message can be sent without blocking (`EPOLLOUT | EPOLLWRNORM`).
-    pub const WRITABLE: PollMask = PollMask(0x0004 | 0x0100);
+    pub(crate) const WRITABLE: PollMask = PollMask(0x0004 | 0x0100);
 
     /// The bits of both masks.
-    pub const fn union(self, other: PollMask) -> PollMask {
+    pub(crate) const fn union(self, other: PollMask) -> PollMask {
         PollMask(self.0 | other.0)
     }
 
@@ -72,7 +72,7 @@ impl Socket {
     }
 
     /// A counted reference to the socket's `struct sock`.
-    pub fn sk_ref(&self) -> SockRef {
+    pub(crate) fn sk_ref(&self) -> SockRef {
         let sk = self.sk();
         // SAFETY: `sk` is attached to a live socket, so it is live.
         unsafe { glue::sp_glue_sock_hold(sk) };
@@ -81,13 +81,13 @@ impl Socket {
     }
 
     /// The receive timeout in jiffies (`SO_RCVTIMEO`); 0 when `nonblock`.
-    pub fn rcvtimeo(&self, nonblock: bool) -> Timeout {
+    pub(crate) fn rcvtimeo(&self, nonblock: bool) -> Timeout {
         // SAFETY: `sk` is live.
         Timeout(unsafe { glue::sp_glue_rcvtimeo(self.sk(), nonblock) })
     }
 
     /// The send timeout in jiffies (`SO_SNDTIMEO`); 0 when `nonblock`.
-    pub fn sndtimeo(&self, nonblock: bool) -> Timeout {
+    pub(crate) fn sndtimeo(&self, nonblock: bool) -> Timeout {
         // SAFETY: `sk` is live.
         Timeout(unsafe { glue::sp_glue_sndtimeo(self.sk(), nonblock) })
     }
@@ -96,22 +96,22 @@ impl Socket {
 /// Time left for a blocking call, in jiffies (`MAX_SCHEDULE_TIMEOUT` for
 /// none).
 #[derive(Clone, Copy, Debug)]
-pub struct Timeout(c_long);
+pub(crate) struct Timeout(c_long);
 
 impl Timeout {
     /// A timeout of `j` jiffies.
-    pub fn from_jiffies(j: Jiffies) -> Timeout {
+    pub(crate) fn from_jiffies(j: Jiffies) -> Timeout {
         Timeout(c_long::try_from(j).unwrap_or(c_long::MAX))
     }
 
     /// Whether no time is left.
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.0 == 0
     }
 
     /// At most `j` jiffies of this timeout, and whether `j` is the
     /// shorter.
-    pub fn at_most(self, j: Jiffies) -> (Timeout, bool) {
+    pub(crate) fn at_most(self, j: Jiffies) -> (Timeout, bool) {
         let t = Timeout::from_jiffies(j);
         if t.0 < self.0 {
             (t, true)
@@ -122,7 +122,7 @@ impl Timeout {
 
     /// Takes off the time a wait spent: `before` and `after` are the
     /// timeout it was given and what it left. An infinite one stays so.
-    pub fn spend(&mut self, before: Timeout, after: Timeout) {
+    pub(crate) fn spend(&mut self, before: Timeout, after: Timeout) {
         if self.0 != c_long::MAX {
             self.0 = (self.0 - (before.0 - after.0).max(0)).max(0);
         }
@@ -131,12 +131,16 @@ impl Timeout {
 
 /// The caller's credentials, counted: what its `connect()` is checked with
 /// when a work item later reconnects for it.
-pub fn current_cred() -> ARef<Credential> {
+pub(crate) fn current_cred() -> ARef<Credential> {
     // SAFETY: `get_current_cred()` returns a valid, counted credential.
     let c = unsafe { glue::sp_glue_current_cred() };
     // SAFETY: `c` is non-null and its reference is handed over to us;
     // `Credential` is a transparent wrapper of `struct cred`.
-    unsafe { ARef::from_raw(core::ptr::NonNull::new_unchecked(c.cast_mut().cast::<Credential>())) }
+    unsafe {
+        ARef::from_raw(core::ptr::NonNull::new_unchecked(
+            c.cast_mut().cast::<Credential>(),
+        ))
+    }
 }
 
 /// A counted reference to the `struct sock` of an sp socket.
@@ -144,7 +148,7 @@ pub fn current_cred() -> ARef<Credential> {
 /// # Invariants
 ///
 /// The pointer is a live sock on which this value owns one reference.
-pub struct SockRef(*mut bindings::sock);
+pub(crate) struct SockRef(*mut bindings::sock);
 
 // SAFETY: Socket references may be taken and dropped on any thread.
 unsafe impl Send for SockRef {}
@@ -169,28 +173,28 @@ impl Drop for SockRef {
 
 impl SockRef {
     /// Wakes the sleepers and pollers of the socket with `mask`.
-    pub fn wake(&self, mask: PollMask) {
+    pub(crate) fn wake(&self, mask: PollMask) {
         // SAFETY: The sock is live; orphaned socks have no wait queue and
         // the glue checks for that.
         unsafe { glue::sp_glue_wake(self.0, mask.bits()) };
     }
 
     /// `SO_RCVBUF`, in bytes.
-    pub fn rcvbuf(&self) -> usize {
+    pub(crate) fn rcvbuf(&self) -> usize {
         // SAFETY: The sock is live.
         let b = unsafe { glue::sp_glue_sk_rcvbuf(self.0) };
         usize::try_from(b).unwrap_or(0)
     }
 
     /// `SO_SNDBUF`, in bytes.
-    pub fn sndbuf(&self) -> usize {
+    pub(crate) fn sndbuf(&self) -> usize {
         // SAFETY: The sock is live.
         let b = unsafe { glue::sp_glue_sk_sndbuf(self.0) };
         usize::try_from(b).unwrap_or(0)
     }
 
     /// `SO_LINGER`: `None` when off, else the linger time.
-    pub fn linger(&self) -> Option<Timeout> {
+    pub(crate) fn linger(&self) -> Option<Timeout> {
         // SAFETY: The sock is live.
         let t = unsafe { glue::sp_glue_sk_lingertime(self.0) };
         (t >= 0).then_some(Timeout(t))
@@ -204,7 +208,7 @@ impl SockRef {
     /// Runs `f` with what it allocates with `__GFP_ACCOUNT` charged to the
     /// memory cgroup the socket was created in (work items run in a
     /// kworker's).
-    pub fn charged<R>(&self, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn charged<R>(&self, f: impl FnOnce() -> R) -> R {
         // SAFETY: The sock is live; its memcg is held by it.
         let old = unsafe { glue::sp_glue_memcg_enter(self.0) };
         let r = f();
@@ -218,7 +222,7 @@ impl SockRef {
     /// `ready` runs in process context and may take mutexes. Returns
     /// `EAGAIN` when `timeo` runs out, `EINTR`/`ERESTARTSYS` on a signal;
     /// `timeo` keeps the time left.
-    pub fn wait<F: FnMut() -> bool>(&self, timeo: &mut Timeout, mut ready: F) -> Result {
+    pub(crate) fn wait<F: FnMut() -> bool>(&self, timeo: &mut Timeout, mut ready: F) -> Result {
         /// # Safety
         ///
         /// `ctx` must point to a live `F` that nothing else uses.

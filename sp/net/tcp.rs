@@ -13,13 +13,14 @@ use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow};
 
-const AF_INET: u16 = 2;
-const AF_INET6: u16 = 10;
-const SOCKADDR_IN_LEN: usize = 16;
-const SOCKADDR_IN6_LEN: usize = 28;
+// CAST: address families fit in the 16 bits of `sa_family_t`.
+const AF_INET: u16 = bindings::AF_INET as u16;
+const AF_INET6: u16 = bindings::AF_INET6 as u16;
+const SOCKADDR_IN_LEN: usize = core::mem::size_of::<bindings::sockaddr_in>();
+const SOCKADDR_IN6_LEN: usize = core::mem::size_of::<bindings::sockaddr_in6>();
 
 /// Most buffers one [`TcpSocket::send_vec`] takes.
-pub const SEND_VEC_MAX: usize = 16;
+pub(crate) const SEND_VEC_MAX: usize = 16;
 
 /// An IPv4 or IPv6 socket address (`sockaddr_in`/`sockaddr_in6`).
 ///
@@ -28,7 +29,7 @@ pub const SEND_VEC_MAX: usize = 16;
 /// `buf[..len]` holds a `sockaddr_in` (`len == 16`) or a `sockaddr_in6`
 /// (`len == 28`) whose family field matches.
 #[derive(Clone, Copy)]
-pub struct SockAddr {
+pub(crate) struct SockAddr {
     buf: [u8; SOCKADDR_IN6_LEN],
     len: usize,
 }
@@ -38,7 +39,7 @@ impl SockAddr {
     ///
     /// A length too short for its family gives `EINVAL`; a family other
     /// than `AF_INET`/`AF_INET6` gives `EAFNOSUPPORT`.
-    pub fn parse(raw: &[u8]) -> Result<SockAddr> {
+    pub(crate) fn parse(raw: &[u8]) -> Result<SockAddr> {
         let fam = match raw.get(..2) {
             Some(&[a, b]) => u16::from_ne_bytes([a, b]),
             _ => return Err(EINVAL),
@@ -55,24 +56,23 @@ impl SockAddr {
         }
         let mut buf = [0u8; SOCKADDR_IN6_LEN];
         buf[..need].copy_from_slice(&raw[..need]);
-        let len = if fam == AF_INET { SOCKADDR_IN_LEN } else { SOCKADDR_IN6_LEN };
+        let len = if fam == AF_INET {
+            SOCKADDR_IN_LEN
+        } else {
+            SOCKADDR_IN6_LEN
+        };
         // INVARIANT: the family was checked and the length set to match.
         Ok(SockAddr { buf, len })
     }
 
     /// The address family.
-    pub fn family(&self) -> u16 {
+    pub(crate) fn family(&self) -> u16 {
         u16::from_ne_bytes([self.buf[0], self.buf[1]])
-    }
-
-    /// The port, in host order.
-    pub fn port(&self) -> u16 {
-        u16::from_be_bytes([self.buf[2], self.buf[3]])
     }
 
     /// The IP address without the port: IPv4 in the first 4 bytes, the
     /// rest zero; IPv6 in all 16.
-    pub fn ip_bytes(&self) -> [u8; 16] {
+    pub(crate) fn ip_bytes(&self) -> [u8; 16] {
         let mut ip = [0u8; 16];
         if self.family() == AF_INET {
             ip[..4].copy_from_slice(&self.buf[4..8]);
@@ -83,7 +83,7 @@ impl SockAddr {
     }
 
     /// The raw bytes (a `sockaddr_in` or `sockaddr_in6`).
-    pub fn as_bytes(&self) -> &[u8] {
+    pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
 
@@ -93,9 +93,17 @@ impl SockAddr {
     }
 }
 
+// `include/net/tcp_states.h`, which the bindings do not include.
+const TCP_ESTABLISHED: c_int = 1;
+const TCP_SYN_SENT: c_int = 2;
+const TCP_SYN_RECV: c_int = 3;
+
+// `enum sp_tcp_event` in `sp/sp_glue.h`.
+const SP_TCP_READABLE: u32 = 1;
+
 /// The TCP connection states sp cares about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TcpState {
+pub(crate) enum TcpState {
     /// `TCP_SYN_SENT`/`TCP_SYN_RECV`: connecting.
     Connecting,
     /// `TCP_ESTABLISHED`.
@@ -106,17 +114,17 @@ pub enum TcpState {
 
 /// Events that a kernel TCP socket reports.
 #[derive(Clone, Copy, Debug)]
-pub struct TcpEvents(u32);
+pub(crate) struct TcpEvents(u32);
 
 impl TcpEvents {
     /// Data arrived (or a connection is waiting on a listener).
-    pub fn readable(self) -> bool {
-        self.0 & 1 != 0
+    pub(crate) fn readable(self) -> bool {
+        self.0 & SP_TCP_READABLE != 0
     }
 
     /// Data arrived, and nothing else happened.
-    pub fn is_readable_only(self) -> bool {
-        self.0 == 1
+    pub(crate) fn is_readable_only(self) -> bool {
+        self.0 == SP_TCP_READABLE
     }
 }
 
@@ -127,7 +135,7 @@ impl TcpEvents {
 ///
 /// `skb` is live for `'a` and holds `len` bytes of data from `off` on;
 /// `len` fits in a `c_int`.
-pub struct RxChunk<'a> {
+pub(crate) struct RxChunk<'a> {
     skb: NonNull<bindings::sk_buff>,
     off: c_uint,
     len: usize,
@@ -136,12 +144,12 @@ pub struct RxChunk<'a> {
 
 impl RxChunk<'_> {
     /// Bytes in the run.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Copies the `dst.len()` bytes from `at` on into `dst`.
-    pub fn copy_to(&self, at: usize, dst: &mut [u8]) -> Result {
+    pub(crate) fn copy_to(&self, at: usize, dst: &mut [u8]) -> Result {
         if at.checked_add(dst.len()).is_none_or(|end| end > self.len) {
             return Err(EINVAL);
         }
@@ -151,12 +159,14 @@ impl RxChunk<'_> {
         let (off, n) = (off as c_int, dst.len() as c_int);
         // SAFETY: `skb` is live (the invariant) and holds `off + n` bytes;
         // `dst` is writable for `n` bytes.
-        to_result(unsafe { bindings::skb_copy_bits(self.skb.as_ptr(), off, dst.as_mut_ptr().cast(), n) })
+        to_result(unsafe {
+            bindings::skb_copy_bits(self.skb.as_ptr(), off, dst.as_mut_ptr().cast(), n)
+        })
     }
 }
 
 /// The receiver of a TCP socket's events.
-pub trait TcpWatcher: Send + Sync + Sized {
+pub(crate) trait TcpWatcher: Send + Sync + Sized {
     /// Called in softirq context under the socket's callback lock: must not
     /// sleep, allocate with `GFP_KERNEL` or take a mutex. Typically queues
     /// work.
@@ -169,7 +179,7 @@ pub trait TcpWatcher: Send + Sync + Sized {
 ///
 /// `sock` is a live kernel socket owned by this value. When a watcher is
 /// installed, the socket's `sk_user_data` holds one `Arc<W>` reference.
-pub struct TcpSocket<W: TcpWatcher> {
+pub(crate) struct TcpSocket<W: TcpWatcher> {
     sock: NonNull<bindings::socket>,
     _w: PhantomData<Arc<W>>,
 }
@@ -189,7 +199,9 @@ impl<W: TcpWatcher> TcpSocket<W> {
         let cred = cred.map_or(core::ptr::null(), |c| c.as_ptr());
         // SAFETY: `sk` is a live sock holding its namespace; `cred` is null
         // or a live credential borrowed for the call; `sock` is writable.
-        to_result(unsafe { glue::sp_glue_tcp_create(sk.as_ptr(), cred, c_int::from(family), &mut sock) })?;
+        to_result(unsafe {
+            glue::sp_glue_tcp_create(sk.as_ptr(), cred, c_int::from(family), &mut sock)
+        })?;
         // INVARIANT: creation succeeded, so `sock` is a live socket we own.
         Ok(TcpSocket {
             sock: NonNull::new(sock).ok_or(ENOMEM)?,
@@ -199,7 +211,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
 
     /// A listening socket bound to `addr`, for the user of `sk`; call it
     /// in the context of that user's `bind()`, whose LSM rules apply.
-    pub fn listen(sk: &SockRef, addr: &SockAddr, backlog: i32) -> Result<Self> {
+    pub(crate) fn listen(sk: &SockRef, addr: &SockAddr, backlog: i32) -> Result<Self> {
         let s = Self::create(sk, None, addr.family())?;
         let (a, len) = addr.as_raw();
         // SAFETY: `s.sock` is live; `a` holds `len` valid bytes.
@@ -210,7 +222,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
     /// A socket connecting to `addr` without blocking, for the user of
     /// `sk` whose credentials (at its `connect()`) are `cred`: the LSM
     /// decides as for that user's own connect.
-    pub fn connect(sk: &SockRef, cred: &Credential, addr: &SockAddr) -> Result<Self> {
+    pub(crate) fn connect(sk: &SockRef, cred: &Credential, addr: &SockAddr) -> Result<Self> {
         let s = Self::create(sk, Some(cred), addr.family())?;
         let (a, len) = addr.as_raw();
         // SAFETY: `s.sock` is live; `cred` is live for the call; `a` holds
@@ -223,7 +235,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
     }
 
     /// Accepts one pending connection; `None` when none is waiting.
-    pub fn accept<V: TcpWatcher>(&self) -> Result<Option<TcpSocket<V>>> {
+    pub(crate) fn accept<V: TcpWatcher>(&self) -> Result<Option<TcpSocket<V>>> {
         let mut sock = core::ptr::null_mut();
         // SAFETY: `self.sock` is a live socket; `sock` is writable.
         let r = unsafe { glue::sp_glue_tcp_accept(self.sock.as_ptr(), &mut sock) };
@@ -239,11 +251,19 @@ impl<W: TcpWatcher> TcpSocket<W> {
     }
 
     /// The local (`peer == false`) or remote address.
-    pub fn name(&self, peer: bool) -> Result<SockAddr> {
+    pub(crate) fn name(&self, peer: bool) -> Result<SockAddr> {
         let mut buf = [0u8; 128];
+        let (sock, addr) = (
+            self.sock.as_ptr(),
+            buf.as_mut_ptr().cast::<bindings::sockaddr>(),
+        );
         // SAFETY: `buf` has room for any sockaddr; the socket is live.
         let r = unsafe {
-            glue::sp_glue_tcp_getname(self.sock.as_ptr(), buf.as_mut_ptr().cast(), c_int::from(peer))
+            if peer {
+                bindings::kernel_getpeername(sock, addr)
+            } else {
+                bindings::kernel_getsockname(sock, addr)
+            }
         };
         to_result(r.min(0))?;
         // CAST: `r` is a non-negative length at most 128.
@@ -253,7 +273,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
     /// Sends `bufs` in order as one write (at most [`SEND_VEC_MAX`] of
     /// them) without blocking: the bytes TCP took, possibly fewer than
     /// all, or `EAGAIN` when it took none.
-    pub fn send_vec(&self, bufs: &[&[u8]]) -> Result<usize> {
+    pub(crate) fn send_vec(&self, bufs: &[&[u8]]) -> Result<usize> {
         let mut iov = [bindings::kvec {
             iov_base: core::ptr::null_mut(),
             iov_len: 0,
@@ -274,7 +294,13 @@ impl<W: TcpWatcher> TcpSocket<W> {
         // SAFETY: The socket is live; `iov[..bufs.len()]` describes
         // `bufs`, which the call only reads.
         let r = unsafe {
-            bindings::kernel_sendmsg(self.sock.as_ptr(), &mut msg, iov.as_mut_ptr(), bufs.len(), len)
+            bindings::kernel_sendmsg(
+                self.sock.as_ptr(),
+                &mut msg,
+                iov.as_mut_ptr(),
+                bufs.len(),
+                len,
+            )
         };
         to_result(r.min(0))?;
         // CAST: `r` is non-negative.
@@ -283,10 +309,20 @@ impl<W: TcpWatcher> TcpSocket<W> {
 
     /// Receives into `buf` without blocking: `Ok(0)` at end of stream,
     /// `EAGAIN` when nothing is there.
-    pub fn recv(&self, buf: &mut [u8]) -> Result<usize> {
-        // SAFETY: `buf` is valid for its length; the socket is live.
+    pub(crate) fn recv(&self, buf: &mut [u8]) -> Result<usize> {
+        let mut iov = bindings::kvec {
+            iov_base: buf.as_mut_ptr().cast::<c_void>(),
+            iov_len: buf.len(),
+        };
+        let mut msg = bindings::msghdr {
+            msg_flags: bindings::MSG_DONTWAIT,
+            ..Default::default()
+        };
+        let flags = bindings::MSG_DONTWAIT as c_int;
+        // SAFETY: `iov` describes `buf`, valid for its length; the socket
+        // is live.
         let r = unsafe {
-            glue::sp_glue_tcp_recv(self.sock.as_ptr(), buf.as_mut_ptr().cast::<c_void>(), buf.len())
+            bindings::kernel_recvmsg(self.sock.as_ptr(), &mut msg, &mut iov, 1, buf.len(), flags)
         };
         to_result(r.min(0))?;
         // CAST: `r` is non-negative.
@@ -301,7 +337,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
     /// its window as after `recvmsg()`; the actor runs in process context
     /// with the TCP socket locked, so it may allocate but must not touch
     /// this socket.
-    pub fn read(&self, actor: &mut dyn FnMut(&RxChunk<'_>) -> usize) -> Result<usize> {
+    pub(crate) fn read(&self, actor: &mut dyn FnMut(&RxChunk<'_>) -> usize) -> Result<usize> {
         type Actor<'a> = &'a mut dyn FnMut(&RxChunk<'_>) -> usize;
 
         /// # Safety
@@ -365,35 +401,37 @@ impl<W: TcpWatcher> TcpSocket<W> {
     }
 
     /// Whether nothing the socket was given waits in it unsent or unacked.
-    pub fn send_queue_empty(&self) -> bool {
+    pub(crate) fn send_queue_empty(&self) -> bool {
         // SAFETY: The socket is live.
         unsafe { glue::sp_glue_tcp_wmem_queued(self.sock.as_ptr()) == 0 }
     }
 
     /// The connection state.
-    pub fn state(&self) -> TcpState {
+    pub(crate) fn state(&self) -> TcpState {
         // SAFETY: The socket is live.
         match unsafe { glue::sp_glue_tcp_state(self.sock.as_ptr()) } {
-            1 => TcpState::Established,
-            2 | 3 => TcpState::Connecting,
+            TCP_ESTABLISHED => TcpState::Established,
+            TCP_SYN_SENT | TCP_SYN_RECV => TcpState::Connecting,
             _ => TcpState::Closed,
         }
     }
 
     /// Takes the pending socket error, if any.
-    pub fn take_error(&self) -> Result {
+    pub(crate) fn take_error(&self) -> Result {
         // SAFETY: The socket is live.
         to_result(unsafe { glue::sp_glue_tcp_error(self.sock.as_ptr()) })
     }
 
-    /// Sets `TCP_NODELAY`.
-    pub fn set_nodelay(&self, on: bool) {
-        // SAFETY: The socket is live.
-        unsafe { glue::sp_glue_tcp_set_nodelay(self.sock.as_ptr(), on) };
+    /// Sets `TCP_NODELAY` (when `on`; a new socket has it off).
+    pub(crate) fn set_nodelay(&self, on: bool) {
+        if on {
+            // SAFETY: The socket is live, and so is its sock.
+            unsafe { glue::tcp_sock_set_nodelay((*self.sock.as_ptr()).sk) };
+        }
     }
 
     /// Routes the socket's events to `w` until the socket is dropped.
-    pub fn watch(&self, w: Arc<W>) -> Result {
+    pub(crate) fn watch(&self, w: Arc<W>) -> Result {
         /// # Safety
         ///
         /// `ctx` must be the pointer installed by `watch`, still installed.
@@ -406,7 +444,8 @@ impl<W: TcpWatcher> TcpSocket<W> {
         }
         let ctx = Arc::into_raw(w).cast_mut().cast::<c_void>();
         // SAFETY: The socket is live; `ctx` stays valid until cleared.
-        let r = unsafe { glue::sp_glue_tcp_set_callbacks(self.sock.as_ptr(), Some(event::<W>), ctx) };
+        let r =
+            unsafe { glue::sp_glue_tcp_set_callbacks(self.sock.as_ptr(), Some(event::<W>), ctx) };
         if r != 0 {
             // SAFETY: Not installed, so the reference is still ours.
             drop(unsafe { Arc::from_raw(ctx.cast::<W>()) });
@@ -425,6 +464,6 @@ impl<W: TcpWatcher> Drop for TcpSocket<W> {
             drop(unsafe { Arc::from_raw(ctx.cast::<W>()) });
         }
         // SAFETY: We own the socket and nothing refers to it any more.
-        unsafe { glue::sp_glue_tcp_release(self.sock.as_ptr()) };
+        unsafe { bindings::sock_release(self.sock.as_ptr()) };
     }
 }

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! What `kernel::workqueue` lacks for teardown: cancelling a queued `Arc`
-//! work item and reclaiming the reference the queue held. Also a random
-//! source for jitter.
+//! The module's workqueue, and what `kernel::workqueue` lacks: queueing on
+//! a given CPU, and cancelling a queued `Arc` work item at teardown while
+//! reclaiming the reference the queue held.
 
 use super::glue;
 use kernel::bindings;
-use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::workqueue::{HasDelayedWork, HasWork, Queue, RawWorkItem, Work, WorkItem};
 
 /// The module's workqueue, which runs every pipe and endpoint work item.
-pub fn queue() -> &'static Queue {
+pub(crate) fn queue() -> &'static Queue {
     // SAFETY: The queue is allocated before the family is registered and
     // destroyed after it is unregistered; every caller runs on behalf of a
     // socket, which pins the module (and so the queue) while it exists.
@@ -22,7 +21,7 @@ pub fn queue() -> &'static Queue {
 /// it is queued already; `cpu` out of range falls back to the local CPU.
 /// `cpu` should be one a task ran on: `queue_work_on()` warns about a CPU
 /// never online, and runs the work elsewhere if `cpu` went offline since.
-pub fn enqueue_on<W, const ID: u64>(cpu: u32, w: W) -> W::EnqueueOutput
+pub(crate) fn enqueue_on<W, const ID: u64>(cpu: u32, w: W) -> W::EnqueueOutput
 where
     W: RawWorkItem<ID> + Send + 'static,
 {
@@ -46,7 +45,7 @@ fn glue_wq() -> *mut bindings::workqueue_struct {
 ///
 /// If the item was queued, the queue's reference is dropped. The item may
 /// be queued again afterwards; callers stop that first.
-pub fn cancel_sync<T, const ID: u64>(this: &Arc<T>)
+pub(crate) fn cancel_sync<T, const ID: u64>(this: &Arc<T>)
 where
     T: WorkItem<ID, Pointer = Arc<T>> + HasWork<T, ID>,
 {
@@ -54,7 +53,7 @@ where
     // SAFETY: `ptr` points into a live `Arc<T>`.
     let work = unsafe { Work::raw_get(T::raw_get_work(ptr)) };
     // SAFETY: `work` is an initialised work item of a live object.
-    if unsafe { glue::sp_glue_cancel_work_sync(work) } {
+    if unsafe { bindings::cancel_work_sync(work) } {
         // SAFETY: The item was queued through `Arc`'s `RawWorkItem`, which
         // leaked one reference into the queue; cancelling returns it.
         drop(unsafe { Arc::from_raw(ptr) });
@@ -62,7 +61,7 @@ where
 }
 
 /// Like [`cancel_sync`] for a delayed work item (armed timer or queued).
-pub fn cancel_delayed_sync<T, const ID: u64>(this: &Arc<T>)
+pub(crate) fn cancel_delayed_sync<T, const ID: u64>(this: &Arc<T>)
 where
     T: WorkItem<ID, Pointer = Arc<T>> + HasDelayedWork<T, ID>,
 {
@@ -70,25 +69,11 @@ where
     // SAFETY: `ptr` points into a live `Arc<T>`.
     let work = unsafe { Work::raw_get(T::raw_get_work(ptr)) };
     // SAFETY: `work` is the `work` member of an initialised `delayed_work`,
-    // as `HasDelayedWork` guarantees.
-    if unsafe { glue::sp_glue_cancel_delayed_work_sync(work) } {
+    // as `HasDelayedWork` guarantees, so `dwork` is that `delayed_work`.
+    let dwork = unsafe { kernel::container_of!(work, bindings::delayed_work, work) };
+    // SAFETY: `dwork` is an initialised delayed work item of a live object.
+    if unsafe { bindings::cancel_delayed_work_sync(dwork) } {
         // SAFETY: As in `cancel_sync`.
         drop(unsafe { Arc::from_raw(ptr) });
     }
-}
-
-/// A uniform random number in `[0, ceil)`; 0 when `ceil` is 0.
-pub fn random_below(ceil: u32) -> u32 {
-    if ceil == 0 {
-        return 0;
-    }
-    // SAFETY: No preconditions beyond `ceil >= 1`.
-    unsafe { glue::sp_glue_random_below(ceil) }
-}
-
-/// Logs a peer's misbehaviour to the kernel log, ratelimited
-/// (`net_info_ratelimited`).
-pub fn log_ratelimited(what: &core::ffi::CStr, val: i64) {
-    // SAFETY: `what` is NUL-terminated and outlives the call.
-    unsafe { glue::sp_glue_log_ratelimited(what.as_char_ptr(), val as kernel::ffi::c_long) };
 }

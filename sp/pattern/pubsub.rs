@@ -68,9 +68,6 @@ impl NodeStore for Trie {
     fn push(&mut self, n: Node) -> bool {
         self.0.push(n, GFP_KERNEL).is_ok()
     }
-    fn clear(&mut self) {
-        self.0.clear();
-    }
 }
 
 fn subs_errno(e: subs::Error) -> Error {

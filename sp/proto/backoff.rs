@@ -54,7 +54,10 @@ mod tests {
     fn doubles_up_to_the_maximum() {
         let mut b = Backoff::new(100);
         // The top of each jitter range: d itself.
-        assert_eq!(waits(&mut b, 100, 1000, 6, |n| n - 1), [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(
+            waits(&mut b, 100, 1000, 6, |n| n - 1),
+            [100, 200, 400, 800, 1000, 1000]
+        );
     }
 
     #[test]
@@ -86,7 +89,10 @@ mod tests {
     #[test]
     fn saturates_instead_of_overflowing() {
         let mut b = Backoff::new(u32::MAX);
-        assert_eq!(b.failed(u32::MAX - 1, u32::MAX, |n| n - 1), u32::MAX / 2 + u32::MAX / 2);
+        assert_eq!(
+            b.failed(u32::MAX - 1, u32::MAX, |n| n - 1),
+            u32::MAX / 2 + u32::MAX / 2
+        );
         assert_eq!(b, Backoff::new(u32::MAX));
         let mut z = Backoff::new(0);
         assert_eq!(z.failed(0, 0, |n| n - 1), MIN_WAIT);

@@ -149,7 +149,8 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
-    /// Runs `chunks` through a deframer and collects whole frames.
+    /// Body bytes taken straight from the input (`body_taken`) count as
+    /// received, past the end too.
     #[test]
     fn body_taken_outside() {
         let mut d = Deframer::new(100);
@@ -171,6 +172,7 @@ mod tests {
         assert!(d.is_idle());
     }
 
+    /// Runs `chunks` through a deframer and collects whole frames.
     fn frames(max: u64, chunks: &[&[u8]]) -> Result<Vec<Vec<u8>>, Error> {
         let mut d = Deframer::new(max);
         let mut out = Vec::new();

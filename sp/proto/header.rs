@@ -46,53 +46,6 @@ pub fn check(hdr: &[u8; LEN], expected_peer: u16) -> Result<u16, Error> {
     Ok(id)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::proto::pattern::Pattern;
-
-    #[test]
-    fn encodes_req_header() {
-        // REQ announces 0x30: 00 53 50 00 00 30 00 00.
-        assert_eq!(encode(0x30), [0x00, 0x53, 0x50, 0x00, 0x00, 0x30, 0x00, 0x00]);
-        assert_eq!(encode(0x0102)[4..6], [0x01, 0x02]);
-    }
-
-    #[test]
-    fn accepts_the_right_peer() {
-        for p in Pattern::ALL {
-            let theirs = encode(p.peer_id());
-            assert_eq!(check(&theirs, p.peer_id()), Ok(p.peer_id()));
-        }
-    }
-
-    #[test]
-    fn refuses_wrong_peer() {
-        // A REQ must not accept another REQ.
-        let req = encode(Pattern::Req.proto_id());
-        assert_eq!(check(&req, Pattern::Req.peer_id()), Err(Error::WrongPeer(0x30)));
-    }
-
-    #[test]
-    fn refuses_bad_magic_in_every_byte() {
-        for i in 0..4 {
-            let mut h = encode(0x31);
-            h[i] ^= 0xff;
-            assert_eq!(check(&h, 0x31), Err(Error::BadMagic), "byte {i}");
-        }
-        assert_eq!(check(b"GET / HT", 0x31), Err(Error::BadMagic));
-    }
-
-    #[test]
-    fn refuses_nonzero_reserved() {
-        for i in 6..8 {
-            let mut h = encode(0x31);
-            h[i] = 1;
-            assert_eq!(check(&h, 0x31), Err(Error::Reserved), "byte {i}");
-        }
-    }
-}
-
 /// The header exchange of one connection, as a state machine: both sides
 /// send their header, and nothing else happens until the peer's arrived
 /// and checked out.
@@ -155,9 +108,60 @@ impl Handshake {
 
     /// Whether both headers are through and the peer's was accepted.
     pub fn is_done(&self) -> bool {
-        self.sent == LEN
-            && self.got == LEN
-            && check(&self.theirs, self.expected_peer).is_ok()
+        self.sent == LEN && self.got == LEN && check(&self.theirs, self.expected_peer).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::pattern::Pattern;
+
+    #[test]
+    fn encodes_req_header() {
+        // REQ announces 0x30: 00 53 50 00 00 30 00 00.
+        assert_eq!(
+            encode(0x30),
+            [0x00, 0x53, 0x50, 0x00, 0x00, 0x30, 0x00, 0x00]
+        );
+        assert_eq!(encode(0x0102)[4..6], [0x01, 0x02]);
+    }
+
+    #[test]
+    fn accepts_the_right_peer() {
+        for p in Pattern::ALL {
+            let theirs = encode(p.peer_id());
+            assert_eq!(check(&theirs, p.peer_id()), Ok(p.peer_id()));
+        }
+    }
+
+    #[test]
+    fn refuses_wrong_peer() {
+        // A REQ must not accept another REQ.
+        let req = encode(Pattern::Req.proto_id());
+        assert_eq!(
+            check(&req, Pattern::Req.peer_id()),
+            Err(Error::WrongPeer(0x30))
+        );
+    }
+
+    #[test]
+    fn refuses_bad_magic_in_every_byte() {
+        for i in 0..4 {
+            let mut h = encode(0x31);
+            h[i] ^= 0xff;
+            assert_eq!(check(&h, 0x31), Err(Error::BadMagic), "byte {i}");
+        }
+        assert_eq!(check(b"GET / HT", 0x31), Err(Error::BadMagic));
+    }
+
+    #[test]
+    fn refuses_nonzero_reserved() {
+        for i in 6..8 {
+            let mut h = encode(0x31);
+            h[i] = 1;
+            assert_eq!(check(&h, 0x31), Err(Error::Reserved), "byte {i}");
+        }
     }
 }
 

@@ -34,7 +34,4 @@ impl subs::NodeStore for VecStore {
         self.0.push(n);
         true
     }
-    fn clear(&mut self) {
-        self.0.clear();
-    }
 }

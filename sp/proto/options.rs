@@ -102,7 +102,12 @@ fn int_opt(name: i32) -> Option<IntOpt> {
         opt::MAXTTL => o(
             1,
             TTL_MAX,
-            |p| matches!(p, Pattern::Req | Pattern::Rep | Pattern::Surveyor | Pattern::Respondent),
+            |p| {
+                matches!(
+                    p,
+                    Pattern::Req | Pattern::Rep | Pattern::Surveyor | Pattern::Respondent
+                )
+            },
             |s| &mut s.maxttl,
         ),
         opt::SNDBUF => o(1, QUEUE_MAX, all, |s| &mut s.sndbuf),
@@ -249,18 +254,38 @@ mod tests {
     #[test]
     fn survey_options() {
         let mut o = Options::new();
-        o.set(Pattern::Surveyor, opt::SURVEYOR_DEADLINE, &int(250)).unwrap();
+        o.set(Pattern::Surveyor, opt::SURVEYOR_DEADLINE, &int(250))
+            .unwrap();
         assert_eq!(o.surveyor_deadline, 250);
-        for p in [Pattern::Respondent, Pattern::Req, Pattern::Bus, Pattern::Push] {
-            assert_eq!(o.set(p, opt::SURVEYOR_DEADLINE, &int(5)), Err(Error::NoProtoOpt), "{p:?}");
+        for p in [
+            Pattern::Respondent,
+            Pattern::Req,
+            Pattern::Bus,
+            Pattern::Push,
+        ] {
+            assert_eq!(
+                o.set(p, opt::SURVEYOR_DEADLINE, &int(5)),
+                Err(Error::NoProtoOpt),
+                "{p:?}"
+            );
         }
-        assert_eq!(o.set(Pattern::Surveyor, opt::SURVEYOR_DEADLINE, &int(0)), Err(Error::Invalid));
+        assert_eq!(
+            o.set(Pattern::Surveyor, opt::SURVEYOR_DEADLINE, &int(0)),
+            Err(Error::Invalid)
+        );
         // NNG's cap of 15 hops for the survey pair; REQ/REP keep 255.
-        assert_eq!(o.set(Pattern::Respondent, opt::MAXTTL, &int(16)), Err(Error::Invalid));
+        assert_eq!(
+            o.set(Pattern::Respondent, opt::MAXTTL, &int(16)),
+            Err(Error::Invalid)
+        );
         o.set(Pattern::Respondent, opt::MAXTTL, &int(15)).unwrap();
         o.set(Pattern::Rep, opt::MAXTTL, &int(255)).unwrap();
         for p in [Pattern::Push, Pattern::Pull, Pattern::Bus] {
-            assert_eq!(o.set(p, opt::MAXTTL, &int(5)), Err(Error::NoProtoOpt), "{p:?}");
+            assert_eq!(
+                o.set(p, opt::MAXTTL, &int(5)),
+                Err(Error::NoProtoOpt),
+                "{p:?}"
+            );
         }
     }
 
@@ -278,7 +303,8 @@ mod tests {
     fn set_then_get() {
         let mut o = Options::new();
         o.set(Pattern::Req, opt::RESEND_IVL, &int(250)).unwrap();
-        o.set(Pattern::Req, opt::RCVMAXSIZE, &int(16 << 20)).unwrap();
+        o.set(Pattern::Req, opt::RCVMAXSIZE, &int(16 << 20))
+            .unwrap();
         o.set(Pattern::Req, opt::TCP_NODELAY, &int(0)).unwrap();
         assert_eq!(get(&o, Pattern::Req, opt::RESEND_IVL), Ok(250));
         assert_eq!(get(&o, Pattern::Req, opt::RCVMAXSIZE), Ok(16 << 20));
@@ -305,7 +331,11 @@ mod tests {
             (opt::MAXENDPOINTS, 0),
             (opt::MAXENDPOINTS, (ENDPOINTS_MAX + 1) as i32),
         ] {
-            assert_eq!(o.set(Pattern::Req, name, &int(bad)), Err(Error::Invalid), "{name} {bad}");
+            assert_eq!(
+                o.set(Pattern::Req, name, &int(bad)),
+                Err(Error::Invalid),
+                "{name} {bad}"
+            );
         }
         assert_eq!(o, Options::new(), "a refused set changes nothing");
     }
@@ -313,21 +343,45 @@ mod tests {
     #[test]
     fn short_buffers_are_invalid() {
         let mut o = Options::new();
-        assert_eq!(o.set(Pattern::Req, opt::MAXTTL, &[1, 0]), Err(Error::Invalid));
+        assert_eq!(
+            o.set(Pattern::Req, opt::MAXTTL, &[1, 0]),
+            Err(Error::Invalid)
+        );
         assert_eq!(o.set(Pattern::Req, opt::MAXTTL, &[]), Err(Error::Invalid));
         let mut b = [0u8; 3];
-        assert_eq!(o.get(Pattern::Req, opt::MAXTTL, &mut b), Err(Error::Invalid));
+        assert_eq!(
+            o.get(Pattern::Req, opt::MAXTTL, &mut b),
+            Err(Error::Invalid)
+        );
     }
 
     #[test]
     fn pattern_specific_options() {
         let mut o = Options::new();
-        assert_eq!(o.set(Pattern::Rep, opt::RESEND_IVL, &int(5)), Err(Error::NoProtoOpt));
-        assert_eq!(get(&o, Pattern::Sub, opt::RESEND_IVL), Err(Error::NoProtoOpt));
-        assert_eq!(o.set(Pattern::Pub, opt::MAXTTL, &int(5)), Err(Error::NoProtoOpt));
-        assert_eq!(o.set(Pattern::Req, opt::SUBSCRIBE, b"x"), Err(Error::NoProtoOpt));
-        assert_eq!(o.set(Pattern::Sub, opt::SUBSCRIBE, b"x"), Err(Error::NotSupported));
-        assert_eq!(get(&o, Pattern::Sub, opt::SUBSCRIBE), Err(Error::NoProtoOpt));
+        assert_eq!(
+            o.set(Pattern::Rep, opt::RESEND_IVL, &int(5)),
+            Err(Error::NoProtoOpt)
+        );
+        assert_eq!(
+            get(&o, Pattern::Sub, opt::RESEND_IVL),
+            Err(Error::NoProtoOpt)
+        );
+        assert_eq!(
+            o.set(Pattern::Pub, opt::MAXTTL, &int(5)),
+            Err(Error::NoProtoOpt)
+        );
+        assert_eq!(
+            o.set(Pattern::Req, opt::SUBSCRIBE, b"x"),
+            Err(Error::NoProtoOpt)
+        );
+        assert_eq!(
+            o.set(Pattern::Sub, opt::SUBSCRIBE, b"x"),
+            Err(Error::NotSupported)
+        );
+        assert_eq!(
+            get(&o, Pattern::Sub, opt::SUBSCRIBE),
+            Err(Error::NoProtoOpt)
+        );
     }
 
     #[test]

@@ -154,6 +154,8 @@ impl Outstanding {
     }
 
     /// Whether a request is outstanding.
+    // The tests' and the fuzz targets' (feature "std").
+    #[cfg(any(test, feature = "std"))]
     pub fn is_open(&self) -> bool {
         self.cur.is_some()
     }

@@ -41,8 +41,6 @@ pub trait NodeStore {
     fn set(&mut self, i: usize, n: Node);
     /// Appends a node; false if out of memory.
     fn push(&mut self, n: Node) -> bool;
-    /// Removes every node.
-    fn clear(&mut self);
 }
 
 /// Why a subscription change was refused.
@@ -200,7 +198,9 @@ mod tests {
     fn against_naive_matching() {
         let subs: [&[u8]; 6] = [b"x", b"xy", b"abc", b"abd", b"q\0", b"zzzz"];
         let v = trie(&subs);
-        let msgs: [&[u8]; 9] = [b"", b"x", b"xyz", b"ab", b"abc", b"abdd", b"q", b"q\0r", b"zzz"];
+        let msgs: [&[u8]; 9] = [
+            b"", b"x", b"xyz", b"ab", b"abc", b"abdd", b"q", b"q\0r", b"zzz",
+        ];
         for m in msgs {
             let naive = subs.iter().any(|s| m.starts_with(s));
             assert_eq!(matches(&v, m), naive, "{m:?}");

@@ -78,6 +78,8 @@ impl Surveys {
     }
 
     /// Whether a survey is outstanding (expired or not).
+    // The tests' and the fuzz targets' (feature "std").
+    #[cfg(any(test, feature = "std"))]
     pub fn is_open(&self) -> bool {
         self.out.is_open()
     }

@@ -10,7 +10,8 @@ use std::collections::HashMap;
 fn header() -> HashMap<String, i64> {
     // The directory at run time: the build cache is shared between
     // clones, so a binary built in one must not read another's header.
-    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let dir =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
     let path = format!("{dir}/../../uapi/linux/sp.h");
     let text = std::fs::read_to_string(&path).expect("read uapi/linux/sp.h");
     let mut defs = HashMap::new();
@@ -76,6 +77,9 @@ fn option_numbers_match() {
     ] {
         assert_eq!(h[name], v as i64, "{name}");
     }
-    let n = h.keys().filter(|k| k.starts_with("SP_") && !k.starts_with("SP_PROTO_")).count();
+    let n = h
+        .keys()
+        .filter(|k| k.starts_with("SP_") && !k.starts_with("SP_PROTO_"))
+        .count();
     assert_eq!(n, 16, "every SP_ option in the header has a Rust twin");
 }

@@ -70,6 +70,9 @@ fuzz_target!(|input: &[u8]| {
             }
         }
         assert_eq!(s.is_open(), model.is_some());
-        assert_eq!(s.poll_timeout(now), model.map(|(_, d)| d.saturating_sub(now)));
+        assert_eq!(
+            s.poll_timeout(now),
+            model.map(|(_, d)| d.saturating_sub(now))
+        );
     }
 });
