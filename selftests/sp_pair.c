@@ -951,6 +951,21 @@ static void expect_mm(struct __test_metadata *_metadata, int fd, int n)
 }
 
 /*
+ * The 8 messages "mm0".. reach raw @fd in one TCP write: in a segment, or
+ * two (an ACK of "up" may come on its own), counted from @before.
+ */
+static void expect_one_write(struct __test_metadata *_metadata, int fd, unsigned int before,
+			     const char *how)
+{
+	unsigned int segs;
+
+	expect_mm(_metadata, fd, 8);
+	segs = segs_in(fd) - before;
+	TH_LOG("8 messages %s came in %u TCP segments", how, segs);
+	EXPECT_GE(2, segs);
+}
+
+/*
  * sendmmsg() marks every message but its last MSG_BATCH: sp writes them
  * out together, so the peer's TCP gets them in a segment or two, not one
  * segment a message.
@@ -960,7 +975,7 @@ TEST_F(raw, sendmmsg_is_one_write)
 	struct mmsghdr tx[8];
 	struct iovec v[8];
 	char out[8][8];
-	unsigned int before, segs;
+	unsigned int before;
 	int fd = raw_up(_metadata, self->port, self->sp);
 
 	ASSERT_LE(0, fd);
@@ -968,18 +983,14 @@ TEST_F(raw, sendmmsg_is_one_write)
 	before = segs_in(fd);
 	ASSERT_LT(0, before);
 	ASSERT_EQ(8, sendmmsg(self->sp, tx, 8, 0)) TH_LOG("sendmmsg: %s", strerror(errno));
-	expect_mm(_metadata, fd, 8);
-	segs = segs_in(fd) - before;
-	TH_LOG("8 messages of one sendmmsg() came in %u TCP segments", segs);
-	/* One write; an ACK of "up" may come on its own. */
-	EXPECT_GE(2, segs);
+	expect_one_write(_metadata, fd, before, "of one sendmmsg()");
 	close(fd);
 }
 
 /* MSG_MORE asks the same of send(): the message without it writes them all. */
 TEST_F(raw, msg_more_waits_for_the_last)
 {
-	unsigned int before, segs;
+	unsigned int before;
 	char m[8];
 	int fd = raw_up(_metadata, self->port, self->sp), i;
 
@@ -989,10 +1000,7 @@ TEST_F(raw, msg_more_waits_for_the_last)
 		snprintf(m, sizeof(m), "mm%d", i);
 		ASSERT_EQ(3, send(self->sp, m, 3, i < 7 ? MSG_MORE : 0));
 	}
-	expect_mm(_metadata, fd, 8);
-	segs = segs_in(fd) - before;
-	TH_LOG("8 messages sent with MSG_MORE but the last came in %u TCP segments", segs);
-	EXPECT_GE(2, segs);
+	expect_one_write(_metadata, fd, before, "sent with MSG_MORE but the last");
 	close(fd);
 }
 
