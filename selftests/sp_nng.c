@@ -157,15 +157,13 @@ TEST(pair_refuses_nng_req)
 	struct sp_stats st;
 	uint16_t port;
 	nng_socket s;
-	char url[64];
 	int64_t end;
 	int fd;
 
 	fd = sp_listen_any(SOCK_PAIR, &port);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, nng_req0_open(&s));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
-	ASSERT_EQ(0, nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK));
+	ASSERT_EQ(0, nng_dial_port(s, port, NNG_FLAG_NONBLOCK));
 	/* The connection was made, and refused (NNG redials: maybe more). */
 	end = sp_now_ms() + 10000;
 	do {
@@ -271,16 +269,13 @@ static void in_order_with_nng(struct __test_metadata *_metadata, int st, int ct,
 {
 	int n = sp_env_long("SP_NNG_MSGS", 300), port;
 	struct end c, v;
-	nng_listener l;
-	char url[64];
 	uint16_t p;
 
 	/* sp dials NNG. */
 	v.fd = -1;
 	ASSERT_EQ(0, so(&v.s));
 	ASSERT_EQ(0, nng_prep(v.s));
-	ASSERT_EQ(0, nng_listen(v.s, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	ASSERT_EQ(0, nng_listen_port(v.s, &port));
 	c.fd = sp_dial(ct, port);
 	ASSERT_LE(0, c.fd);
 	sp_timeouts(_metadata, c.fd);
@@ -295,8 +290,7 @@ static void in_order_with_nng(struct __test_metadata *_metadata, int st, int ct,
 	c.fd = -1;
 	ASSERT_EQ(0, co(&c.s));
 	ASSERT_EQ(0, nng_prep(c.s));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", p);
-	ASSERT_EQ(0, nng_dial(c.s, url, NULL, 0));
+	ASSERT_EQ(0, nng_dial_port(c.s, p, 0));
 	windows(_metadata, &c, &v, n, w);
 	nng_close(c.s);
 	close(v.fd);
@@ -396,7 +390,6 @@ TEST(reqrep_sp_req_binds_nng_rep_dials)
 {
 	struct nng_server sv = { 0 };
 	uint16_t port;
-	char url[64];
 	pthread_t th;
 	int req;
 
@@ -405,8 +398,7 @@ TEST(reqrep_sp_req_binds_nng_rep_dials)
 	sp_timeouts(_metadata, req);
 	ASSERT_EQ(0, nng_rep0_open(&sv.s));
 	ASSERT_EQ(0, nng_prep(sv.s));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
-	ASSERT_EQ(0, nng_dial(sv.s, url, NULL, 0));
+	ASSERT_EQ(0, nng_dial_port(sv.s, port, 0));
 	ASSERT_EQ(0, pthread_create(&th, NULL, nng_rep_main, &sv));
 	sp_requests(_metadata, req, 100);
 	close(req);
@@ -437,7 +429,6 @@ TEST(reqrep_nng_req_sp_rep)
 {
 	uint16_t port;
 	nng_socket s;
-	char url[64];
 	int rep;
 
 	rep = sp_listen_any(SOCK_REP, &port);
@@ -445,8 +436,7 @@ TEST(reqrep_nng_req_sp_rep)
 	sp_timeouts(_metadata, rep);
 	ASSERT_EQ(0, nng_req0_open(&s));
 	ASSERT_EQ(0, nng_prep(s));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
-	ASSERT_EQ(0, nng_dial(s, url, NULL, 0));
+	ASSERT_EQ(0, nng_dial_port(s, port, 0));
 	nng_requests(_metadata, s, rep, 200);
 	nng_close(s);
 	close(rep);
@@ -454,14 +444,12 @@ TEST(reqrep_nng_req_sp_rep)
 
 TEST(reqrep_nng_req_binds_sp_rep_dials)
 {
-	nng_listener l;
 	nng_socket s;
 	int port, rep;
 
 	ASSERT_EQ(0, nng_req0_open(&s));
 	ASSERT_EQ(0, nng_prep(s));
-	ASSERT_EQ(0, nng_listen(s, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	ASSERT_EQ(0, nng_listen_port(s, &port));
 	rep = sp_dial(SOCK_REP, port);
 	ASSERT_LE(0, rep);
 	sp_timeouts(_metadata, rep);
@@ -603,7 +591,6 @@ TEST(pubsub_sp_pub_binds_nng_sub)
 {
 	uint16_t port;
 	nng_socket s;
-	char url[64];
 	int pub;
 
 	pub = sp_listen_any(SOCK_PUB, &port);
@@ -611,8 +598,7 @@ TEST(pubsub_sp_pub_binds_nng_sub)
 	ASSERT_EQ(0, nng_sub0_open(&s));
 	ASSERT_EQ(0, nng_prep(s));
 	ASSERT_EQ(0, nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, "", 0));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
-	ASSERT_EQ(0, nng_dial(s, url, NULL, 0));
+	ASSERT_EQ(0, nng_dial_port(s, port, 0));
 	pubsub_check(_metadata, 1, pub, s, -1);
 	nng_close(s);
 	close(pub);
@@ -620,15 +606,13 @@ TEST(pubsub_sp_pub_binds_nng_sub)
 
 TEST(pubsub_nng_sub_binds_sp_pub_dials)
 {
-	nng_listener l;
 	nng_socket s;
 	int port, pub;
 
 	ASSERT_EQ(0, nng_sub0_open(&s));
 	ASSERT_EQ(0, nng_prep(s));
 	ASSERT_EQ(0, nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, "", 0));
-	ASSERT_EQ(0, nng_listen(s, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	ASSERT_EQ(0, nng_listen_port(s, &port));
 	pub = sp_dial(SOCK_PUB, port);
 	ASSERT_LE(0, pub);
 	pubsub_check(_metadata, 1, pub, s, -1);
@@ -638,13 +622,11 @@ TEST(pubsub_nng_sub_binds_sp_pub_dials)
 
 TEST(pubsub_nng_pub_sp_sub_dials)
 {
-	nng_listener l;
 	nng_socket s;
 	int port, sub;
 
 	ASSERT_EQ(0, nng_pub0_open(&s));
-	ASSERT_EQ(0, nng_listen(s, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	ASSERT_EQ(0, nng_listen_port(s, &port));
 	sub = sp_dial(SOCK_SUB, port);
 	ASSERT_LE(0, sub);
 	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_SUBSCRIBE, "", 0));
@@ -658,7 +640,6 @@ TEST(pubsub_sp_sub_binds_nng_pub_dials)
 {
 	uint16_t port;
 	nng_socket s;
-	char url[64];
 	int sub;
 
 	sub = sp_listen_any(SOCK_SUB, &port);
@@ -666,8 +647,7 @@ TEST(pubsub_sp_sub_binds_nng_pub_dials)
 	ASSERT_EQ(0, setsockopt(sub, SOL_SP, SP_SUBSCRIBE, "", 0));
 	sp_timeouts(_metadata, sub);
 	ASSERT_EQ(0, nng_pub0_open(&s));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
-	ASSERT_EQ(0, nng_dial(s, url, NULL, 0));
+	ASSERT_EQ(0, nng_dial_port(s, port, 0));
 	pubsub_check(_metadata, 0, -1, s, sub);
 	nng_close(s);
 	close(sub);
@@ -798,8 +778,6 @@ static int wait_subscribed(struct end *pub, struct end *sub)
 TEST_F_TIMEOUT(slow, pubsub_bursts_in_order_with_nng, 900)
 {
 	struct end pub, sub;
-	nng_listener l;
-	char url[64];
 	uint16_t port;
 	int nport;
 
@@ -813,8 +791,7 @@ TEST_F_TIMEOUT(slow, pubsub_bursts_in_order_with_nng, 900)
 	ASSERT_EQ(0, nng_prep(sub.s));
 	ASSERT_EQ(0, nng_socket_set_int(sub.s, NNG_OPT_RECVBUF, 1024));
 	ASSERT_EQ(0, nng_socket_set(sub.s, NNG_OPT_SUB_SUBSCRIBE, "", 0));
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
-	ASSERT_EQ(0, nng_dial(sub.s, url, NULL, 0));
+	ASSERT_EQ(0, nng_dial_port(sub.s, port, 0));
 	ASSERT_TRUE(wait_subscribed(&pub, &sub)) TH_LOG("the NNG SUB never connected");
 	bursts(_metadata, &pub, &sub, 4 * sp_env_long("SP_NNG_MSGS", 300), 256);
 	nng_close(sub.s);
@@ -824,8 +801,7 @@ TEST_F_TIMEOUT(slow, pubsub_bursts_in_order_with_nng, 900)
 	pub.fd = -1;
 	ASSERT_EQ(0, nng_pub0_open(&pub.s));
 	ASSERT_EQ(0, nng_socket_set_int(pub.s, NNG_OPT_SENDBUF, 1024));
-	ASSERT_EQ(0, nng_listen(pub.s, "tcp://127.0.0.1:0", &l, 0));
-	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &nport));
+	ASSERT_EQ(0, nng_listen_port(pub.s, &nport));
 	sub.fd = sp_dial(SOCK_SUB, nport);
 	ASSERT_LE(0, sub.fd);
 	sp_timeouts(_metadata, sub.fd);
