@@ -36,16 +36,24 @@ module! {
     alias: ["net-pf-13"],
 }
 
-/// The loaded module: it holds the family registration.
+/// The loaded module: the family registration, and the workqueue that
+/// outlives it (fields drop in order).
 #[pin_data]
 pub struct SpModule {
     #[pin]
     family: net::family::Registration<sock::SpFamily>,
+    wq: net::work::Workqueue,
 }
 
 impl kernel::InPlaceModule for SpModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        if !net::tcp::POLICY_CHECKED {
+            pr_warn!(
+                "this kernel does not export security_socket_connect() and the socket cgroup helpers (qemu/patches/): LSM rules and cgroup data do not reach sp's TCP sockets\n"
+            );
+        }
         try_pin_init!(SpModule {
+            wq: net::work::Workqueue::new()?,
             family <- net::family::Registration::register(),
         })
     }

@@ -12,11 +12,12 @@ use super::tcp::SockAddr;
 use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::error::{from_result, to_result, VTABLE_DEFAULT_ERROR};
-use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::ffi::{c_int, c_uint, c_ulong};
 use kernel::iov::IovIterDest;
 use kernel::module::{this_module, ModuleMetadata};
 use kernel::prelude::*;
 use kernel::types::{ForeignOwnable, Opaque};
+use kernel::uaccess::{UserPtr, UserSlice};
 
 /// Largest `setsockopt()` value copied in, in bytes.
 pub(crate) const OPT_MAX: usize = 4096;
@@ -132,6 +133,32 @@ unsafe fn data<'a, T: Family>(sock: *mut bindings::socket) -> Data<'a, T> {
     unsafe { T::Ptr::borrow(ptr) }
 }
 
+/// Copies a `setsockopt()` value in, as `copy_from_sockptr()`.
+///
+/// # Safety
+///
+/// `src` must point to at least `dst.len()` bytes: kernel memory that is
+/// readable, or user memory (which is checked).
+unsafe fn copy_from_sockptr(dst: &mut [u8], src: bindings::sockptr_t) -> Result {
+    if src.is_kernel() {
+        // SAFETY: The caller guarantees `dst.len()` readable bytes at
+        // `src.kernel`, which cannot overlap the fresh `dst`.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                src.__bindgen_anon_1.kernel.cast::<u8>(),
+                dst.as_mut_ptr(),
+                dst.len(),
+            )
+        };
+        return Ok(());
+    }
+    // SAFETY: `is_kernel` is clear, so `user` is the member in use.
+    let user = unsafe { src.__bindgen_anon_1.user };
+    UserSlice::new(UserPtr::from_ptr(user), dst.len())
+        .reader()
+        .read_slice(dst)
+}
+
 /// The `proto_ops` table and callbacks of family `T`.
 ///
 /// # Invariants
@@ -180,8 +207,9 @@ impl<T: Family> Ops<T> {
                     Ok(0)
                 }
                 Err(e) => {
-                    // SAFETY: `sk` is attached and holds no state yet.
-                    unsafe { glue::sp_glue_sock_abort(sock) };
+                    // SAFETY: `sk` is attached and holds no state yet; the
+                    // socket layer clears `sock` after this failure.
+                    unsafe { glue::sp_glue_sock_release(sock) };
                     Err(e)
                 }
             }
@@ -236,10 +264,8 @@ impl<T: Family> Ops<T> {
                 return Err(EINVAL);
             }
             let mut buf = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-            // SAFETY: `buf` has room for `len` bytes; `optval` holds them.
-            to_result(unsafe {
-                glue::sp_glue_copy_from_sockptr(buf.as_mut_ptr().cast::<c_void>(), optval, len)
-            })?;
+            // SAFETY: The socket layer passes `optlen` bytes at `optval`.
+            unsafe { copy_from_sockptr(&mut buf, optval) }?;
             // SAFETY: `sock` is this callback's (`Ops`' invariant).
             let (d, s) = unsafe { Self::open(sock) };
             T::setsockopt(d, s, level, name, &buf)?;
@@ -287,14 +313,22 @@ impl<T: Family> Ops<T> {
         sock: *mut bindings::socket,
         wait: *mut bindings::poll_table_struct,
     ) -> bindings::__poll_t {
-        // SAFETY: The arguments are valid for the call.
-        let base = unsafe { glue::sp_glue_poll_wait(file, sock, wait) };
+        // SAFETY: The arguments are valid for the call, and `sock`'s wait
+        // queue lives as long as the socket. The barrier is
+        // `sock_poll_wait()`'s: it pairs with the one in the glue's wake,
+        // so that a waker sees this poller or the poller sees its event.
+        unsafe {
+            bindings::poll_wait(file, &raw mut (*sock).wq.wait, wait);
+            bindings::smp_mb();
+        }
+        // sp sets neither `sk_err` nor `sk_shutdown` of a socket before it
+        // is released, so the pattern's mask is the whole answer.
         if !T::HAS_POLL {
-            return base;
+            return 0;
         }
         // SAFETY: `sock` is this callback's (`Ops`' invariant).
         let (d, s) = unsafe { Self::open(sock) };
-        base | T::poll(d, s).bits()
+        T::poll(d, s).bits()
     }
 
     /// Copies a user address of `len` bytes out of `addr` and parses it.

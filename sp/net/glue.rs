@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Declarations of the C helpers in `sp/sp_glue.c` (see `sp/sp_glue.h`),
+//! Declarations of the C helpers in `sp/sp_glue.c` (it has no header),
 //! and of the exported `net/sock.h` and `net/tcp.h` functions that the
 //! 7.3 bindings lack.
 
@@ -14,7 +14,6 @@ use kernel::ffi::{c_int, c_long, c_uint, c_void};
 extern "C" {
     pub(crate) fn sp_glue_proto_register() -> c_int;
     pub(crate) fn sp_glue_proto_unregister();
-    pub(crate) fn sp_glue_wq() -> *mut bindings::workqueue_struct;
     pub(crate) fn sp_glue_sock_create(
         net: *mut bindings::net,
         sock: *mut bindings::socket,
@@ -22,62 +21,34 @@ extern "C" {
         ops: *const bindings::proto_ops,
         destruct: Option<unsafe extern "C" fn(sk: *mut bindings::sock)>,
     ) -> c_int;
-    pub(crate) fn sp_glue_sock_abort(sock: *mut bindings::socket);
     pub(crate) fn sp_glue_sock_release(sock: *mut bindings::socket);
     pub(crate) fn sp_glue_sk_priv(sk: *mut bindings::sock) -> *mut c_void;
     pub(crate) fn sp_glue_sk_set_priv(sk: *mut bindings::sock, data: *mut c_void);
-    pub(crate) fn sp_glue_poll_wait(
-        file: *mut bindings::file,
-        sock: *mut bindings::socket,
-        wait: *mut bindings::poll_table_struct,
-    ) -> bindings::__poll_t;
-    pub(crate) fn sp_glue_copy_from_sockptr(
-        dst: *mut c_void,
-        src: bindings::sockptr_t,
-        size: usize,
-    ) -> c_int;
-    pub(crate) fn sp_glue_rcvtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
-    pub(crate) fn sp_glue_sndtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
-    pub(crate) fn sp_glue_wait(
-        sk: *mut bindings::sock,
-        timeo: *mut c_long,
-        ready: Option<unsafe extern "C" fn(ctx: *mut c_void) -> bool>,
-        ctx: *mut c_void,
-    ) -> c_int;
     pub(crate) fn sp_glue_wake(sk: *mut bindings::sock, mask: bindings::__poll_t);
+    pub(crate) fn sp_glue_sk_sleep(sk: *mut bindings::sock) -> *mut bindings::wait_queue_head;
+    pub(crate) fn sp_glue_sock_rcvtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
+    pub(crate) fn sp_glue_sock_sndtimeo(sk: *mut bindings::sock, nonblock: bool) -> c_long;
     pub(crate) fn sp_glue_sock_hold(sk: *mut bindings::sock);
     pub(crate) fn sp_glue_sock_put(sk: *mut bindings::sock);
+    pub(crate) fn sp_glue_sock_net(sk: *mut bindings::sock) -> *mut bindings::net;
     pub(crate) fn sp_glue_sk_rcvbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_sndbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_lingertime(sk: *mut bindings::sock) -> c_long;
-    pub(crate) fn sp_glue_tcp_create(
-        owner: *mut bindings::sock,
-        cred: *const bindings::cred,
-        family: c_int,
-        res: *mut *mut bindings::socket,
-    ) -> c_int;
-    pub(crate) fn sp_glue_current_cred() -> *const bindings::cred;
-    pub(crate) fn sp_glue_memcg_enter(sk: *mut bindings::sock) -> *mut bindings::mem_cgroup;
-    pub(crate) fn sp_glue_memcg_exit(old: *mut bindings::mem_cgroup);
-    pub(crate) fn sp_glue_tcp_bind_listen(
-        sock: *mut bindings::socket,
-        addr: *mut bindings::sockaddr_unsized,
-        len: c_int,
-        backlog: c_int,
-    ) -> c_int;
-    pub(crate) fn sp_glue_tcp_connect(
-        sock: *mut bindings::socket,
-        cred: *const bindings::cred,
-        addr: *mut bindings::sockaddr_unsized,
-        len: c_int,
-    ) -> c_int;
+    pub(crate) fn sp_glue_sk_state(sk: *mut bindings::sock) -> c_int;
+    pub(crate) fn sp_glue_sk_wmem_queued(sk: *mut bindings::sock) -> c_int;
+    pub(crate) fn sp_glue_sock_error(sk: *mut bindings::sock) -> c_int;
+    pub(crate) fn sp_glue_get_current_cred() -> *const bindings::cred;
+    pub(crate) fn sp_glue_override_creds(cred: *const bindings::cred) -> *const bindings::cred;
+    pub(crate) fn sp_glue_revert_creds(cred: *const bindings::cred) -> *const bindings::cred;
+    pub(crate) fn sp_glue_mem_cgroup_from_sk(sk: *mut bindings::sock) -> *mut bindings::mem_cgroup;
+    pub(crate) fn sp_glue_set_active_memcg(
+        m: *mut bindings::mem_cgroup,
+    ) -> *mut bindings::mem_cgroup;
+    pub(crate) fn sp_glue_tcp_inherit(owner: *mut bindings::sock, sk: *mut bindings::sock);
     pub(crate) fn sp_glue_tcp_accept(
         sock: *mut bindings::socket,
         res: *mut *mut bindings::socket,
     ) -> c_int;
-    pub(crate) fn sp_glue_tcp_state(sock: *mut bindings::socket) -> c_int;
-    pub(crate) fn sp_glue_tcp_wmem_queued(sock: *mut bindings::socket) -> c_int;
-    pub(crate) fn sp_glue_tcp_error(sock: *mut bindings::socket) -> c_int;
     pub(crate) fn sp_glue_tcp_set_callbacks(
         sock: *mut bindings::socket,
         event: Option<unsafe extern "C" fn(ctx: *mut c_void, ev: c_uint)>,
@@ -98,6 +69,7 @@ extern "C" {
         actor: bindings::sk_read_actor_t,
     ) -> c_int;
     pub(crate) fn tcp_sock_set_nodelay(sk: *mut bindings::sock);
+    pub(crate) fn sock_set_reuseaddr(sk: *mut bindings::sock);
 }
 
 // Exported by `net/core/sock.c`: the `proto_ops` of what a family does not

@@ -3,10 +3,11 @@
 //! Wrappers for the objects that socket callbacks receive.
 
 use super::glue;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
 use kernel::bindings;
 use kernel::cred::Credential;
-use kernel::error::to_result;
-use kernel::ffi::{c_long, c_void};
+use kernel::ffi::c_long;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
 use kernel::time::Jiffies;
@@ -83,13 +84,13 @@ impl Socket {
     /// The receive timeout in jiffies (`SO_RCVTIMEO`); 0 when `nonblock`.
     pub(crate) fn rcvtimeo(&self, nonblock: bool) -> Timeout {
         // SAFETY: `sk` is live.
-        Timeout(unsafe { glue::sp_glue_rcvtimeo(self.sk(), nonblock) })
+        Timeout(unsafe { glue::sp_glue_sock_rcvtimeo(self.sk(), nonblock) })
     }
 
     /// The send timeout in jiffies (`SO_SNDTIMEO`); 0 when `nonblock`.
     pub(crate) fn sndtimeo(&self, nonblock: bool) -> Timeout {
         // SAFETY: `sk` is live.
-        Timeout(unsafe { glue::sp_glue_sndtimeo(self.sk(), nonblock) })
+        Timeout(unsafe { glue::sp_glue_sock_sndtimeo(self.sk(), nonblock) })
     }
 }
 
@@ -133,14 +134,10 @@ impl Timeout {
 /// when a work item later reconnects for it.
 pub(crate) fn current_cred() -> ARef<Credential> {
     // SAFETY: `get_current_cred()` returns a valid, counted credential.
-    let c = unsafe { glue::sp_glue_current_cred() };
+    let c = unsafe { glue::sp_glue_get_current_cred() };
     // SAFETY: `c` is non-null and its reference is handed over to us;
     // `Credential` is a transparent wrapper of `struct cred`.
-    unsafe {
-        ARef::from_raw(core::ptr::NonNull::new_unchecked(
-            c.cast_mut().cast::<Credential>(),
-        ))
-    }
+    unsafe { ARef::from_raw(NonNull::new_unchecked(c.cast_mut().cast::<Credential>())) }
 }
 
 /// A counted reference to the `struct sock` of an sp socket.
@@ -209,11 +206,12 @@ impl SockRef {
     /// memory cgroup the socket was created in (work items run in a
     /// kworker's).
     pub(crate) fn charged<R>(&self, f: impl FnOnce() -> R) -> R {
-        // SAFETY: The sock is live; its memcg is held by it.
-        let old = unsafe { glue::sp_glue_memcg_enter(self.0) };
+        // SAFETY: The sock is live and holds its memcg.
+        let old =
+            unsafe { glue::sp_glue_set_active_memcg(glue::sp_glue_mem_cgroup_from_sk(self.0)) };
         let r = f();
-        // SAFETY: `old` is what the matching enter returned, on this task.
-        unsafe { glue::sp_glue_memcg_exit(old) };
+        // SAFETY: `old` is what this task's active memcg was before.
+        unsafe { glue::sp_glue_set_active_memcg(old) };
         r
     }
 
@@ -223,22 +221,39 @@ impl SockRef {
     /// `EAGAIN` when `timeo` runs out, `EINTR`/`ERESTARTSYS` on a signal;
     /// `timeo` keeps the time left.
     pub(crate) fn wait<F: FnMut() -> bool>(&self, timeo: &mut Timeout, mut ready: F) -> Result {
-        /// # Safety
-        ///
-        /// `ctx` must point to a live `F` that nothing else uses.
-        unsafe extern "C" fn tramp<F: FnMut() -> bool>(ctx: *mut c_void) -> bool {
-            // SAFETY: `ctx` is the `&mut F` passed below, live for the call.
-            let f = unsafe { &mut *ctx.cast::<F>() };
-            f()
+        let mut entry = MaybeUninit::<bindings::wait_queue_entry>::uninit();
+        let w = entry.as_mut_ptr();
+        // SAFETY: The sock is live, and so is its socket (whose wait queue
+        // `sk_sleep()` is) while a call of its user sleeps on it.
+        let wq = unsafe { glue::sp_glue_sk_sleep(self.0) };
+        // SAFETY: `w` is writable; `init_wait_entry()` initialises it for
+        // the current task, as `DEFINE_WAIT_FUNC()` does. It stays in
+        // place on this stack frame until removed from `wq` below.
+        unsafe {
+            bindings::init_wait_entry(w, 0);
+            (*w).func = Some(bindings::woken_wake_function);
+            bindings::add_wait_queue(wq, w);
         }
-        // SAFETY: The sock is live; `ready` outlives the call.
-        to_result(unsafe {
-            glue::sp_glue_wait(
-                self.0,
-                &mut timeo.0,
-                Some(tramp::<F>),
-                (&raw mut ready).cast::<c_void>(),
-            )
-        })
+        let mut r = Ok(());
+        while !ready() {
+            if timeo.0 == 0 {
+                r = Err(EAGAIN);
+                break;
+            }
+            if kernel::current!().signal_pending() {
+                // As `sock_intr_errno()`: restart only a call with no timeout.
+                r = Err(if timeo.0 == c_long::MAX {
+                    ERESTARTSYS
+                } else {
+                    EINTR
+                });
+                break;
+            }
+            // SAFETY: `w` is queued on `wq` for the current task.
+            timeo.0 = unsafe { bindings::wait_woken(w, bindings::TASK_INTERRUPTIBLE, timeo.0) };
+        }
+        // SAFETY: `w` was added to `wq` above.
+        unsafe { bindings::remove_wait_queue(wq, w) };
+        r
     }
 }

@@ -97,8 +97,9 @@ impl SockAddr {
 const TCP_ESTABLISHED: c_int = 1;
 const TCP_SYN_SENT: c_int = 2;
 const TCP_SYN_RECV: c_int = 3;
+const TCP_LISTEN: c_int = 10;
 
-// `enum sp_tcp_event` in `sp/sp_glue.h`.
+// `enum sp_tcp_event` in `sp/sp_glue.c`.
 const SP_TCP_READABLE: u32 = 1;
 
 /// The TCP connection states sp cares about.
@@ -175,6 +176,41 @@ pub(crate) trait TcpWatcher: Send + Sync + Sized {
 
 /// An owned in-kernel TCP socket whose events go to a `W`.
 ///
+
+/// Whether sp's TCP sockets pass the user's LSM rules and cgroup: this
+/// kernel exports the hooks (`qemu/patches/`), which `sp/Kbuild` detects.
+pub(crate) const POLICY_CHECKED: bool = cfg!(sp_policy_exports);
+
+/// The current task acting as another user until dropped
+/// (`override_creds()`).
+///
+/// # Invariants
+///
+/// `old` is what the task's credentials were; the guard is dropped on
+/// the same task (it is not `Send`), and `cred` outlives it.
+struct AsUser<'a> {
+    old: *const bindings::cred,
+    _cred: PhantomData<&'a Credential>,
+}
+
+impl<'a> AsUser<'a> {
+    fn new(cred: &'a Credential) -> Self {
+        // SAFETY: `cred` is live for `'a`, which the guard does not outlive.
+        let old = unsafe { glue::sp_glue_override_creds(cred.as_ptr()) };
+        AsUser {
+            old,
+            _cred: PhantomData,
+        }
+    }
+}
+
+impl Drop for AsUser<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the invariant this is the task that overrode its
+        // credentials, and `old` what they were.
+        unsafe { glue::sp_glue_revert_creds(self.old) };
+    }
+}
 /// # Invariants
 ///
 /// `sock` is a live kernel socket owned by this value. When a watcher is
@@ -191,43 +227,81 @@ unsafe impl<W: TcpWatcher> Send for TcpSocket<W> {}
 unsafe impl<W: TcpWatcher> Sync for TcpSocket<W> {}
 
 impl<W: TcpWatcher> TcpSocket<W> {
+    /// The socket's `struct sock`, live as long as `self`.
+    fn sk(&self) -> *mut bindings::sock {
+        // SAFETY: By the type invariant the socket is live.
+        unsafe { (*self.sock.as_ptr()).sk }
+    }
+
     /// A TCP socket for the user of `sk`: checked and labelled by the LSM
-    /// with `cred` (the caller's when `None`), in the namespace, cgroup and
+    /// with `cred` (the caller's when `None`), as that user's own
+    /// `socket()` would be, not as a kernel socket; in the namespace (it
+    /// holds a reference, so its timers cannot outlive it), cgroup and
     /// memcg of `sk`.
     fn create(sk: &SockRef, cred: Option<&Credential>, family: u16) -> Result<Self> {
         let mut sock = core::ptr::null_mut();
-        let cred = cred.map_or(core::ptr::null(), |c| c.as_ptr());
-        // SAFETY: `sk` is a live sock holding its namespace; `cred` is null
-        // or a live credential borrowed for the call; `sock` is writable.
-        to_result(unsafe {
-            glue::sp_glue_tcp_create(sk.as_ptr(), cred, c_int::from(family), &mut sock)
-        })?;
+        let as_user = cred.map(AsUser::new);
+        // SAFETY: `sk` is live and holds its namespace; `sock` is writable.
+        let r = unsafe {
+            bindings::__sock_create(
+                glue::sp_glue_sock_net(sk.as_ptr()),
+                c_int::from(family),
+                bindings::sock_type_SOCK_STREAM as c_int,
+                bindings::IPPROTO_TCP as c_int,
+                &mut sock,
+                0,
+            )
+        };
+        drop(as_user);
+        // `sock_alloc()` failing gives ENFILE, the file table's errno; these
+        // sockets have no file, and what ran out was memory.
+        if r == ENFILE.to_errno() {
+            return Err(ENOMEM);
+        }
+        to_result(r)?;
         // INVARIANT: creation succeeded, so `sock` is a live socket we own.
-        Ok(TcpSocket {
+        let s = TcpSocket {
             sock: NonNull::new(sock).ok_or(ENOMEM)?,
             _w: PhantomData,
-        })
+        };
+        // SAFETY: Both socks are live.
+        unsafe { glue::sp_glue_tcp_inherit(sk.as_ptr(), s.sk()) };
+        Ok(s)
     }
 
     /// A listening socket bound to `addr`, for the user of `sk`; call it
-    /// in the context of that user's `bind()`, whose LSM rules apply.
+    /// in the context of that user's `bind()`, whose LSM rules apply as to
+    /// `bind(2)` and `listen(2)`.
     pub(crate) fn listen(sk: &SockRef, addr: &SockAddr, backlog: i32) -> Result<Self> {
         let s = Self::create(sk, None, addr.family())?;
+        let sock = s.sock.as_ptr();
         let (a, len) = addr.as_raw();
-        // SAFETY: `s.sock` is live; `a` holds `len` valid bytes.
-        to_result(unsafe { glue::sp_glue_tcp_bind_listen(s.sock.as_ptr(), a, len, backlog) })?;
+        // SAFETY: `sock` is live; `a` holds `len` valid bytes.
+        unsafe {
+            glue::sock_set_reuseaddr(s.sk());
+            #[cfg(sp_policy_exports)]
+            to_result(bindings::security_socket_bind(sock, a.cast(), len))?;
+            to_result(bindings::kernel_bind(sock, a, len))?;
+            #[cfg(sp_policy_exports)]
+            to_result(bindings::security_socket_listen(sock, backlog))?;
+            to_result(bindings::kernel_listen(sock, backlog))?;
+        }
         Ok(s)
     }
 
     /// A socket connecting to `addr` without blocking, for the user of
     /// `sk` whose credentials (at its `connect()`) are `cred`: the LSM
-    /// decides as for that user's own connect.
+    /// decides as for that user's own `connect(2)`.
     pub(crate) fn connect(sk: &SockRef, cred: &Credential, addr: &SockAddr) -> Result<Self> {
         let s = Self::create(sk, Some(cred), addr.family())?;
+        let sock = s.sock.as_ptr();
         let (a, len) = addr.as_raw();
-        // SAFETY: `s.sock` is live; `cred` is live for the call; `a` holds
-        // `len` valid bytes.
-        let r = unsafe { glue::sp_glue_tcp_connect(s.sock.as_ptr(), cred.as_ptr(), a, len) };
+        let _as_user = AsUser::new(cred);
+        #[cfg(sp_policy_exports)]
+        // SAFETY: `sock` is live; `a` holds `len` valid bytes.
+        to_result(unsafe { bindings::security_socket_connect(sock, a.cast(), len) })?;
+        // SAFETY: As above.
+        let r = unsafe { bindings::kernel_connect(sock, a, len, bindings::O_NONBLOCK as c_int) };
         if r != 0 && r != EINPROGRESS.to_errno() {
             return Err(Error::from_errno(r));
         }
@@ -403,13 +477,13 @@ impl<W: TcpWatcher> TcpSocket<W> {
     /// Whether nothing the socket was given waits in it unsent or unacked.
     pub(crate) fn send_queue_empty(&self) -> bool {
         // SAFETY: The socket is live.
-        unsafe { glue::sp_glue_tcp_wmem_queued(self.sock.as_ptr()) == 0 }
+        unsafe { glue::sp_glue_sk_wmem_queued(self.sk()) == 0 }
     }
 
     /// The connection state.
     pub(crate) fn state(&self) -> TcpState {
         // SAFETY: The socket is live.
-        match unsafe { glue::sp_glue_tcp_state(self.sock.as_ptr()) } {
+        match unsafe { glue::sp_glue_sk_state(self.sk()) } {
             TCP_ESTABLISHED => TcpState::Established,
             TCP_SYN_SENT | TCP_SYN_RECV => TcpState::Connecting,
             _ => TcpState::Closed,
@@ -419,14 +493,14 @@ impl<W: TcpWatcher> TcpSocket<W> {
     /// Takes the pending socket error, if any.
     pub(crate) fn take_error(&self) -> Result {
         // SAFETY: The socket is live.
-        to_result(unsafe { glue::sp_glue_tcp_error(self.sock.as_ptr()) })
+        to_result(unsafe { glue::sp_glue_sock_error(self.sk()) })
     }
 
     /// Sets `TCP_NODELAY` (when `on`; a new socket has it off).
     pub(crate) fn set_nodelay(&self, on: bool) {
         if on {
             // SAFETY: The socket is live, and so is its sock.
-            unsafe { glue::tcp_sock_set_nodelay((*self.sock.as_ptr()).sk) };
+            unsafe { glue::tcp_sock_set_nodelay(self.sk()) };
         }
     }
 
@@ -462,6 +536,18 @@ impl<W: TcpWatcher> Drop for TcpSocket<W> {
             // SAFETY: The installation owned this reference; no event runs
             // any more.
             drop(unsafe { Arc::from_raw(ctx.cast::<W>()) });
+        }
+        // Children still in a listener's accept queue were cloned with our
+        // callbacks: accepting gives them the originals; close them, so
+        // that none outlives the module with ours.
+        // SAFETY: The socket is live.
+        if unsafe { glue::sp_glue_sk_state(self.sk()) } == TCP_LISTEN {
+            let mut child = core::ptr::null_mut();
+            // SAFETY: The socket is live; `child` is writable.
+            while unsafe { glue::sp_glue_tcp_accept(self.sock.as_ptr(), &mut child) } == 0 {
+                // SAFETY: `child` was just accepted, and nothing else has it.
+                unsafe { bindings::sock_release(child) };
+            }
         }
         // SAFETY: We own the socket and nothing refers to it any more.
         unsafe { bindings::sock_release(self.sock.as_ptr()) };

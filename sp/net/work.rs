@@ -4,17 +4,54 @@
 //! a given CPU, and cancelling a queued `Arc` work item at teardown while
 //! reclaiming the reference the queue held.
 
-use super::glue;
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::bindings;
+use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::workqueue::{HasDelayedWork, HasWork, Queue, RawWorkItem, Work, WorkItem};
 
-/// The module's workqueue, which runs every pipe and endpoint work item.
+/// The module's workqueue, while a [`Workqueue`] owns it.
+static WQ: AtomicPtr<bindings::workqueue_struct> = AtomicPtr::new(core::ptr::null_mut());
+
+/// Owns the module's workqueue, which runs every pipe and endpoint work
+/// item.
+///
+/// # Invariants
+///
+/// While it exists, `WQ` is a live workqueue; there is one at a time.
+pub(crate) struct Workqueue(());
+
+impl Workqueue {
+    /// Allocates the workqueue; create it before the family registers.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: `c"sp"` is a format string with no conversions.
+        let wq = unsafe {
+            bindings::alloc_workqueue_noprof(c"sp".as_ptr().cast(), bindings::wq_flags_WQ_PERCPU, 0)
+        };
+        if wq.is_null() {
+            return Err(ENOMEM);
+        }
+        // INVARIANT: `wq` is live; the module makes one `Workqueue`.
+        WQ.store(wq, Ordering::Release);
+        Ok(Workqueue(()))
+    }
+}
+
+impl Drop for Workqueue {
+    fn drop(&mut self) {
+        let wq = WQ.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        // SAFETY: By the invariant `wq` is live. It is dropped after the
+        // family is unregistered and every socket is gone (sockets pin the
+        // module), so nothing queues any more; this drains what is left.
+        unsafe { bindings::destroy_workqueue(wq) };
+    }
+}
+
+/// The module's workqueue.
 pub(crate) fn queue() -> &'static Queue {
-    // SAFETY: The queue is allocated before the family is registered and
-    // destroyed after it is unregistered; every caller runs on behalf of a
-    // socket, which pins the module (and so the queue) while it exists.
-    unsafe { Queue::from_raw(glue::sp_glue_wq()) }
+    // SAFETY: Every caller runs for a socket, which pins the module, whose
+    // `Workqueue` keeps `WQ` live (its invariant).
+    unsafe { Queue::from_raw(glue_wq()) }
 }
 
 /// Queues `w` on `queue()` to run on `cpu` (as `queue_work_on()`), unless
@@ -37,8 +74,7 @@ where
 }
 
 fn glue_wq() -> *mut bindings::workqueue_struct {
-    // SAFETY: No preconditions; the queue lives as long as the module.
-    unsafe { glue::sp_glue_wq() }
+    WQ.load(Ordering::Acquire)
 }
 
 /// Cancels the `ID` work of `this` and waits for a running instance.
