@@ -529,15 +529,11 @@ TEST(stalled_peer_misses_messages)
 TEST(raw_bus_peer)
 {
 	unsigned char h[8], body[16];
-	uint16_t port;
 	char buf[16];
 	int bus, fd, i;
 
-	bus = sp_listen_any(SOCK_BUS, &port);
+	bus = sp_raw_listener(SOCK_BUS, SP_PROTO_BUS, 5000, &fd, h);
 	ASSERT_LE(0, bus);
-	sp_set_timeouts(bus, 5000);
-	fd = sp_raw_hello(port, SP_PROTO_BUS, h);
-	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x70\0\0", 8));
 	ASSERT_EQ(0, sp_raw_send(fd, "up", 2));
 	ASSERT_EQ(2, recv(bus, buf, sizeof(buf), 0));

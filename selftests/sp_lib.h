@@ -440,6 +440,53 @@ static inline int sp_raw_peer(uint16_t port, uint16_t proto)
 }
 
 /*
+ * A @type socket listening on loopback with @ms timeouts, and in *@raw a
+ * raw TCP peer that has done the handshake with it as @proto (sp's header
+ * in @h). The sp socket, or -1 with nothing left open.
+ */
+static inline int sp_raw_listener(int type, uint16_t proto, int ms, int *raw, unsigned char h[8])
+{
+	uint16_t port;
+	int fd = sp_listen_any(type, &port);
+
+	if (fd < 0)
+		return -1;
+	sp_set_timeouts(fd, ms);
+	*raw = sp_raw_hello(port, proto, h);
+	if (*raw < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A star: a @hub type socket listening on loopback, and @n sockets of type
+ * @leaf dialing it into @leaves[], all with @ms timeouts. The hub, or -1
+ * with nothing left open.
+ */
+static inline int sp_star(int hub, int leaf, int *leaves, int n, int ms)
+{
+	uint16_t port;
+	int fd = sp_listen_any(hub, &port), i;
+
+	if (fd < 0)
+		return -1;
+	sp_set_timeouts(fd, ms);
+	for (i = 0; i < n; i++) {
+		leaves[i] = sp_dial(leaf, port);
+		if (leaves[i] < 0) {
+			while (i--)
+				close(leaves[i]);
+			close(fd);
+			return -1;
+		}
+		sp_set_timeouts(leaves[i], ms);
+	}
+	return fd;
+}
+
+/*
  * Sends @len bytes of @msg from @fd until @peer has something to read
  * (waiting @ms after each send), @tries times at most: 0 once it has, 1 if
  * it never did, -1 if a send did not take the whole message.

@@ -344,16 +344,10 @@ TEST(blocked_send_completes_on_connect)
 TEST(round_robin_three)
 {
 	int pulls[3], count[3] = { 0 }, push, i;
-	uint16_t port;
 	char buf[8];
 
-	push = sp_listen_any(SOCK_PUSH, &port);
+	push = sp_star(SOCK_PUSH, SOCK_PULL, pulls, 3, 10000);
 	ASSERT_LE(0, push);
-	sp_set_timeouts(push, 10000);
-	for (i = 0; i < 3; i++) {
-		pulls[i] = sp_dial(SOCK_PULL, port);
-		ASSERT_LE(0, pulls[i]);
-	}
 	ASSERT_EQ(0, warm_up(push, pulls, 3)) TH_LOG("not all three PULLs connected");
 	for (i = 0; i < 30; i++)
 		ASSERT_LE(0, push_one(push, pulls, 3, count, i)) TH_LOG("message %d lost", i);
@@ -598,14 +592,10 @@ TEST(pull_fair_queues)
 TEST(raw_pull_peer)
 {
 	unsigned char h[8], body[16];
-	uint16_t port;
 	int push, fd;
 
-	push = sp_listen_any(SOCK_PUSH, &port);
+	push = sp_raw_listener(SOCK_PUSH, SP_PROTO_PULL, 10000, &fd, h);
 	ASSERT_LE(0, push);
-	sp_set_timeouts(push, 10000);
-	fd = sp_raw_hello(port, SP_PROTO_PULL, h);
-	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x50\0\0", 8));
 	ASSERT_EQ(POLLOUT, sp_poll1(push, POLLOUT, 10000));
 	ASSERT_EQ(5, send(push, "hello", 5, 0));

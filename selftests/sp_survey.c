@@ -523,17 +523,13 @@ TEST(raw_respondent)
 {
 	unsigned char h[8], body[64], id[4];
 	struct sp_stats st;
-	uint16_t port;
 	char buf[32];
 	int sv, fd;
 	ssize_t n;
 
-	sv = sp_listen_any(SOCK_SURVEYOR, &port);
+	sv = sp_raw_listener(SOCK_SURVEYOR, SP_PROTO_RESPONDENT, 5000, &fd, h);
 	ASSERT_LE(0, sv);
-	sp_set_timeouts(sv, 5000);
 	ASSERT_EQ(0, set_deadline(sv, 30000));
-	fd = sp_raw_hello(port, SP_PROTO_RESPONDENT, h);
-	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, memcmp(h, "\0SP\0\0\x62\0\0", 8));
 	/* Survey until one reaches the pipe (it may not be attached yet). */
 	ASSERT_EQ(0, sp_send_until_readable(sv, "hi", 2, fd, 100, 100)) TH_LOG("no survey reached the raw respondent");
