@@ -35,7 +35,7 @@ use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
 use crate::proto::options::Options;
 use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
 use kernel::sync::{Arc, ArcBorrow, Mutex};
@@ -177,6 +177,9 @@ struct PipeState {
 #[pin_data]
 pub(crate) struct Pipe {
     sock: Arc<dyn PipeOwner>,
+    /// Its id in a raw socket's headers: unique among live pipes, high bit
+    /// clear (a backtrace word), never 0.
+    wire: u32,
     /// The endpoint that made the pipe, told once its handshake ends
     /// (`end_told`) and when it closes.
     end: Arc<dyn PipeEnd>,
@@ -215,7 +218,23 @@ kernel::impl_has_delayed_work! {
     impl HasDelayedWork<Self, 1> for Pipe { self.timer }
 }
 
+/// The next pipe's [`Pipe::wire_id`]: a counter that wraps in 31 bits.
+fn next_wire_id() -> u32 {
+    static NEXT: AtomicU32 = AtomicU32::new(1);
+    loop {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed) & !crate::proto::reqrep::BOTTOM;
+        if id != 0 {
+            return id;
+        }
+    }
+}
+
 impl Pipe {
+    /// The pipe's id in raw headers.
+    pub(crate) fn wire_id(&self) -> u32 {
+        self.wire
+    }
+
     /// Starts a pipe on `tcp` (connecting when `dialed`, else accepted)
     /// made by `end`, and registers it with `sock`.
     pub(crate) fn start(
@@ -237,6 +256,7 @@ impl Pipe {
         let p = Arc::pin_init(
             try_pin_init!(Pipe {
                 sock: sock.clone(),
+                wire: next_wire_id(),
                 end,
                 end_told: AtomicBool::new(false),
                 work <- kernel::new_work!("sp_pipe_work"),

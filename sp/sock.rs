@@ -75,6 +75,8 @@ pub(crate) struct Inner {
 #[pin_data]
 pub(crate) struct SpSock {
     pub(crate) pattern: Pattern,
+    /// `SP_RAW`: no pattern state; headers travel in `SP_HDR` cmsgs.
+    raw: AtomicBool,
     /// REQ and REP: tasks asleep in `recv()`. While there are any, a
     /// pipe's TCP data wakes them and they read it themselves (see
     /// `Pipe::event`), saving the hop through the pipe's work item.
@@ -281,12 +283,48 @@ impl SpSock {
     pub(crate) fn take_send(&self, p: &Arc<Pipe>) -> Option<Msg> {
         // Every frame a pipe finishes asks: the lock only where there is
         // a socket queue.
-        if !self.pattern.queues_sends() {
+        if !self.queues_sends() {
             return None;
         }
         let mut g = self.inner.lock();
         let Inner { core, proto, .. } = &mut *g;
         proto.take_send(core, p)
+    }
+
+    /// Whether sends wait in the socket's own queue: PAIR, PUSH, raw REQ.
+    fn queues_sends(&self) -> bool {
+        self.pattern.queues_sends()
+            || (self.pattern == Pattern::Req && self.raw.load(Ordering::Relaxed))
+    }
+
+    /// `SP_RAW`: switches the socket's mode, before it has any endpoint or
+    /// has sent anything (`EISCONN`).
+    fn set_raw(&self, val: &[u8]) -> Result {
+        let on = match val
+            .get(..4)
+            .map(|b| i32::from_ne_bytes([b[0], b[1], b[2], b[3]]))
+        {
+            Some(0) => false,
+            Some(1) => true,
+            _ => return Err(EINVAL),
+        };
+        let mut g = self.inner.lock();
+        if g.core.closing {
+            return Err(ESHUTDOWN);
+        }
+        if !g.listeners.is_empty()
+            || !g.dialers.is_empty()
+            || !g.pipes.is_empty()
+            || g.core.stats.tx_msgs != 0
+        {
+            return Err(EISCONN);
+        }
+        g.proto = match on {
+            true => Proto::new_raw(self.pattern),
+            false => Proto::new(self.pattern, random::below(u32::MAX)),
+        };
+        self.raw.store(on, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Fails with `ENOBUFS` when the socket has `SP_MAXENDPOINTS`
@@ -407,7 +445,13 @@ impl SpSock {
                 let owner: Arc<dyn TimerOwner> = self.clone();
                 g.timer = Some(Timer::new(owner)?);
             }
-            g.proto.begin_send()?
+            let raw = match self.raw.load(Ordering::Relaxed) {
+                true => Some(src.sp_header()?.unwrap_or(&[])),
+                false if src.sp_header()?.is_some() => return Err(EINVAL),
+                false => None,
+            };
+            let Inner { core, proto, .. } = &mut *g;
+            proto.begin_send(core, raw)?
         };
         // The one copy of the payload: into a buffer with room for the
         // pattern's header, which the queues then share.
@@ -631,7 +675,7 @@ impl PipeOwner for SpSock {
         SpSock::take_send(self, p)
     }
     fn has_send(&self) -> bool {
-        self.pattern.queues_sends() && self.inner.lock().proto.unsent()
+        self.queues_sends() && self.inner.lock().proto.unsent()
     }
     fn note_closed(&self, refused: bool) {
         SpSock::note_closed(self, refused)
@@ -723,6 +767,7 @@ impl Family for SpFamily {
         Arc::pin_init(
             try_pin_init!(SpSock {
                 pattern,
+                raw: AtomicBool::new(false),
                 readers: AtomicU32::new(0),
                 reader_cpu: AtomicU32::new(NO_CPU),
                 held: AtomicUsize::new(0),
@@ -814,6 +859,18 @@ impl Family for SpFamily {
         }
         let sk = sock.sk_ref();
         let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
+        if data.raw.load(Ordering::Relaxed) {
+            let (id, n) = data.inner.lock().proto.raw_header(&it);
+            let words = it.msg.get(..n).unwrap_or(&[]);
+            let mut h = KVec::with_capacity(words.len() + 4, GFP_KERNEL)?;
+            if let Some(id) = id {
+                h.extend_from_slice(&id.to_be_bytes(), GFP_KERNEL)?;
+            }
+            h.extend_from_slice(words, GFP_KERNEL)?;
+            if !h.is_empty() {
+                msg.put_cmsg(uapi::SOL_SP, uapi::cmsg::HDR, &h)?;
+            }
+        }
         let m = it.payload();
         let n = m.len().min(len);
         msg.copy_from(&m[..n])?;
@@ -834,6 +891,9 @@ impl Family for SpFamily {
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);
         }
+        if name == uapi::opt::RAW {
+            return data.set_raw(val);
+        }
         if let Some(r) = data.inner.lock().proto.setsockopt(name, val) {
             return r;
         }
@@ -852,6 +912,11 @@ impl Family for SpFamily {
     ) -> Result<usize> {
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);
+        }
+        if name == uapi::opt::RAW {
+            let b = i32::from(data.raw.load(Ordering::Relaxed)).to_ne_bytes();
+            out.get_mut(..4).ok_or(EINVAL)?.copy_from_slice(&b);
+            return Ok(4);
         }
         if name == uapi::opt::STATS {
             let b = data.inner.lock().core.stats.to_bytes();

@@ -2,7 +2,9 @@
 
 //! The message of a `sendmsg()` or `recvmsg()` call.
 
+use crate::proto::{raw, uapi};
 use kernel::bindings;
+use kernel::error::to_result;
 use kernel::iov::{IovIterDest, IovIterSource};
 use kernel::prelude::*;
 
@@ -33,6 +35,9 @@ pub(crate) const MSG_CMSG_COMPAT: i32 = bindings::MSG_CMSG_COMPAT as i32;
 pub(crate) struct MsgSrc<'a> {
     flags: i32,
     iter: &'a mut IovIterSource<'a>,
+    /// The call's control messages, copied into the kernel by the socket
+    /// layer; `None` if they are still in user memory.
+    control: Option<&'a [u8]>,
 }
 
 impl<'a> MsgSrc<'a> {
@@ -45,7 +50,23 @@ impl<'a> MsgSrc<'a> {
     pub(crate) unsafe fn from_raw(msg: *mut bindings::msghdr) -> Self {
         // SAFETY: The caller guarantees validity and exclusivity.
         let msg = unsafe { &mut *msg };
+        let control = if msg.msg_controllen == 0 {
+            Some(&[][..])
+        } else if msg.msg_control_is_user() {
+            None
+        } else {
+            // SAFETY: A kernel `msg_control` points to `msg_controllen`
+            // bytes (`____sys_sendmsg()` copied them in), valid for the
+            // call, which `'a` does not outlive.
+            Some(unsafe {
+                core::slice::from_raw_parts(
+                    msg.__bindgen_anon_1.msg_control.cast::<u8>(),
+                    msg.msg_controllen,
+                )
+            })
+        };
         MsgSrc {
+            control,
             // CAST: the flags of the call, as the socket layer passes them.
             flags: msg.msg_flags as i32,
             // SAFETY: A `sendmsg()` message's iterator is an `ITER_SOURCE`
@@ -57,6 +78,14 @@ impl<'a> MsgSrc<'a> {
     /// The `MSG_*` flags of the call.
     pub(crate) fn flags(&self) -> i32 {
         self.flags
+    }
+
+    /// The data of the call's one `SOL_SP`/`SP_HDR` control message, if it
+    /// has one; `EINVAL` for any other control message, or for a buffer
+    /// that is malformed or (from in-kernel callers) in user memory.
+    pub(crate) fn sp_header(&self) -> Result<Option<&'a [u8]>> {
+        let c = self.control.ok_or(EINVAL)?;
+        raw::find_only(c, uapi::SOL_SP, uapi::cmsg::HDR).map_err(|_| EINVAL)
     }
 
     /// Copies the next `dst.len()` bytes of user data into `dst`; `EFAULT`
@@ -101,6 +130,17 @@ impl<'a> MsgDst<'a> {
             return Err(EFAULT);
         }
         Ok(())
+    }
+
+    /// Appends a control message (`put_cmsg()`); with no room for it the
+    /// call returns `MSG_CTRUNC`, as for any family.
+    pub(crate) fn put_cmsg(&mut self, level: i32, ty: i32, data: &[u8]) -> Result {
+        let len = i32::try_from(data.len()).map_err(|_| EINVAL)?;
+        // SAFETY: By the type invariant the `msghdr` is valid; `put_cmsg()`
+        // reads `len` bytes of `data` and checks the user's buffer.
+        to_result(unsafe {
+            bindings::put_cmsg(self.0, level, ty, len, data.as_ptr().cast_mut().cast())
+        })
     }
 
     /// Reports `MSG_TRUNC` in the returned flags.

@@ -23,8 +23,8 @@
 //! known to the uapi, each socket has exactly one for life, and a `match`
 //! keeps the state inline in the socket (no allocation per socket, no
 //! vtable on the per-message path) while each arm forwards to a struct
-//! that lives in its own file. Raw mode (the devices issue) is one more
-//! variant per family, or a flag in these structs, behind the same hooks.
+//! that lives in its own file. Raw mode (`SP_RAW`) is one more
+//! variant for each family with pattern state, behind the same hooks.
 //!
 //! The decisions that need no kernel (request and survey ids, resend and
 //! deadline timing, queue overflow, round robin) are in the sans-IO core,
@@ -43,6 +43,8 @@ use crate::pipe::{Delivery, Pipe};
 use crate::proto::flow::{admit, overflows, Overflow};
 use crate::proto::options::Options;
 use crate::proto::pattern::Pattern;
+use crate::proto::raw;
+use crate::proto::uapi::opt;
 use crate::queue::{Item, Msg, MsgQueue};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -131,6 +133,11 @@ impl Core {
     /// The socket's `SO_RCVBUF`: the bytes `recvq` may hold.
     fn rcv_room(&self) -> usize {
         self.sk.as_ref().map_or(0, |sk| sk.rcvbuf())
+    }
+
+    /// The ready pipe whose [`Pipe::wire_id`] is `id`.
+    pub(crate) fn ready_by_id(&self, id: u32) -> Option<&Arc<Pipe>> {
+        self.ready.iter().find(|p| p.wire_id() == id)
     }
 
     /// Whether `p` is one of the ready pipes.
@@ -222,13 +229,26 @@ impl Core {
     /// with `policy` saying what a full one gives up (counted in
     /// `tx_dropped`). Never blocks. Returns the pipes to write out.
     pub(crate) fn fan_out(&mut self, msg: Msg, o: &Options, policy: Overflow) -> Result<Out> {
+        self.fan_out_but(msg, o, policy, None)
+    }
+
+    /// [`Core::fan_out`] to every ready pipe but `skip` (a raw BUS's
+    /// sender).
+    pub(crate) fn fan_out_but(
+        &mut self,
+        msg: Msg,
+        o: &Options,
+        policy: Overflow,
+        skip: Option<&Arc<Pipe>>,
+    ) -> Result<Out> {
         let (cap, room) = (o.sndbuf as usize, self.snd_room());
         let mut out = Out::new();
         out.reserve(self.ready.len())?;
         let mut msg = msg;
-        let n = self.ready.len();
+        let to = |p: &Arc<Pipe>| !skip.is_some_and(|s| Arc::ptr_eq(s, p));
+        let n = self.ready.iter().filter(|p| to(p)).count();
         let mut dropped = 0;
-        for (i, p) in self.ready.iter().enumerate() {
+        for (i, p) in self.ready.iter().filter(|p| to(p)).enumerate() {
             let m = if i + 1 == n {
                 core::mem::replace(&mut msg, Msg::from(KVVec::new()))
             } else {
@@ -339,6 +359,19 @@ pub(crate) enum Proto {
     Surveyor(survey::Surveyor),
     Respondent(survey::Respondent),
     Bus(bus::Bus),
+    // Raw mode (`SP_RAW`): no pattern state. Raw PAIR, PUB, PUSH and PULL
+    // keep no state when cooked either, and use the variants above.
+    /// Raw REQ: round robin, as PUSH; no ids, no resend.
+    XReq(pipeline::Push),
+    /// Raw REP and RESPONDENT: a send goes to the pipe its header names.
+    XRep,
+    XRespondent,
+    /// Raw SUB: every message, unfiltered.
+    XSub,
+    /// Raw SURVEYOR: to every peer, as PUB; no ids, no deadline.
+    XSurveyor,
+    /// Raw BUS: the sender's pipe id in the header.
+    XBus,
 }
 
 impl Proto {
@@ -355,6 +388,19 @@ impl Proto {
             Pattern::Surveyor => Proto::Surveyor(survey::Surveyor::new(seed)),
             Pattern::Respondent => Proto::Respondent(survey::Respondent::new()),
             Pattern::Bus => Proto::Bus(bus::Bus),
+        }
+    }
+
+    /// The state of a new raw socket of `pattern`.
+    pub(crate) fn new_raw(pattern: Pattern) -> Self {
+        match pattern {
+            Pattern::Req => Proto::XReq(pipeline::Push::new()),
+            Pattern::Rep => Proto::XRep,
+            Pattern::Respondent => Proto::XRespondent,
+            Pattern::Sub => Proto::XSub,
+            Pattern::Surveyor => Proto::XSurveyor,
+            Pattern::Bus => Proto::XBus,
+            p => Proto::new(p, 0),
         }
     }
 
@@ -400,6 +446,30 @@ impl Proto {
             Proto::Pub(_) => Delivery::Close(EPROTO),
             // NNG's push0 discards what a PULL sends.
             Proto::Push(_) => Delivery::Done,
+            Proto::XReq(_) | Proto::XSurveyor => match m.len() >= crate::proto::reqrep::WORD {
+                // The first word, the id the peer sent back, is the header.
+                true => c.queue(
+                    p,
+                    Item {
+                        msg: m,
+                        pipe: None,
+                        hdr: crate::proto::reqrep::WORD,
+                    },
+                    o,
+                ),
+                false => Delivery::Close(EPROTO),
+            },
+            Proto::XRep | Proto::XRespondent => reqrep::deliver_raw(c, p, m, o),
+            Proto::XSub => c.queue_lossy(Item::plain(m), o, Overflow::DropOldest),
+            Proto::XBus => c.queue_lossy(
+                Item {
+                    msg: m,
+                    pipe: Some(p.clone()),
+                    hdr: 0,
+                },
+                o,
+                Overflow::DropNew,
+            ),
         }
     }
 
@@ -407,14 +477,18 @@ impl Proto {
     pub(crate) fn take_send(&mut self, c: &mut Core, p: &Arc<Pipe>) -> Option<Msg> {
         match self {
             Proto::Pair(s) => s.take_send(c, p),
-            Proto::Push(s) => s.take_send(c),
+            Proto::Push(s) | Proto::XReq(s) => s.take_send(c),
             _ => None,
         }
     }
 
     /// Starts a `send()`: what goes before the payload. `EINVAL` for a
-    /// reply with no request to answer.
-    pub(crate) fn begin_send(&mut self) -> Result<Ticket> {
+    /// reply with no request to answer. `raw` is the header of a raw
+    /// socket's send (empty without one; `None` on a cooked socket).
+    pub(crate) fn begin_send(&mut self, c: &Core, raw: Option<&[u8]>) -> Result<Ticket> {
+        if let Some(h) = raw {
+            return self.begin_raw(c, h);
+        }
         match self {
             Proto::Req(_) | Proto::Surveyor(_) => Ok(Ticket {
                 head: KVec::new(),
@@ -425,6 +499,44 @@ impl Proto {
             Proto::Sub(_) | Proto::Pull(_) => Err(EOPNOTSUPP),
             _ => Ok(Ticket::plain()),
         }
+    }
+
+    /// [`Proto::begin_send`] of a raw socket with header `h`.
+    fn begin_raw(&self, c: &Core, h: &[u8]) -> Result<Ticket> {
+        let routed = matches!(self, Proto::XRep | Proto::XRespondent);
+        let (id, head) = raw::split_send(h, routed).map_err(|_| EINVAL)?;
+        let mut t = Ticket::plain();
+        match self {
+            Proto::Sub(_) | Proto::XSub | Proto::Pull(_) => return Err(EOPNOTSUPP),
+            // Routed: a pipe that is gone drops the message.
+            Proto::XRep | Proto::XRespondent => t.to = id.and_then(|i| c.ready_by_id(i)).cloned(),
+            Proto::XReq(_) | Proto::XSurveyor => {}
+            // Only a pipe id to leave out, or nothing.
+            Proto::XBus => match head {
+                [] => return Ok(t),
+                [a, b, cc, d] => {
+                    let id = u32::from_be_bytes([*a, *b, *cc, *d]);
+                    t.to = c.ready_by_id(id).cloned();
+                    return Ok(t);
+                }
+                _ => return Err(EINVAL),
+            },
+            // No header at all.
+            _ if !head.is_empty() => return Err(EINVAL),
+            _ => return Ok(t),
+        }
+        t.head.extend_from_slice(head, GFP_KERNEL)?;
+        Ok(t)
+    }
+
+    /// The header a raw socket's `recv()` returns with `it`: a pipe id
+    /// where sends are routed by one, then the words before the payload.
+    pub(crate) fn raw_header(&self, it: &Item<Arc<Pipe>>) -> (Option<u32>, usize) {
+        let id = match self {
+            Proto::XRep | Proto::XRespondent | Proto::XBus => it.pipe.as_ref().map(|p| p.wire_id()),
+            _ => None,
+        };
+        (id, it.hdr)
     }
 
     /// A `send()` failed before its message went anywhere.
@@ -456,7 +568,13 @@ impl Proto {
             Proto::Surveyor(s) => s.send(c, msg, o).map(Some),
             Proto::Pub(_) => c.fan_out(msg, o, Overflow::DropOldest).map(Some),
             Proto::Bus(_) => c.fan_out(msg, o, Overflow::DropNew).map(Some),
-            Proto::Sub(_) | Proto::Pull(_) => Err(EOPNOTSUPP),
+            Proto::XReq(s) => Ok(s.sendq.offer(c, m, msg, o)?.then(|| s.writer(c))),
+            Proto::XRep | Proto::XRespondent => reqrep::send_to(c, t, m, msg),
+            Proto::XSurveyor => c.fan_out(msg, o, Overflow::DropNew).map(Some),
+            Proto::XBus => c
+                .fan_out_but(msg, o, Overflow::DropNew, t.to.as_ref())
+                .map(Some),
+            Proto::Sub(_) | Proto::Pull(_) | Proto::XSub => Err(EOPNOTSUPP),
         }
     }
 
@@ -465,11 +583,14 @@ impl Proto {
     pub(crate) fn can_send(&self, c: &Core, t: Option<&Ticket>, len: usize, o: &Options) -> bool {
         match self {
             Proto::Req(_) | Proto::Pub(_) | Proto::Bus(_) | Proto::Surveyor(_) => true,
-            Proto::Sub(_) | Proto::Pull(_) => false,
-            Proto::Pair(pair::Pair { sendq }) | Proto::Push(pipeline::Push { sendq, .. }) => {
-                sendq.can_send(c, len, o)
-            }
+            Proto::XSurveyor | Proto::XBus => true,
+            Proto::Sub(_) | Proto::Pull(_) | Proto::XSub => false,
+            Proto::Pair(pair::Pair { sendq })
+            | Proto::Push(pipeline::Push { sendq, .. })
+            | Proto::XReq(pipeline::Push { sendq, .. }) => sendq.can_send(c, len, o),
             Proto::Rep(r) | Proto::Respondent(r) => r.can_send(c, t, len),
+            // For poll, with no header to say where: any send is taken.
+            Proto::XRep | Proto::XRespondent => reqrep::can_send_to(c, t, len),
         }
     }
 
@@ -516,9 +637,9 @@ impl Proto {
     /// `close()` waits for them).
     pub(crate) fn unsent(&self) -> bool {
         match self {
-            Proto::Pair(pair::Pair { sendq }) | Proto::Push(pipeline::Push { sendq, .. }) => {
-                !sendq.is_empty()
-            }
+            Proto::Pair(pair::Pair { sendq })
+            | Proto::Push(pipeline::Push { sendq, .. })
+            | Proto::XReq(pipeline::Push { sendq, .. }) => !sendq.is_empty(),
             _ => false,
         }
     }
@@ -528,6 +649,9 @@ impl Proto {
     pub(crate) fn setsockopt(&mut self, name: i32, val: &[u8]) -> Option<Result> {
         match self {
             Proto::Sub(s) => s.setsockopt(name, val),
+            Proto::XSub if name == opt::SUBSCRIBE || name == opt::UNSUBSCRIBE => {
+                Some(Err(ENOPROTOOPT))
+            }
             _ => None,
         }
     }
@@ -535,9 +659,9 @@ impl Proto {
     /// `close()`: forgets every message and request.
     pub(crate) fn clear(&mut self) {
         match self {
-            Proto::Pair(pair::Pair { sendq }) | Proto::Push(pipeline::Push { sendq, .. }) => {
-                sendq.clear()
-            }
+            Proto::Pair(pair::Pair { sendq })
+            | Proto::Push(pipeline::Push { sendq, .. })
+            | Proto::XReq(pipeline::Push { sendq, .. }) => sendq.clear(),
             Proto::Req(r) => r.clear(),
             Proto::Rep(r) | Proto::Respondent(r) => r.clear(),
             Proto::Surveyor(s) => s.clear(),

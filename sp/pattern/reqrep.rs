@@ -249,34 +249,78 @@ impl Replier {
         m: &mut Option<Msg>,
         msg: Msg,
     ) -> Result<Option<Out>> {
-        let Some(pipe) = t.to.as_ref().filter(|p| c.is_ready(p)) else {
-            return Ok(Some(Out::new()));
-        };
-        *m = Some(msg);
-        match pipe.push_out_room(m, c.snd_room()) {
-            Ok(false) => Ok(None),
-            _ => {
-                c.stats.tx_msgs += 1;
-                Ok(Some(Out::one(pipe.clone())))
-            }
-        }
+        send_to(c, t, m, msg)
     }
 
     /// Whether the reply of `t` (for poll: to the current request) fits
     /// its pipe's queue, or will be dropped.
     pub(crate) fn can_send(&self, c: &Core, t: Option<&Ticket>, len: usize) -> bool {
-        let to = match t {
-            Some(t) => t.to.as_ref(),
-            None => self.current.as_ref().map(|(_, p)| p),
-        };
-        match to {
-            Some(p) if t.is_some() && !c.is_ready(p) => true,
-            Some(p) => p.has_room(len, c.snd_room()),
-            None => false,
+        match t {
+            Some(_) => can_send_to(c, t, len),
+            None => self
+                .current
+                .as_ref()
+                .is_some_and(|(_, p)| p.has_room(len, c.snd_room())),
         }
     }
 
     pub(crate) fn clear(&mut self) {
         self.current = None;
+    }
+}
+
+/// Queues a reply or a raw REP's message on the pipe of `t`, drops it if
+/// the pipe is gone (send() still succeeds, like a frame TCP loses; so
+/// does one that finds no memory), or hands it back in `m` to wait for
+/// room.
+pub(crate) fn send_to(
+    c: &mut Core,
+    t: &Ticket,
+    m: &mut Option<Msg>,
+    msg: Msg,
+) -> Result<Option<Out>> {
+    let Some(pipe) = t.to.as_ref().filter(|p| c.is_ready(p)) else {
+        c.stats.tx_dropped += 1;
+        return Ok(Some(Out::new()));
+    };
+    *m = Some(msg);
+    match pipe.push_out_room(m, c.snd_room()) {
+        Ok(false) => Ok(None),
+        _ => {
+            c.stats.tx_msgs += 1;
+            Ok(Some(Out::one(pipe.clone())))
+        }
+    }
+}
+
+/// Whether [`send_to`] takes a message of `len` bytes for `t` now: its
+/// pipe has room, or is gone (the message is dropped). Without `t` (poll
+/// on a raw REP, whose header names the pipe), always.
+pub(crate) fn can_send_to(c: &Core, t: Option<&Ticket>, len: usize) -> bool {
+    match t.and_then(|t| t.to.as_ref()) {
+        Some(p) if c.is_ready(p) => p.has_room(len, c.snd_room()),
+        _ => true,
+    }
+}
+
+/// A request or survey for a raw REP or RESPONDENT: queued behind its
+/// backtrace, which its header returns with the pipe's id; one with more
+/// than `SP_MAXTTL` hops is dropped and counted, garbage closes the pipe.
+pub(crate) fn deliver_raw(c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
+    match reqrep::split_request(&m, o.maxttl) {
+        Ok(hdr) => c.queue(
+            p,
+            Item {
+                msg: m,
+                pipe: Some(p.clone()),
+                hdr,
+            },
+            o,
+        ),
+        Err(reqrep::Error::TooManyHops) => {
+            c.stats.rx_dropped += 1;
+            Delivery::Done
+        }
+        Err(reqrep::Error::Malformed) => Delivery::Close(EPROTO),
     }
 }

@@ -13,6 +13,7 @@ pub mod frame;
 pub mod header;
 pub mod options;
 pub mod pattern;
+pub mod raw;
 pub mod reqrep;
 pub mod subs;
 pub mod survey;

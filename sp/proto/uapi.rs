@@ -72,4 +72,12 @@ pub mod opt {
     pub const MAXENDPOINTS: i32 = 15;
     /// `SP_SURVEYOR_DEADLINE`: how long a survey collects responses, in ms.
     pub const SURVEYOR_DEADLINE: i32 = 16;
+    /// `SP_RAW`: raw mode (no pattern state; the SP header in a cmsg).
+    pub const RAW: i32 = 17;
+}
+
+/// `SOL_SP` control message types of `sendmsg()`/`recvmsg()`.
+pub mod cmsg {
+    /// `SP_HDR`: the SP header of a raw socket's message.
+    pub const HDR: i32 = 1;
 }

@@ -108,6 +108,7 @@
  *	SP_MAXPIPES		all		1024		1..65536
  *	SP_MAXENDPOINTS		all		64		1..4096
  *	SP_SURVEYOR_DEADLINE	SURVEYOR	1000		1..3600000
+ *	SP_RAW			all		0		0 or 1 (see below)
  *
  * SP_RCVMAXSIZE 0 means no limit but the 2^30 cap, as in NNG; a change
  * applies to the next frame of every pipe, including pipes already up.
@@ -174,6 +175,44 @@
 #define SP_MAXPIPES		14
 #define SP_MAXENDPOINTS		15
 #define SP_SURVEYOR_DEADLINE	16
+#define SP_RAW			17
+
+/*
+ * Raw mode (SP_RAW, an int, 0 or 1, default 0), as NNG's raw sockets and
+ * nanomsg's AF_SP_RAW: the socket keeps no pattern state, so that a
+ * program (or the kernel, see the devices) can forward messages between
+ * two raw sockets.  It is set before the socket's first bind(), connect()
+ * or send() (EISCONN after) and read back with getsockopt().
+ *
+ * The SP header of each message travels beside its body, as nanomsg's
+ * nn_recvmsg()/nn_sendmsg() pass it: a control message at level SOL_SP,
+ * type SP_HDR, whose data is the header's bytes (a multiple of 4).  recv()
+ * returns the body alone, as on a cooked socket, and MSG_CTRUNC says that
+ * the control buffer had no room for the header.  send() with no SP_HDR
+ * sends an empty header.  By type:
+ *	REP, RESPONDENT	receive: a 4-byte pipe id (big endian, high bit
+ *			clear), then the backtrace up to and including the
+ *			request or survey id (the word with the high bit).
+ *			A message with more than SP_MAXTTL words is dropped
+ *			(rx_dropped).  send: the header must hold at least the
+ *			pipe id (EINVAL); the message goes to that pipe, with
+ *			the rest of the header before the body.  A pipe that
+ *			is gone drops it, and send() succeeds.
+ *	REQ, SURVEYOR	receive: the body's first word (the id the peer sent
+ *			back); shorter messages close the pipe.  send: the
+ *			header goes before the body; no ids, no resend, no
+ *			deadline.  REQ sends round robin, as PUSH; SURVEYOR
+ *			to every peer, as PUB.
+ *	BUS		receive: the 4-byte pipe id of the sender.  send: an
+ *			empty header goes to every peer; a pipe id to every
+ *			peer but that one.
+ *	SUB		no filtering: every message; SP_SUBSCRIBE gives
+ *			ENOPROTOOPT.
+ *	PAIR, PUB, PUSH, PULL	as cooked; the header is always empty (a
+ *			non-empty one gives EINVAL).
+ * SP_HDR on a cooked socket, and any other control message, give EINVAL.
+ */
+#define SP_HDR			1
 
 /* Counters returned by SP_STATS; reserved fields read as zero. */
 struct sp_stats {

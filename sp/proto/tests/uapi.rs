@@ -4,7 +4,7 @@
 //! C programs cannot drift apart.
 
 use sp_proto::pattern::Pattern;
-use sp_proto::uapi::{opt, sock, AF_SP, SOL_SP};
+use sp_proto::uapi::{cmsg, opt, sock, AF_SP, SOL_SP};
 use std::collections::HashMap;
 
 fn header() -> HashMap<String, i64> {
@@ -74,6 +74,8 @@ fn option_numbers_match() {
         ("SP_MAXPIPES", opt::MAXPIPES),
         ("SP_MAXENDPOINTS", opt::MAXENDPOINTS),
         ("SP_SURVEYOR_DEADLINE", opt::SURVEYOR_DEADLINE),
+        ("SP_RAW", opt::RAW),
+        ("SP_HDR", cmsg::HDR),
     ] {
         assert_eq!(h[name], v as i64, "{name}");
     }
@@ -81,5 +83,5 @@ fn option_numbers_match() {
         .keys()
         .filter(|k| k.starts_with("SP_") && !k.starts_with("SP_PROTO_"))
         .count();
-    assert_eq!(n, 16, "every SP_ option in the header has a Rust twin");
+    assert_eq!(n, 18, "every SP_ option in the header has a Rust twin");
 }
