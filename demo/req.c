@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The seed's REQ: connect to localhost:5566, send "Hello", print the reply. */
+/*
+ * The seed's REQ: connect to localhost:5566 (or the port in argv[1]), send
+ * "Hello", print the reply.
+ */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <netinet/sp.h>
 
-int main(void)
+int main(int argc, char **argv)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(5566),
+	int port = argc > 1 ? atoi(argv[1]) : 5566;
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port),
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int fd = socket(PF_SP, SOCK_REQ, IPPROTO_TCP);
 	char buf[256];

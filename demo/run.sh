@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM (see 'make demo'): the seed's examples as plain C,
 # then one exchange of each further pattern: PUSH/PULL, SURVEYOR/RESPONDENT
-# and BUS.
+# and BUS; then the same programs through in-kernel devices: a REQ/REP
+# broker and a PUB/SUB relay.
 set -e
 cd "$(dirname "$0")"
 echo "== sp demo on $(uname -sr)"
@@ -40,3 +41,26 @@ b=$!
 ./bus c 5568
 wait $a
 wait $b
+echo "== Scaling up: two REQs -> REQ/REP device (kernel) -> REP on 5566"
+./rep 2 &
+rep=$!
+./device rep bind 5570 req connect 5566 4 &
+dev=$!
+sleep 0.5
+./req 5570
+./req 5570
+wait $rep
+kill $dev 2>/dev/null || true
+wait $dev 2>/dev/null || true
+echo "== Scaling up: PUB on 5566 -> SUB/PUB relay (kernel) -> two SUBs on 5571"
+./pub 80 &
+pub=$!
+./device sub connect 5566 pub bind 5571 6 &
+dev=$!
+sleep 0.5
+./sub 2 5571 &
+s1=$!
+./sub 2 5571
+wait $s1
+kill $pub $dev 2>/dev/null || true
+wait $pub $dev 2>/dev/null || true

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The seed's SUB: connect to localhost:5566, subscribe to everything and
- * print what arrives, for a bounded number of messages or seconds. */
+/* The seed's SUB: connect to localhost:5566 (or argv[2]), subscribe to
+ * everything and print what arrives, for a bounded number of messages or
+ * seconds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/time.h>
@@ -9,7 +10,8 @@
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(5566),
+	int port = argc > 2 ? atoi(argv[2]) : 5566;
+	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port),
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { .tv_sec = 5 };
 	int n = argc > 1 ? atoi(argv[1]) : 3;

@@ -48,13 +48,13 @@ static inline void sp_set_timeouts(int fd, int ms)
 	sp_set_timeo(fd, SO_SNDTIMEO, ms);
 }
 
-/* A socket of @type bound to 127.0.0.1:0; its port goes to *@port. */
-static inline int sp_listen_any(int type, uint16_t *port)
+/* Binds sp socket @fd to 127.0.0.1:0, its port to *@port: @fd, or -1 (closed). */
+static inline int sp_bind_any(int fd, uint16_t *port)
 {
 	struct sockaddr_in sin = sp_loopback(0);
 	socklen_t len = sizeof(sin);
-	int fd = socket(PF_SP, type, 0);
 
+	*port = 0;
 	if (fd < 0)
 		return -1;
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
@@ -64,6 +64,12 @@ static inline int sp_listen_any(int type, uint16_t *port)
 	}
 	*port = ntohs(sin.sin_port);
 	return fd;
+}
+
+/* A socket of @type bound to 127.0.0.1:0; its port goes to *@port. */
+static inline int sp_listen_any(int type, uint16_t *port)
+{
+	return sp_bind_any(socket(PF_SP, type, 0), port);
 }
 
 /* Adds a dialer to 127.0.0.1:@port on sp socket @fd (one of many); 0 or -1. */
@@ -437,6 +443,45 @@ static inline int sp_raw_peer(uint16_t port, uint16_t proto)
 	unsigned char h[8];
 
 	return sp_raw_hello(port, proto, h);
+}
+
+/* A socket of @type in raw mode, or -1. */
+static inline int sp_raw_socket(int type)
+{
+	int fd = socket(AF_SP, type, IPPROTO_TCP);
+
+	if (fd < 0)
+		return -1;
+	if (sp_set_int(fd, SOL_SP, SP_RAW, 1)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A raw socket of @type listening on loopback, 5 s timeouts; its port in *@port. */
+static inline int sp_raw_listen(int type, uint16_t *port)
+{
+	int fd = sp_bind_any(sp_raw_socket(type), port);
+
+	if (fd >= 0)
+		sp_set_timeouts(fd, 5000);
+	return fd;
+}
+
+/* A raw socket of @type dialing @port, 5 s timeouts. */
+static inline int sp_raw_dial(int type, uint16_t port)
+{
+	int fd = sp_raw_socket(type);
+
+	if (fd < 0)
+		return -1;
+	if (sp_connect_port(fd, port)) {
+		close(fd);
+		return -1;
+	}
+	sp_set_timeouts(fd, 5000);
+	return fd;
 }
 
 /*

@@ -12,54 +12,6 @@
 #include "sp_lib.h"
 #include "kselftest_harness.h"
 
-/* A socket of @type in raw mode, or -1. */
-static int raw_socket(int type)
-{
-	int fd = socket(AF_SP, type, IPPROTO_TCP);
-
-	if (fd < 0)
-		return -1;
-	if (sp_set_int(fd, SOL_SP, SP_RAW, 1)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* A raw socket of @type listening on loopback; its port in *@port. */
-static int raw_listen(int type, uint16_t *port)
-{
-	struct sockaddr_in sin = sp_loopback(0);
-	socklen_t len = sizeof(sin);
-	int fd = raw_socket(type);
-
-	if (fd < 0)
-		return -1;
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
-	    getsockname(fd, (struct sockaddr *)&sin, &len)) {
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(sin.sin_port);
-	sp_set_timeouts(fd, 5000);
-	return fd;
-}
-
-/* A raw socket of @type dialing @port. */
-static int raw_dial(int type, uint16_t port)
-{
-	int fd = raw_socket(type);
-
-	if (fd < 0)
-		return -1;
-	if (sp_connect_port(fd, port)) {
-		close(fd);
-		return -1;
-	}
-	sp_set_timeouts(fd, 5000);
-	return fd;
-}
-
 /* sendmsg() of @body behind the SP header @hdr (@hlen bytes, -1 for none). */
 static ssize_t send_hdr(int fd, const void *hdr, int hlen, const void *body, size_t len)
 {
@@ -159,7 +111,7 @@ TEST(option_and_misuse)
 	close(fd);
 
 	/* A raw SUB has no subscriptions. */
-	fd = raw_socket(SOCK_SUB);
+	fd = sp_raw_socket(SOCK_SUB);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-1, setsockopt(fd, SOL_SP, SP_SUBSCRIBE, "", 0));
 	EXPECT_EQ(ENOPROTOOPT, errno);
@@ -176,7 +128,7 @@ TEST(bad_headers_on_send)
 	uint16_t port;
 	int rep, pair, push;
 
-	rep = raw_listen(SOCK_REP, &port);
+	rep = sp_raw_listen(SOCK_REP, &port);
 	ASSERT_LE(0, rep);
 	sp_set_timeouts(rep, 300);
 	/* A raw REP routes by pipe id: without one there is nowhere to go. */
@@ -213,8 +165,8 @@ TEST(bad_headers_on_send)
 	close(rep);
 
 	/* Raw PAIR and PUSH have no header to give. */
-	pair = raw_dial(SOCK_PAIR, port);
-	push = raw_dial(SOCK_PUSH, port);
+	pair = sp_raw_dial(SOCK_PAIR, port);
+	push = sp_raw_dial(SOCK_PUSH, port);
 	ASSERT_LE(0, pair);
 	ASSERT_LE(0, push);
 	EXPECT_EQ(-1, send_hdr(pair, h, 4, "x", 1));
@@ -238,7 +190,7 @@ TEST(raw_rep_answers_cooked_req)
 	uint16_t port;
 	char buf[32];
 
-	rep = raw_listen(SOCK_REP, &port);
+	rep = sp_raw_listen(SOCK_REP, &port);
 	ASSERT_LE(0, rep);
 	req = sp_dial(SOCK_REQ, port);
 	ASSERT_LE(0, req);
@@ -294,7 +246,7 @@ TEST(raw_req_asks_cooked_rep)
 	rep = sp_listen_any(SOCK_REP, &port);
 	ASSERT_LE(0, rep);
 	sp_set_timeouts(rep, 5000);
-	req = raw_dial(SOCK_REQ, port);
+	req = sp_raw_dial(SOCK_REQ, port);
 	ASSERT_LE(0, req);
 	ASSERT_EQ(0, sp_set_int(req, SOL_SP, SP_RESEND_IVL, 100));
 	ASSERT_EQ(3, send_hdr(req, id, 4, "ask", 3));
@@ -322,7 +274,7 @@ TEST(raw_sub_is_unfiltered)
 
 	pub = sp_listen_any(SOCK_PUB, &port);
 	ASSERT_LE(0, pub);
-	sub = raw_dial(SOCK_SUB, port);
+	sub = sp_raw_dial(SOCK_SUB, port);
 	ASSERT_LE(0, sub);
 	ASSERT_EQ(0, sp_send_until_readable(pub, "first", 5, sub, 100, 100));
 	while (recv(sub, buf, sizeof(buf), MSG_DONTWAIT) > 0)
@@ -348,7 +300,7 @@ TEST(raw_bus_leaves_out_the_sender)
 	uint16_t port;
 	char buf[16];
 
-	hub = raw_listen(SOCK_BUS, &port);
+	hub = sp_raw_listen(SOCK_BUS, &port);
 	ASSERT_LE(0, hub);
 	a = sp_dial(SOCK_BUS, port);
 	b = sp_dial(SOCK_BUS, port);
@@ -398,10 +350,10 @@ TEST(hop_limit_drops_and_counts)
 	uint16_t port;
 	char buf[16];
 
-	rep = raw_listen(SOCK_REP, &port);
+	rep = sp_raw_listen(SOCK_REP, &port);
 	ASSERT_LE(0, rep);
 	ASSERT_EQ(0, sp_set_int(rep, SOL_SP, SP_MAXTTL, 2));
-	req = raw_dial(SOCK_REQ, port);
+	req = sp_raw_dial(SOCK_REQ, port);
 	ASSERT_LE(0, req);
 	/* A 2-hop request with an empty body: once the pipe is up. */
 	ASSERT_EQ(8, send(req, three + 4, 8, 0));
@@ -438,8 +390,8 @@ TEST(user_forwarder_routes_replies)
 	char buf[64], want[16];
 	ssize_t n;
 
-	front = raw_listen(SOCK_REP, &fport);
-	back = raw_listen(SOCK_REQ, &bport);
+	front = sp_raw_listen(SOCK_REP, &fport);
+	back = sp_raw_listen(SOCK_REQ, &bport);
 	ASSERT_LE(0, front);
 	ASSERT_LE(0, back);
 	worker = sp_dial(SOCK_REP, bport);

@@ -235,7 +235,7 @@ TEST_F(sock, sndbuf_is_core)
 
 TEST_F(sock, unknown_options)
 {
-	static const int names[] = { 0, SP_RAW + 1, 99, -1, 0x7fffffff };
+	static const int names[] = { 0, SP_DEVICE + 1, 99, -1, 0x7fffffff };
 	unsigned int i;
 	int v = 1;
 

@@ -20,8 +20,9 @@
 //! socket calls its hooks with `inner` held and carries out what they
 //! return once the lock is dropped (see [`crate::pattern`]).
 
+use crate::device::{Device, DeviceEnd};
 use crate::endpoint::{Dialer, Listener};
-use crate::net::family::{Data, Family};
+use crate::net::family::{with_fd, Data, Family};
 use crate::net::msg::{
     MsgDst, MsgSrc, MSG_BATCH, MSG_CMSG_CLOEXEC, MSG_CMSG_COMPAT, MSG_DONTWAIT, MSG_EOR, MSG_MORE,
     MSG_NOSIGNAL, MSG_TRUNC, MSG_WAITALL,
@@ -69,6 +70,8 @@ pub(crate) struct Inner {
     /// Pipes whose writing waits for the end of a `sendmmsg()` batch
     /// (`MSG_BATCH`, or `MSG_MORE`), so that one write carries its frames.
     batched: KVec<Arc<Pipe>>,
+    /// The in-kernel device this raw socket is an end of (`SP_DEVICE`).
+    device: Option<Arc<Device>>,
 }
 
 /// The state of one sp socket.
@@ -77,6 +80,8 @@ pub(crate) struct SpSock {
     pub(crate) pattern: Pattern,
     /// `SP_RAW`: no pattern state; headers travel in `SP_HDR` cmsgs.
     raw: AtomicBool,
+    /// Taken while the socket joins a device, so that it joins one.
+    linking: AtomicBool,
     /// REQ and REP: tasks asleep in `recv()`. While there are any, a
     /// pipe's TCP data wakes them and they read it themselves (see
     /// `Pipe::event`), saving the hop through the pipe's work item.
@@ -316,6 +321,7 @@ impl SpSock {
             || !g.dialers.is_empty()
             || !g.pipes.is_empty()
             || g.core.stats.tx_msgs != 0
+            || self.linking.load(Ordering::Acquire)
         {
             return Err(EISCONN);
         }
@@ -363,8 +369,11 @@ impl SpSock {
     /// Writes out what a hook asked for, with the lock dropped; for a
     /// message with more to follow (`batch`), only once they are queued.
     fn carry_out(self: &Arc<Self>, out: Out, batch: bool) {
+        if !batch {
+            return self.carry_out_now(out);
+        }
         for p in out.pipes() {
-            if !(batch && self.defer(p)) {
+            if !self.defer(p) {
                 p.flush();
             }
         }
@@ -594,8 +603,81 @@ impl SpSock {
         }
     }
 
+    /// [`SpSock::carry_out`] of a message that ends any batch.
+    fn carry_out_now(&self, out: Out) {
+        for p in out.pipes() {
+            p.flush();
+        }
+        if let Some(ms) = out.arm {
+            if let Some(t) = self.inner.lock().timer.clone() {
+                t.arm(ms);
+            }
+        }
+    }
+
+    /// `SP_DEVICE`: links this raw socket with the one behind `fd` (itself,
+    /// for a BUS reflector), or unlinks it (`fd` -1).
+    fn set_device(self: &Arc<Self>, val: &[u8]) -> Result {
+        let fd = match val.get(..4) {
+            Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
+            None => return Err(EINVAL),
+        };
+        if fd == -1 {
+            let d = self.inner.lock().device.clone().ok_or(ENOENT)?;
+            d.unlink();
+            return Ok(());
+        }
+        // The other socket's file is held until the link is in place, so
+        // that its release, which unlinks, comes after.
+        with_fd::<SpFamily, ()>(fd, |other| self.link(&other))
+    }
+
+    fn link(self: &Arc<Self>, other: &Arc<SpSock>) -> Result {
+        let same = Arc::ptr_eq(self, other);
+        if !self.raw.load(Ordering::Relaxed) || !other.raw.load(Ordering::Relaxed) {
+            return Err(EINVAL);
+        }
+        // Only a BUS reflects onto itself. The other socket must be of the
+        // type this one's peers are, as `nng_device()` checks.
+        if same && self.pattern != Pattern::Bus {
+            return Err(EINVAL);
+        }
+        if self.pattern.peer_id() != other.pattern.proto_id() {
+            return Err(EPROTOTYPE);
+        }
+        if self.linking.swap(true, Ordering::AcqRel) {
+            return Err(EBUSY);
+        }
+        if !same && other.linking.swap(true, Ordering::AcqRel) {
+            self.linking.store(false, Ordering::Release);
+            return Err(EBUSY);
+        }
+        let r = Device::link(self.clone(), other.clone(), same).and_then(|d| {
+            for s in [self, other] {
+                let mut g = s.inner.lock();
+                if g.core.closing {
+                    drop(g);
+                    d.unlink();
+                    return Err(ESHUTDOWN);
+                }
+                g.device = Some(d.clone());
+            }
+            Ok(())
+        });
+        if r.is_err() {
+            self.linking.store(false, Ordering::Release);
+            other.linking.store(false, Ordering::Release);
+        }
+        r
+    }
+
     /// `close()`: linger for queued messages, then tear everything down.
     fn release(&self, sk: SockRef) {
+        // First off the device, whose hooks are on this socket's queue.
+        let dev = self.inner.lock().device.clone();
+        if let Some(d) = dev {
+            d.unlink();
+        }
         self.flush_batched();
         let linger = sk
             .linger()
@@ -722,6 +804,83 @@ impl TimerOwner for SpSock {
 
 /// `head`, `pad` zero bytes, then `len` bytes copied from user space,
 /// charged to the caller's memory cgroup.
+impl DeviceEnd for SpSock {
+    fn can_recv(&self) -> bool {
+        self.pattern.receives()
+    }
+
+    fn can_send(&self) -> bool {
+        self.pattern.sends()
+    }
+
+    fn end_sk(&self) -> Option<SockRef> {
+        self.sk()
+    }
+
+    fn take(&self) -> Option<(KVec<u8>, Msg, usize)> {
+        let mut g = self.inner.lock();
+        let Inner { core, proto, .. } = &mut *g;
+        if core.closing {
+            return None;
+        }
+        let it = core.recvq.pop()?;
+        core.kick_stalled();
+        let (id, n) = proto.raw_header(&it);
+        let mut h = KVec::with_capacity(n + 4, GFP_KERNEL).ok()?;
+        if let Some(id) = id {
+            h.extend_from_slice(&id.to_be_bytes(), GFP_KERNEL).ok()?;
+        }
+        h.extend_from_slice(it.msg.get(..n).unwrap_or(&[]), GFP_KERNEL)
+            .ok()?;
+        Some((h, it.msg, it.hdr))
+    }
+
+    fn put(&self, hdr: &[u8], body: &[u8]) -> Result<bool> {
+        let o = self.opts();
+        let t = {
+            let mut g = self.inner.lock();
+            let Inner { core, proto, .. } = &mut *g;
+            if core.closing {
+                return Err(EPIPE);
+            }
+            proto
+                .begin_send(core, Some(hdr))
+                .inspect_err(|_| core.stats.tx_dropped += 1)?
+        };
+        let at = t.head.len() + t.pad;
+        let mut v = KVVec::with_capacity(at + body.len(), msg_gfp())?;
+        v.extend_from_slice(&t.head, msg_gfp())?;
+        v.resize(at, 0, msg_gfp())?;
+        v.extend_from_slice(body, msg_gfp())?;
+        let mut m = Some(Msg::from(v));
+        let out = {
+            let mut g = self.inner.lock();
+            let Inner { core, proto, .. } = &mut *g;
+            let r = proto.send(core, &t, &mut m, &o);
+            if !matches!(r, Ok(Some(_))) {
+                proto.abort_send(t);
+            }
+            if r.is_err() {
+                core.stats.tx_dropped += 1;
+            }
+            r
+        };
+        match out? {
+            Some(out) => {
+                self.carry_out_now(out);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    fn unlinked(&self) {
+        let d = self.inner.lock().device.take();
+        self.linking.store(false, Ordering::Release);
+        drop(d);
+    }
+}
+
 fn read_user(src: &mut MsgSrc<'_>, head: &[u8], pad: usize, len: usize) -> Result<KVVec<u8>> {
     let at = head.len() + pad;
     let mut m = KVVec::with_capacity(at + len, msg_gfp())?;
@@ -768,6 +927,7 @@ impl Family for SpFamily {
             try_pin_init!(SpSock {
                 pattern,
                 raw: AtomicBool::new(false),
+                linking: AtomicBool::new(false),
                 readers: AtomicU32::new(0),
                 reader_cpu: AtomicU32::new(NO_CPU),
                 held: AtomicUsize::new(0),
@@ -783,6 +943,7 @@ impl Family for SpFamily {
                     dialers: KVec::new(),
                     timer: None,
                     batched: KVec::new(),
+                    device: None,
                 }),
             }),
             GFP_KERNEL,
@@ -893,6 +1054,9 @@ impl Family for SpFamily {
         }
         if name == uapi::opt::RAW {
             return data.set_raw(val);
+        }
+        if name == uapi::opt::DEVICE {
+            return data_arc(&data).set_device(val);
         }
         if let Some(r) = data.inner.lock().proto.setsockopt(name, val) {
             return r;

@@ -14,6 +14,7 @@
 
 use kernel::prelude::*;
 
+mod device;
 mod endpoint;
 mod net;
 mod pattern;

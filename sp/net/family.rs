@@ -133,6 +133,35 @@ unsafe fn data<'a, T: Family>(sock: *mut bindings::socket) -> Data<'a, T> {
     unsafe { T::Ptr::borrow(ptr) }
 }
 
+/// Runs `f` with the state of the socket of family `T` behind file
+/// descriptor `fd` of the calling task, as `sockfd_lookup()` finds it,
+/// holding its file (so that it cannot be released) for the call: `EBADF`,
+/// `ENOTSOCK`, or `EAFNOSUPPORT` for a socket of another family.
+pub(crate) fn with_fd<T: Family, R>(fd: i32, f: impl FnOnce(T::Ptr) -> Result<R>) -> Result<R>
+where
+    for<'a> Data<'a, T>: Into<T::Ptr>,
+{
+    let mut err = 0;
+    // SAFETY: No preconditions; a socket comes back with its file held.
+    let sock = unsafe { bindings::sockfd_lookup(fd, &mut err) };
+    if sock.is_null() {
+        return Err(Error::from_errno(err));
+    }
+    // SAFETY: `sock` is live while its file is held. Only this family
+    // registers `T::FAMILY`, and a socket of it that has a file has its
+    // `sk` and state attached until its release, which the file defers.
+    let r = unsafe {
+        if (*(*sock).ops).family == T::FAMILY && !(*sock).sk.is_null() {
+            f(data::<T>(sock).into())
+        } else {
+            Err(EAFNOSUPPORT)
+        }
+    };
+    // SAFETY: `sockfd_lookup()` took this reference (`sockfd_put()`).
+    unsafe { bindings::fput((*sock).file) };
+    r
+}
+
 /// Copies a `setsockopt()` value in, as `copy_from_sockptr()`.
 ///
 /// # Safety

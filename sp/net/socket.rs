@@ -257,3 +257,102 @@ impl SockRef {
         r
     }
 }
+
+/// What a [`WaitHook`] calls on every wakeup of the socket it is on.
+pub(crate) trait Woken: Sync {
+    /// Runs in any context, under the wait queue's spinlock: it must not
+    /// sleep or take the socket's locks.
+    fn woken(&self);
+}
+
+/// An entry on a socket's wait queue that calls [`Woken::woken`] of its
+/// owner, as vhost's and epoll's entries do, rather than waking a task.
+///
+/// # Invariants
+///
+/// While `head` is non-null, `entry` is on that wait queue and its
+/// `private` points to a live owner of type `T`.
+#[pin_data(PinnedDrop)]
+pub(crate) struct WaitHook<T: Woken> {
+    #[pin]
+    entry: Opaque<bindings::wait_queue_entry>,
+    head: core::sync::atomic::AtomicPtr<bindings::wait_queue_head>,
+    _t: core::marker::PhantomData<*const T>,
+}
+
+// SAFETY: The hook is added and removed under its owner's lock from any
+// thread; the wait queue serialises the rest.
+unsafe impl<T: Woken> Send for WaitHook<T> {}
+// SAFETY: As above.
+unsafe impl<T: Woken> Sync for WaitHook<T> {}
+
+impl<T: Woken> WaitHook<T> {
+    /// A hook on no queue.
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            entry <- Opaque::uninit(),
+            head: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
+            _t: core::marker::PhantomData,
+        })
+    }
+
+    /// Puts the hook on the wait queue of `sk`, to call `owner`.
+    ///
+    /// # Safety
+    ///
+    /// The hook must be on no queue. `owner` must stay live, and the
+    /// socket of `sk` open, until [`WaitHook::remove`] (or the drop).
+    pub(crate) unsafe fn add(self: Pin<&Self>, sk: &SockRef, owner: *const T) {
+        let e = self.entry.get();
+        // SAFETY: `e` is pinned and not on any queue, so ours to set up
+        // (`init_waitqueue_func_entry()`); the socket is open, so its
+        // queue exists, and the caller keeps it so until the removal.
+        unsafe {
+            (*e).flags = 0;
+            (*e).private = owner.cast_mut().cast();
+            (*e).func = Some(Self::wake);
+            let head = glue::sp_glue_sk_sleep(sk.as_ptr());
+            bindings::add_wait_queue(head, e);
+            // INVARIANT: on `head`, with `private` set.
+            self.head.store(head, core::sync::atomic::Ordering::Release);
+        }
+    }
+
+    /// Takes the hook off its queue, if on one: no call runs or starts
+    /// once this returns.
+    pub(crate) fn remove(&self) {
+        let head = self
+            .head
+            .swap(core::ptr::null_mut(), core::sync::atomic::Ordering::AcqRel);
+        if !head.is_null() {
+            // SAFETY: By the invariant the entry is on `head`, which `add`'s
+            // caller keeps live until this call. `remove_wait_queue()` takes
+            // the queue's lock, so a running call has ended.
+            unsafe { bindings::remove_wait_queue(head, self.entry.get()) };
+        }
+    }
+
+    /// The queue's call.
+    ///
+    /// # Safety
+    ///
+    /// Called by the wait queue for an entry added by [`WaitHook::add`].
+    unsafe extern "C" fn wake(
+        e: *mut bindings::wait_queue_entry,
+        _mode: kernel::ffi::c_uint,
+        _flags: kernel::ffi::c_int,
+        _key: *mut kernel::ffi::c_void,
+    ) -> kernel::ffi::c_int {
+        // SAFETY: By the invariant `private` is a live `T` while the
+        // entry is queued, and the queue calls only queued entries.
+        unsafe { (*(*e).private.cast::<T>()).woken() };
+        0
+    }
+}
+
+#[pinned_drop]
+impl<T: Woken> PinnedDrop for WaitHook<T> {
+    fn drop(self: Pin<&mut Self>) {
+        self.remove();
+    }
+}

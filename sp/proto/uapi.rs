@@ -74,6 +74,8 @@ pub mod opt {
     pub const SURVEYOR_DEADLINE: i32 = 16;
     /// `SP_RAW`: raw mode (no pattern state; the SP header in a cmsg).
     pub const RAW: i32 = 17;
+    /// `SP_DEVICE`: link with another raw socket's fd (-1: unlink).
+    pub const DEVICE: i32 = 18;
 }
 
 /// `SOL_SP` control message types of `sendmsg()`/`recvmsg()`.

@@ -176,6 +176,7 @@
 #define SP_MAXENDPOINTS		15
 #define SP_SURVEYOR_DEADLINE	16
 #define SP_RAW			17
+#define SP_DEVICE		18
 
 /*
  * Raw mode (SP_RAW, an int, 0 or 1, default 0), as NNG's raw sockets and
@@ -211,6 +212,20 @@
  *	PAIR, PUB, PUSH, PULL	as cooked; the header is always empty (a
  *			non-empty one gives EINVAL).
  * SP_HDR on a cooked socket, and any other control message, give EINVAL.
+ *
+ * In-kernel devices (SP_DEVICE, an int, write-only): setsockopt(a, SOL_SP,
+ * SP_DEVICE, &b, sizeof(int)) links raw socket a with raw socket b, the
+ * file descriptor of a socket of the type a's peers are (REP with REQ,
+ * SUB with PUB, PULL with PUSH, RESPONDENT with SURVEYOR, PAIR with PAIR,
+ * BUS with BUS), as nng_device() does.  It returns at once; from then on
+ * what either receives the other sends, header and all, in the kernel,
+ * until either socket is closed or SP_DEVICE -1 on either unlinks them.
+ * A BUS linked with itself reflects what each peer sends to the others.
+ * The hop limit is the REP or RESPONDENT side's SP_MAXTTL.  Errors: EBADF
+ * or ENOTSOCK for b, EAFNOSUPPORT for a socket of another family, EINVAL
+ * for a cooked socket (either), or a non-BUS linked with itself,
+ * EPROTOTYPE for mismatched types, EBUSY for a socket already linked,
+ * ENOENT for unlinking a socket that is not.
  */
 #define SP_HDR			1
 

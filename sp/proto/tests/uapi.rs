@@ -75,6 +75,7 @@ fn option_numbers_match() {
         ("SP_MAXENDPOINTS", opt::MAXENDPOINTS),
         ("SP_SURVEYOR_DEADLINE", opt::SURVEYOR_DEADLINE),
         ("SP_RAW", opt::RAW),
+        ("SP_DEVICE", opt::DEVICE),
         ("SP_HDR", cmsg::HDR),
     ] {
         assert_eq!(h[name], v as i64, "{name}");
@@ -83,5 +84,5 @@ fn option_numbers_match() {
         .keys()
         .filter(|k| k.starts_with("SP_") && !k.starts_with("SP_PROTO_"))
         .count();
-    assert_eq!(n, 18, "every SP_ option in the header has a Rust twin");
+    assert_eq!(n, 19, "every SP_ option in the header has a Rust twin");
 }

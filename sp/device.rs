@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! In-kernel devices: two raw sockets linked so that what one receives
+//! the other sends, as `nng_device()` does, with no hop through user
+//! space (`SP_DEVICE`, see `uapi/linux/sp.h`).
+//!
+//! A [`Device`] sits on both sockets' wait queues ([`WaitHook`]): any
+//! wakeup of either (a message queued for `recv()`, room to send) queues
+//! its work item, which moves messages, a budget at a time, from each
+//! side that receives to the other, header and all. A message the other
+//! side has no room for waits in the device, one per direction, until a
+//! wakeup says there is room: backpressure reaches the first socket's
+//! pipes as it does for a reader that does not read. The backtrace grows
+//! and shrinks in the raw patterns exactly as through a user-space
+//! forwarder; the hop limit is the REP side's `SP_MAXTTL`.
+//!
+//! The device holds both sockets' state; each socket holds the device
+//! until it is unlinked, by `SP_DEVICE` -1 or by either socket's
+//! `release()`, which takes the hooks off both queues first, so that no
+//! wakeup reaches a socket being torn down. Sockets pin the module, so a
+//! link keeps `rmmod` refused. Lock order: the device's `st`, then a
+//! socket's `inner`, never the reverse.
+
+use crate::net::socket::{SockRef, WaitHook, Woken};
+use crate::net::work::queue;
+use crate::queue::Msg;
+use kernel::prelude::*;
+use kernel::sync::{Arc, ArcBorrow, Mutex};
+use kernel::workqueue::{Work, WorkItem};
+
+/// Messages moved per direction before the work item yields its CPU.
+const BUDGET: usize = 64;
+
+/// One side of a device: an sp socket in raw mode.
+pub(crate) trait DeviceEnd: Send + Sync {
+    /// Whether the socket receives (the device forwards from it).
+    fn can_recv(&self) -> bool;
+    /// Whether the socket sends (the device forwards to it).
+    fn can_send(&self) -> bool;
+    /// The socket's sock, unless it is closing.
+    fn end_sk(&self) -> Option<SockRef>;
+    /// The next received message: its raw header, and the message with
+    /// the offset of its payload.
+    fn take(&self) -> Option<(KVec<u8>, Msg, usize)>;
+    /// Sends `body` behind the raw header `hdr` without blocking:
+    /// `Ok(false)` when there is no room yet. A message it refuses is
+    /// counted in its `tx_dropped`.
+    fn put(&self, hdr: &[u8], body: &[u8]) -> Result<bool>;
+    /// The device is gone from the socket.
+    fn unlinked(&self);
+}
+
+struct State {
+    linked: bool,
+    /// Per direction, a message the other side had no room for.
+    held: [Option<(KVec<u8>, Msg, usize)>; 2],
+}
+
+/// A link between two raw sockets, or a BUS with itself (a reflector).
+#[pin_data]
+pub(crate) struct Device {
+    ends: [Arc<dyn DeviceEnd>; 2],
+    /// Whether both ends are one socket.
+    same: bool,
+    #[pin]
+    hook_a: WaitHook<Device>,
+    #[pin]
+    hook_b: WaitHook<Device>,
+    #[pin]
+    work: Work<Device>,
+    #[pin]
+    st: Mutex<State>,
+}
+
+kernel::impl_has_work! {
+    impl HasWork<Self, 0> for Device { self.work }
+}
+
+impl Device {
+    /// Links `a` and `b` (the same socket for a reflector), whose checks
+    /// the caller made, and starts forwarding.
+    pub(crate) fn link(
+        a: Arc<dyn DeviceEnd>,
+        b: Arc<dyn DeviceEnd>,
+        same: bool,
+    ) -> Result<Arc<Self>> {
+        let (ska, skb) = (a.end_sk().ok_or(ESHUTDOWN)?, b.end_sk().ok_or(ESHUTDOWN)?);
+        let d = Arc::pin_init(
+            pin_init!(Device {
+                ends: [a, b],
+                same,
+                hook_a <- WaitHook::new(),
+                hook_b <- WaitHook::new(),
+                work <- kernel::new_work!("sp_device_work"),
+                st <- kernel::new_mutex!(State {
+                    linked: true,
+                    held: [None, None],
+                }),
+            }),
+            GFP_KERNEL,
+        )?;
+        let owner = Arc::as_ptr(&d);
+        // SAFETY: The hooks are on no queue yet. `owner` lives while the
+        // sockets hold the device, and `unlink` (which each socket's
+        // release runs before its socket goes) takes the hooks off first.
+        unsafe {
+            d.as_arc_borrow().hook_a_pinned().add(&ska, owner);
+            if !same {
+                d.as_arc_borrow().hook_b_pinned().add(&skb, owner);
+            }
+        }
+        d.kick();
+        Ok(d)
+    }
+
+    fn hook_a_pinned(&self) -> Pin<&WaitHook<Device>> {
+        // SAFETY: `Device` is always pinned (in an `Arc`).
+        unsafe { Pin::new_unchecked(&self.hook_a) }
+    }
+
+    fn hook_b_pinned(&self) -> Pin<&WaitHook<Device>> {
+        // SAFETY: As above.
+        unsafe { Pin::new_unchecked(&self.hook_b) }
+    }
+
+    /// Stops forwarding and tells both sockets. Idempotent; may be called
+    /// from either socket's release, with no socket lock held.
+    pub(crate) fn unlink(&self) {
+        {
+            let mut st = self.st.lock();
+            if !st.linked {
+                return;
+            }
+            st.linked = false;
+            st.held = [None, None];
+            self.hook_a.remove();
+            self.hook_b.remove();
+        }
+        self.ends[0].unlinked();
+        if !self.same {
+            self.ends[1].unlinked();
+        }
+    }
+
+    fn kick(&self) {
+        // SAFETY: Every `Device` lives in an `Arc`.
+        let this: Arc<Device> = unsafe { ArcBorrow::from_raw(self) }.into();
+        let _ = queue().enqueue(this);
+    }
+
+    /// Moves up to [`BUDGET`] messages from end `from` to the other;
+    /// whether the budget ran out (more may wait).
+    fn forward(&self, from: usize) -> bool {
+        let (src, dst) = (&self.ends[from], &self.ends[1 - from]);
+        if !src.can_recv() || !dst.can_send() {
+            return false;
+        }
+        for _ in 0..BUDGET {
+            let next = {
+                let mut st = self.st.lock();
+                if !st.linked {
+                    return false;
+                }
+                st.held[from].take()
+            };
+            let Some((hdr, msg, at)) = next.or_else(|| src.take()) else {
+                return false;
+            };
+            match dst.put(&hdr, msg.get(at..).unwrap_or(&[])) {
+                Ok(true) => {}
+                Ok(false) => {
+                    // No room: a wakeup of `dst` runs the device again.
+                    let mut st = self.st.lock();
+                    if st.linked {
+                        st.held[from] = Some((hdr, msg, at));
+                    }
+                    return false;
+                }
+                // Refused (counted in `dst`'s `tx_dropped`): the next.
+                Err(_) => {}
+            }
+        }
+        true
+    }
+}
+
+impl Woken for Device {
+    fn woken(&self) {
+        self.kick();
+    }
+}
+
+impl WorkItem<0> for Device {
+    type Pointer = Arc<Device>;
+
+    fn run(this: Arc<Device>) {
+        let more = this.forward(0) | (!this.same && this.forward(1));
+        if more {
+            this.kick();
+        }
+    }
+}
