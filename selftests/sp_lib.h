@@ -484,6 +484,60 @@ static inline int sp_raw_dial(int type, uint16_t port)
 	return fd;
 }
 
+/* sendmsg() of @body behind the SP header @hdr (@hlen bytes, -1 for none). */
+static inline ssize_t sp_send_hdr(int fd, const void *hdr, int hlen, const void *body, size_t len)
+{
+	char ctl[CMSG_SPACE(1100)];
+	struct iovec iov = { (void *)body, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (hlen >= 0) {
+		memset(ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl;
+		mh.msg_controllen = CMSG_SPACE(hlen);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SP;
+		c->cmsg_type = SP_HDR;
+		c->cmsg_len = CMSG_LEN(hlen);
+		memcpy(CMSG_DATA(c), hdr, hlen);
+	}
+	return sendmsg(fd, &mh, 0);
+}
+
+/*
+ * recvmsg() of a body into @body (@max bytes) and its SP header into @hdr
+ * (room for @hmax bytes); the header's length in *@hlen (0 without one),
+ * and MSG_CTRUNC in *@flags. The body's length, or -1.
+ */
+static inline ssize_t sp_recv_hdr(int fd, void *hdr, size_t hmax, int *hlen, void *body, size_t max,
+			int *flags)
+{
+	char ctl[CMSG_SPACE(1100)];
+	struct iovec iov = { body, max };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl, .msg_controllen = CMSG_SPACE(hmax),
+	};
+	struct cmsghdr *c;
+	ssize_t n;
+
+	if (hmax > 1100)
+		return -1;
+	n = recvmsg(fd, &mh, 0);
+	if (n < 0)
+		return -1;
+	*hlen = 0;
+	*flags = mh.msg_flags;
+	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SP || c->cmsg_type != SP_HDR)
+			return -1;
+		*hlen = c->cmsg_len - CMSG_LEN(0);
+		memcpy(hdr, CMSG_DATA(c), *hlen);
+	}
+	return n;
+}
+
 /*
  * A @type socket listening on loopback with @ms timeouts, and in *@raw a
  * raw TCP peer that has done the handshake with it as @proto (sp's header

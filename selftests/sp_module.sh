@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Module lifecycle: rmmod is refused while a socket exists (and the socket
-# still works afterwards), and the module survives SP_CYCLES (default 3;
+# still works afterwards) and while an in-kernel device links two sockets
+# (and succeeds once it is gone), and the module survives SP_CYCLES (default 3;
 # 'make stress' uses 100) unload/load cycles with a request and reply
 # through it each time. Needs root and $SP_MODULE (the VM runner sets
 # it); the runner's KASAN, lockdep and kmemleak checks judge the rest.
@@ -15,7 +16,7 @@ if [ "$(id -u)" != 0 ] || [ ! -f "${SP_MODULE:-}" ] || ! grep -qw '^sp' /proc/mo
 	echo "1..0 # SKIP needs root, a loaded sp and SP_MODULE"
 	exit 4
 fi
-echo "1..2"
+echo "1..3"
 
 "$tool" rep 127.0.0.1 5570 1 > /tmp/sp_mod_rep &
 rep=$!
@@ -38,6 +39,32 @@ else
 	fail=1
 fi
 
+# A device (two linked raw sockets, with a worker behind it): rmmod is
+# refused while it forwards, and works (then insmod again) once the
+# program holding it is killed.
+"$tool" rep 127.0.0.1 5572 1 > /tmp/sp_mod_rep &
+rep=$!
+"$tool" device 127.0.0.1 5573 127.0.0.1 5572 > /tmp/sp_mod_dev &
+dev=$!
+for i in $(seq 50); do grep -q ready /tmp/sp_mod_dev 2>/dev/null && break; sleep 0.1; done
+"$tool" req 127.0.0.1 5573 10000
+req=$?
+rmmod sp 2>/dev/null
+rc=$?
+kill $dev
+wait $dev 2>/dev/null
+wait $rep
+served=$?
+gone=1
+for i in $(seq 50); do rmmod sp 2>/dev/null && { gone=0; break; }; sleep 0.1; done
+if [ "$req" = 0 ] && [ "$served" = 0 ] && [ "$rc" = 1 ] && [ "$gone" = 0 ]; then
+	echo "ok 2 rmmod_refused_while_a_device_lives"
+else
+	echo "not ok 2 rmmod_refused_while_a_device_lives # req $req, rep $served, rmmod $rc, later rmmod $gone"
+	fail=1
+fi
+grep -qw '^sp' /proc/modules || insmod "$SP_MODULE"
+
 done_cycles=0
 for i in $(seq "$cycles"); do
 	rmmod sp || break
@@ -50,9 +77,9 @@ for i in $(seq "$cycles"); do
 	done_cycles=$i
 done
 if [ "$done_cycles" = "$cycles" ]; then
-	echo "ok 2 load_unload_cycles_with_traffic # $cycles cycles"
+	echo "ok 3 load_unload_cycles_with_traffic # $cycles cycles"
 else
-	echo "not ok 2 load_unload_cycles_with_traffic # stopped after $done_cycles"
+	echo "not ok 3 load_unload_cycles_with_traffic # stopped after $done_cycles"
 	fail=1
 fi
 exit ${fail:-0}

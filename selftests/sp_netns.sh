@@ -43,7 +43,7 @@ if ! setup_ns A B C; then
 	ktap_test_fail "setup_ns"
 	exit "$KSFT_FAIL"
 fi
-ktap_set_plan 8
+ktap_set_plan 10
 
 # A -- B -- C, on documentation-range addresses inside the VM only.
 ip link add a0 netns "$A" type veth peer name b0 netns "$B"
@@ -75,6 +75,20 @@ check_rc "other_namespace_loopback_unreachable" 4 \
 ktap_test_result "own_namespace_loopback_reachable" ip netns exec "$A" "$tool" req 127.0.0.1 5567 5000
 wait $rep
 ktap_test_result "rep_served_own_namespace" test $? = 0
+
+# Hosts with a broker: the client in A, an in-kernel device in B, the
+# worker in C; A and C have no route to each other (no forwarding in B).
+ip netns exec "$B" sysctl -qw net.ipv4.ip_forward=0
+ip netns exec "$C" "$tool" rep 198.51.100.3 5570 1 > /tmp/sp_rep_c &
+rep=$!
+ip netns exec "$B" "$tool" device 192.0.2.2 5571 198.51.100.3 5570 > /tmp/sp_dev_b &
+dev=$!
+for i in $(seq 50); do grep -q ready /tmp/sp_dev_b 2>/dev/null && break; sleep 0.1; done
+ktap_test_result "device_in_middle_host_serves" ip netns exec "$A" "$tool" req 192.0.2.2 5571 10000
+wait $rep
+ktap_test_result "worker_behind_device_served" test $? = 0
+kill $dev
+wait $dev 2>/dev/null
 
 # Live sockets with an established pipe while the namespace goes away.
 ip netns exec "$C" "$tool" hold 127.0.0.1 5568 > /tmp/sp_hold &

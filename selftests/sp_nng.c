@@ -1459,4 +1459,179 @@ TEST(bus_sp_dials_nng_peers)
 	bus_with_nng(_metadata, 0);
 }
 
+/*
+ * An sp in-kernel device between unmodified NNG peers: 8 NNG REQ clients
+ * -> raw sp REP | raw sp REQ -> 2 NNG REP workers. Each client's 20
+ * requests get their own answers back.
+ */
+TEST(device_between_nng_reqs_and_nng_reps)
+{
+	struct nng_server sv[2];
+	struct nng_client c[8];
+	pthread_t th[8], wth[2];
+	int front, back, i, wport;
+	uint16_t fport, bport;
+
+	front = sp_raw_listen(SOCK_REP, &fport);
+	back = sp_raw_listen(SOCK_REQ, &bport);
+	ASSERT_LE(0, front);
+	ASSERT_LE(0, back);
+	ASSERT_EQ(0, sp_set_int(front, SOL_SP, SP_DEVICE, back));
+	wport = bport;
+	for (i = 0; i < 2; i++) {
+		sv[i] = (struct nng_server){ 0 };
+		ASSERT_EQ(0, nng_rep0_open(&sv[i].s));
+		ASSERT_EQ(0, nng_prep(sv[i].s));
+		ASSERT_EQ(0, nng_dial_port(sv[i].s, wport, 0));
+		ASSERT_EQ(0, pthread_create(&wth[i], NULL, nng_rep_main, &sv[i]));
+	}
+	for (i = 0; i < 8; i++) {
+		c[i] = (struct nng_client){ .port = fport, .id = i };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, nng_client_main, &c[i]));
+	}
+	for (i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		EXPECT_TRUE(c[i].ok) TH_LOG("NNG client %d failed", i);
+	}
+	TH_LOG("served by the workers: %d and %d", sv[0].served, sv[1].served);
+	EXPECT_EQ(8 * 20, sv[0].served + sv[1].served);
+	for (i = 0; i < 2; i++) {
+		nng_close(sv[i].s);
+		pthread_join(wth[i], NULL);
+	}
+	close(front);
+	close(back);
+}
+
+/* A message with an SP header of @hdr (@n words) and body @body. */
+static nng_msg *nng_msg_with(const uint32_t *hdr, int n, const char *body)
+{
+	nng_msg *m;
+	int i;
+
+	if (nng_msg_alloc(&m, 0))
+		return NULL;
+	for (i = 0; i < n; i++)
+		nng_msg_header_append_u32(m, hdr[i]);
+	nng_msg_append(m, body, strlen(body));
+	return m;
+}
+
+/*
+ * libnng raw sockets and sp raw sockets: a raw NNG REP answers an sp raw
+ * REQ, keeping the header it got (pipe id, then the id the sp side chose),
+ * and an sp raw REP answers a raw NNG REQ the same way.
+ */
+TEST(raw_sockets_with_nng_raw)
+{
+	unsigned char h[16], want[4] = { 0x80, 0, 0, 7 };
+	uint32_t id = 0x80000009;
+	int fd, hlen, fl, port;
+	uint16_t sport;
+	nng_socket s;
+	nng_msg *m;
+	char buf[16];
+	ssize_t n;
+
+	/* NNG raw REP <- sp raw REQ. */
+	ASSERT_EQ(0, nng_rep0_open_raw(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	ASSERT_EQ(0, nng_listen_port(s, &port));
+	fd = sp_raw_dial(SOCK_REQ, port);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(3, sp_send_hdr(fd, want, 4, "abc", 3));
+	ASSERT_EQ(0, nng_recvmsg(s, &m, 0));
+	ASSERT_EQ(8, nng_msg_header_len(m));
+	EXPECT_EQ(0, memcmp((char *)nng_msg_header(m) + 4, want, 4));
+	ASSERT_EQ(3, nng_msg_len(m));
+	EXPECT_EQ(0, memcmp(nng_msg_body(m), "abc", 3));
+	ASSERT_EQ(0, nng_sendmsg(s, m, 0));
+	n = sp_recv_hdr(fd, h, sizeof(h), &hlen, buf, sizeof(buf), &fl);
+	ASSERT_EQ(3, n);
+	ASSERT_EQ(4, hlen);
+	EXPECT_EQ(0, memcmp(h, want, 4));
+	close(fd);
+	nng_close(s);
+
+	/* NNG raw REQ -> sp raw REP. */
+	fd = sp_raw_listen(SOCK_REP, &sport);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, nng_req0_open_raw(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	ASSERT_EQ(0, nng_dial_port(s, sport, 0));
+	m = nng_msg_with(&id, 1, "xyz");
+	ASSERT_NE(NULL, m);
+	ASSERT_EQ(0, nng_sendmsg(s, m, 0));
+	n = sp_recv_hdr(fd, h, sizeof(h), &hlen, buf, sizeof(buf), &fl);
+	ASSERT_EQ(3, n);
+	ASSERT_EQ(8, hlen);
+	EXPECT_EQ(0x80, h[4]);
+	EXPECT_EQ(9, h[7]);
+	ASSERT_EQ(3, sp_send_hdr(fd, h, hlen, "XYZ", 3));
+	ASSERT_EQ(0, nng_recvmsg(s, &m, 0));
+	ASSERT_EQ(4, nng_msg_header_len(m));
+	EXPECT_EQ(0, memcmp(nng_msg_header(m), "\x80\0\0\x09", 4));
+	ASSERT_EQ(3, nng_msg_len(m));
+	EXPECT_EQ(0, memcmp(nng_msg_body(m), "XYZ", 3));
+	nng_msg_free(m);
+	nng_close(s);
+	close(fd);
+}
+
+static void *nng_device_main(void *arg)
+{
+	nng_socket *s = arg;
+
+	nng_device(s[0], s[1]);
+	return NULL;
+}
+
+/*
+ * The reverse: NNG's user-space nng_device() between sp peers. 8 sp REQ
+ * clients -> raw NNG REP | raw NNG REQ -> an sp REP worker.
+ */
+TEST(nng_device_between_sp_reqs_and_sp_rep)
+{
+	int fport, bport, cl[8], w, i, st;
+	nng_socket s[2];
+	pthread_t dev;
+	uint32_t q, a;
+	pid_t pid;
+
+	ASSERT_EQ(0, nng_rep0_open_raw(&s[0]));
+	ASSERT_EQ(0, nng_req0_open_raw(&s[1]));
+	ASSERT_EQ(0, nng_listen_port(s[0], &fport));
+	ASSERT_EQ(0, nng_listen_port(s[1], &bport));
+	ASSERT_EQ(0, pthread_create(&dev, NULL, nng_device_main, s));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		w = sp_dial(SOCK_REP, bport);
+		sp_set_timeouts(w, 20000);
+		_exit(w < 0 || sp_serve_increments(w, 8 * 5) != 8 * 5);
+	}
+	for (i = 0; i < 8; i++) {
+		cl[i] = sp_dial(SOCK_REQ, fport);
+		ASSERT_LE(0, cl[i]);
+		sp_set_timeouts(cl[i], 20000);
+	}
+	for (q = 0; q < 5; q++) {
+		for (i = 0; i < 8; i++) {
+			a = i * 100 + q;
+			ASSERT_EQ(4, send(cl[i], &a, 4, 0));
+		}
+		for (i = 0; i < 8; i++) {
+			ASSERT_EQ(4, recv(cl[i], &a, 4, 0)) TH_LOG("client %d", i);
+			EXPECT_EQ(i * 100 + q + 1, a) TH_LOG("client %d got another's answer", i);
+		}
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	for (i = 0; i < 8; i++)
+		close(cl[i]);
+	nng_close(s[0]);
+	nng_close(s[1]);
+	pthread_join(dev, NULL);
+}
+
 TEST_HARNESS_MAIN

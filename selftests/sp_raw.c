@@ -12,60 +12,6 @@
 #include "sp_lib.h"
 #include "kselftest_harness.h"
 
-/* sendmsg() of @body behind the SP header @hdr (@hlen bytes, -1 for none). */
-static ssize_t send_hdr(int fd, const void *hdr, int hlen, const void *body, size_t len)
-{
-	char ctl[CMSG_SPACE(1100)];
-	struct iovec iov = { (void *)body, len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (hlen >= 0) {
-		memset(ctl, 0, sizeof(ctl));
-		mh.msg_control = ctl;
-		mh.msg_controllen = CMSG_SPACE(hlen);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SP;
-		c->cmsg_type = SP_HDR;
-		c->cmsg_len = CMSG_LEN(hlen);
-		memcpy(CMSG_DATA(c), hdr, hlen);
-	}
-	return sendmsg(fd, &mh, 0);
-}
-
-/*
- * recvmsg() of a body into @body (@max bytes) and its SP header into @hdr
- * (room for @hmax bytes); the header's length in *@hlen (0 without one),
- * and MSG_CTRUNC in *@flags. The body's length, or -1.
- */
-static ssize_t recv_hdr(int fd, void *hdr, size_t hmax, int *hlen, void *body, size_t max,
-			int *flags)
-{
-	char ctl[CMSG_SPACE(1100)];
-	struct iovec iov = { body, max };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = ctl, .msg_controllen = CMSG_SPACE(hmax),
-	};
-	struct cmsghdr *c;
-	ssize_t n;
-
-	if (hmax > 1100)
-		return -1;
-	n = recvmsg(fd, &mh, 0);
-	if (n < 0)
-		return -1;
-	*hlen = 0;
-	*flags = mh.msg_flags;
-	for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SP || c->cmsg_type != SP_HDR)
-			return -1;
-		*hlen = c->cmsg_len - CMSG_LEN(0);
-		memcpy(hdr, CMSG_DATA(c), *hlen);
-	}
-	return n;
-}
-
 static uint32_t word(const unsigned char *p)
 {
 	return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
@@ -106,7 +52,7 @@ TEST(option_and_misuse)
 	/* SP_HDR on a cooked socket. */
 	fd = sp_dial(SOCK_PAIR, 9);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, send_hdr(fd, h, 4, "x", 1));
+	EXPECT_EQ(-1, sp_send_hdr(fd, h, 4, "x", 1));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
 
@@ -132,18 +78,18 @@ TEST(bad_headers_on_send)
 	ASSERT_LE(0, rep);
 	sp_set_timeouts(rep, 300);
 	/* A raw REP routes by pipe id: without one there is nowhere to go. */
-	EXPECT_EQ(-1, send_hdr(rep, h, 0, "x", 1));
+	EXPECT_EQ(-1, sp_send_hdr(rep, h, 0, "x", 1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, send_hdr(rep, h, -1, "x", 1));
+	EXPECT_EQ(-1, sp_send_hdr(rep, h, -1, "x", 1));
 	EXPECT_EQ(EINVAL, errno);
 	/* Whole words only. */
-	EXPECT_EQ(-1, send_hdr(rep, h, 6, "x", 1));
+	EXPECT_EQ(-1, sp_send_hdr(rep, h, 6, "x", 1));
 	EXPECT_EQ(EINVAL, errno);
 	/* Too long: more than a pipe id and 255 hops. */
 	{
 		static unsigned char big[1028];
 
-		EXPECT_EQ(-1, send_hdr(rep, big, sizeof(big), "x", 1));
+		EXPECT_EQ(-1, sp_send_hdr(rep, big, sizeof(big), "x", 1));
 		EXPECT_EQ(EINVAL, errno);
 	}
 	/* A control message of another level. */
@@ -169,9 +115,9 @@ TEST(bad_headers_on_send)
 	push = sp_raw_dial(SOCK_PUSH, port);
 	ASSERT_LE(0, pair);
 	ASSERT_LE(0, push);
-	EXPECT_EQ(-1, send_hdr(pair, h, 4, "x", 1));
+	EXPECT_EQ(-1, sp_send_hdr(pair, h, 4, "x", 1));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, send_hdr(push, h, 4, "x", 1));
+	EXPECT_EQ(-1, sp_send_hdr(push, h, 4, "x", 1));
 	EXPECT_EQ(EINVAL, errno);
 	close(pair);
 	close(push);
@@ -196,14 +142,14 @@ TEST(raw_rep_answers_cooked_req)
 	ASSERT_LE(0, req);
 	sp_set_timeouts(req, 5000);
 	ASSERT_EQ(5, send(req, "hello", 5, 0));
-	ASSERT_EQ(5, recv_hdr(rep, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
+	ASSERT_EQ(5, sp_recv_hdr(rep, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
 	EXPECT_EQ(0, memcmp(buf, "hello", 5));
 	ASSERT_EQ(8, hlen);
 	EXPECT_NE(0, word(h));
 	EXPECT_EQ(0, word(h) & 0x80000000) TH_LOG("pipe id %08x", word(h));
 	EXPECT_EQ(0x80000000, word(h + 4) & 0x80000000) TH_LOG("request id %08x", word(h + 4));
 	/* No pattern state: the raw REP can send more than one answer. */
-	ASSERT_EQ(5, send_hdr(rep, h, hlen, "world", 5));
+	ASSERT_EQ(5, sp_send_hdr(rep, h, hlen, "world", 5));
 	ASSERT_EQ(5, recv(req, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, "world", 5));
 
@@ -211,7 +157,7 @@ TEST(raw_rep_answers_cooked_req)
 	memcpy(h2, h, 8);
 	h2[3] ^= 0x40;
 	ASSERT_EQ(0, sp_stats(rep, &st));
-	ASSERT_EQ(5, send_hdr(rep, h2, 8, "stray", 5));
+	ASSERT_EQ(5, sp_send_hdr(rep, h2, 8, "stray", 5));
 	EXPECT_EQ(-1, recv(req, buf, sizeof(buf), MSG_DONTWAIT));
 	{
 		struct sp_stats st2;
@@ -249,11 +195,11 @@ TEST(raw_req_asks_cooked_rep)
 	req = sp_raw_dial(SOCK_REQ, port);
 	ASSERT_LE(0, req);
 	ASSERT_EQ(0, sp_set_int(req, SOL_SP, SP_RESEND_IVL, 100));
-	ASSERT_EQ(3, send_hdr(req, id, 4, "ask", 3));
+	ASSERT_EQ(3, sp_send_hdr(req, id, 4, "ask", 3));
 	ASSERT_EQ(3, recv(rep, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, "ask", 3));
 	ASSERT_EQ(6, send(rep, "answer", 6, 0));
-	ASSERT_EQ(6, recv_hdr(req, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
+	ASSERT_EQ(6, sp_recv_hdr(req, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
 	EXPECT_EQ(0, memcmp(buf, "answer", 6));
 	ASSERT_EQ(4, hlen);
 	EXPECT_EQ(0, memcmp(h, id, 4));
@@ -310,27 +256,27 @@ TEST(raw_bus_leaves_out_the_sender)
 	sp_set_timeouts(b, 5000);
 	/* Both pipes up: each reaches the hub. */
 	ASSERT_EQ(0, sp_send_until_readable(a, "a", 1, hub, 100, 100));
-	ASSERT_EQ(1, recv_hdr(hub, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
+	ASSERT_EQ(1, sp_recv_hdr(hub, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
 	while (recv(hub, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
 	ASSERT_EQ(0, sp_send_until_readable(b, "b", 1, hub, 100, 100));
 	while (recv(hub, buf, sizeof(buf), MSG_DONTWAIT) > 0)
 		;
 	ASSERT_EQ(1, send(a, "A", 1, 0));
-	ASSERT_EQ(1, recv_hdr(hub, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
+	ASSERT_EQ(1, sp_recv_hdr(hub, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
 	ASSERT_EQ(4, hlen);
 	EXPECT_EQ('A', buf[0]);
 	/* Reflect it: b gets it, a does not. */
-	ASSERT_EQ(1, send_hdr(hub, h, 4, "A", 1));
+	ASSERT_EQ(1, sp_send_hdr(hub, h, 4, "A", 1));
 	ASSERT_EQ(1, recv(b, buf, sizeof(buf), 0));
 	EXPECT_EQ('A', buf[0]);
 	EXPECT_FALSE(sp_poll1(a, POLLIN, 300) & POLLIN);
 	/* No header: both. */
-	ASSERT_EQ(1, send_hdr(hub, h, 0, "Z", 1));
+	ASSERT_EQ(1, sp_send_hdr(hub, h, 0, "Z", 1));
 	ASSERT_EQ(1, recv(a, buf, sizeof(buf), 0));
 	ASSERT_EQ(1, recv(b, buf, sizeof(buf), 0));
 	/* Anything but a pipe id or nothing. */
-	EXPECT_EQ(-1, send_hdr(hub, h, 8, "x", 1));
+	EXPECT_EQ(-1, sp_send_hdr(hub, h, 8, "x", 1));
 	EXPECT_EQ(EINVAL, errno);
 	close(a);
 	close(b);
@@ -357,12 +303,12 @@ TEST(hop_limit_drops_and_counts)
 	ASSERT_LE(0, req);
 	/* A 2-hop request with an empty body: once the pipe is up. */
 	ASSERT_EQ(8, send(req, three + 4, 8, 0));
-	ASSERT_EQ(0, recv_hdr(rep, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
+	ASSERT_EQ(0, sp_recv_hdr(rep, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
 	EXPECT_EQ(12, hlen);
 	ASSERT_EQ(0, sp_stats(rep, &st));
-	ASSERT_EQ(2, send_hdr(req, three, 12, "xx", 2));
-	ASSERT_EQ(2, send_hdr(req, three + 4, 8, "ok", 2));
-	ASSERT_EQ(2, recv_hdr(rep, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
+	ASSERT_EQ(2, sp_send_hdr(req, three, 12, "xx", 2));
+	ASSERT_EQ(2, sp_send_hdr(req, three + 4, 8, "ok", 2));
+	ASSERT_EQ(2, sp_recv_hdr(rep, h, sizeof(h), &hlen, buf, sizeof(buf), &fl));
 	EXPECT_EQ(0, memcmp(buf, "ok", 2)) TH_LOG("the 3-hop request was not dropped");
 	EXPECT_EQ(12, hlen);
 	{
@@ -408,19 +354,19 @@ TEST(user_forwarder_routes_replies)
 	}
 	/* Forward each request, answer it, forward the answer back. */
 	while (got < NCLIENTS) {
-		n = recv_hdr(front, h, sizeof(h), &hlen, buf, sizeof(buf), &fl);
+		n = sp_recv_hdr(front, h, sizeof(h), &hlen, buf, sizeof(buf), &fl);
 		ASSERT_LT(0, n);
 		ASSERT_EQ(8, hlen);
-		ASSERT_EQ(n, send_hdr(back, h, hlen, buf, n));
+		ASSERT_EQ(n, sp_send_hdr(back, h, hlen, buf, n));
 		n = recv(worker, buf, sizeof(buf) - 1, 0);
 		ASSERT_LT(0, n);
 		buf[0] = 'a';
 		ASSERT_EQ(n, send(worker, buf, n, 0));
-		n = recv_hdr(back, h, sizeof(h), &hlen, buf, sizeof(buf), &fl);
+		n = sp_recv_hdr(back, h, sizeof(h), &hlen, buf, sizeof(buf), &fl);
 		ASSERT_LT(0, n);
 		/* The first word is the front pipe's id; the rest is the body. */
 		ASSERT_EQ(4, hlen);
-		ASSERT_EQ(n, send_hdr(front, h, hlen, buf, n));
+		ASSERT_EQ(n, sp_send_hdr(front, h, hlen, buf, n));
 		got++;
 	}
 	for (i = 0; i < NCLIENTS; i++) {

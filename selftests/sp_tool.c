@@ -13,6 +13,12 @@
  *	                                 raw peers, then close them all; every
  *	                                 failed call must fail with an errno
  *	                                 that says why (sp_failslab.sh)
+ *	sp_tool device ADDR PORT BADDR BPORT
+ *	                                 an in-kernel REQ/REP broker: a raw REP
+ *	                                 bound to ADDR:PORT linked (SP_DEVICE)
+ *	                                 with a raw REQ connected to
+ *	                                 BADDR:BPORT; print "ready", sleep until
+ *	                                 killed
  *	sp_tool backlog ADDR PORT N      bind a REP, make N raw connections to
  *	                                 it, print "ready", wait for a line on
  *	                                 stdin, then give the connections 10 s
@@ -306,6 +312,24 @@ int main(int argc, char **argv)
 		if (n < 0 && errno == EAGAIN)
 			return EXIT_TIMEOUT;
 		return n == 2 && !memcmp(buf, "ok", 2) ? 0 : 3;
+	}
+	if (!strcmp(argv[1], "device") && argc == 6) {
+		struct sockaddr_in back = addr(argv[4], argv[5]);
+		int req = socket(PF_SP, SOCK_REQ, 0), one = 1;
+
+		fd = socket(PF_SP, SOCK_REP, 0);
+		if (fd < 0 || req < 0 || setsockopt(fd, SOL_SP, SP_RAW, &one, sizeof(one)) ||
+		    setsockopt(req, SOL_SP, SP_RAW, &one, sizeof(one)) ||
+		    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) ||
+		    connect(req, (struct sockaddr *)&back, sizeof(back)) ||
+		    setsockopt(fd, SOL_SP, SP_DEVICE, &req, sizeof(req))) {
+			perror("device");
+			return 1;
+		}
+		printf("ready\n");
+		fflush(stdout);
+		pause();
+		return 0;
 	}
 	if (!strcmp(argv[1], "backlog") && argc == 5)
 		return backlog(sin, atoi(argv[4]));
