@@ -11,7 +11,7 @@
 #
 #   SP_BENCH_SRC=/other/checkout   benchmark that tree's module instead
 #                                  (e.g. an older commit, for before/after)
-#   SP_BENCH_ROUNDS, SP_BENCH_SECONDS, SP_BENCH_SIZES: see
+#   SP_BENCH_ROUNDS, SP_BENCH_SECONDS, SP_BENCH_SIZES, SP_BENCH_ONLY: see
 #                                  selftests/bench/run.sh
 #   SP_PROFILE="-t lat -s 64"      instead of the table, a perf profile of
 #                                  that case for sp and raw TCP
@@ -44,7 +44,7 @@ rev=$(git -C "$src" describe --always --dirty 2>/dev/null || echo unknown)
 set +e
 SP_FLAVOUR=perf bash "$here/run.sh" -k "$kdir/arch/x86/boot/bzImage" -m "$mod/sp/sp.ko" \
 	-t "${SP_BENCH_TIMEOUT:-3600}" -- \
-	"SP_BENCH_ROUNDS=${SP_BENCH_ROUNDS:-5} SP_BENCH_SECONDS=${SP_BENCH_SECONDS:-1} SP_BENCH_SIZES='${SP_BENCH_SIZES:-64 1024 65536}' selftests/bench/run.sh" | tee "$raw"
+	"SP_BENCH_ONLY=${SP_BENCH_ONLY:-all} SP_BENCH_ROUNDS=${SP_BENCH_ROUNDS:-5} SP_BENCH_SECONDS=${SP_BENCH_SECONDS:-1} SP_BENCH_SIZES='${SP_BENCH_SIZES:-64 1024 65536}' selftests/bench/run.sh" | tee "$raw"
 vmrc=${PIPESTATUS[0]}
 set -e
 {

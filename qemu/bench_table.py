@@ -23,6 +23,8 @@ import sys
 rows = {}  # (name, size): {"unit": u, backend: {round: value}}
 mb = {}  # (name, size, backend): {round: MB/s} from extra=, for PUSH->PULL
 mem = {}
+hops = {}  # sp_hop mode: {round: us per round trip}
+relays = {}  # sp_hop relay mode: {round: msg/s delivered}
 failed = []
 for line in sys.stdin:
     line = line.strip()
@@ -33,6 +35,10 @@ for line in sys.stdin:
         continue
     kv = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
     test, be = kv["test"], kv["backend"]
+    if test in ("hop", "relay"):
+        (hops if test == "hop" else relays).setdefault(be, {})[int(kv.get("round", "1"))] = \
+            float(kv["value"])
+        continue
     if test.startswith("mem_"):
         ex = dict(e.split(":", 1) for e in kv.get("extra", "").split(",") if ":" in e)
         mem[(test, be)] = (int(float(kv["value"])), int(float(ex.get("meminfo_slab_per", "0"))))
@@ -155,5 +161,47 @@ if mem:
     for (test, be), (objs, slab) in sorted(mem.items()):
         what = {"mem_socket": "idle socket", "mem_pipe": "established connection (both ends)"}[test]
         print("  %-4s %-36s %8d B objects %8d B Slab" % (be, what, objs, slab))
+if hops:
+    def per_round(f):
+        """f(round) over the rounds every mode ran, as (median, min, max)."""
+        rs = set.intersection(*(set(v) for v in hops.values()))
+        vs = [f(r) for r in sorted(rs)]
+        return (statistics.median(vs), min(vs), max(vs)) if vs else None
+
+    def us(mode):
+        v = hops.get(mode)
+        return "%.0f" % statistics.median(v.values()) if v else "-"
+
+    def hop(via, direct):
+        return per_round(lambda r: hops[via][r] - hops[direct][r])
+
+    print()
+    print("One hop (sp_hop, REQ/REP round trip, 64 B, us; medians over the rounds):")
+    print("  sp direct %s; via the in-kernel device %s; via a user-space forwarder"
+          " over sp raw sockets %s" % (us("sp-direct"), us("sp-device"), us("sp-user")))
+    print("  nng direct %s; via nng_device() %s" % (us("nng-direct"), us("nng-device")))
+    need = ("sp-direct", "sp-device", "sp-user", "nng-direct", "nng-device")
+    if all(m in hops for m in need):
+        for what, q in [("in-kernel hop", hop("sp-device", "sp-direct")),
+                        ("user-space hop over sp", hop("sp-user", "sp-direct")),
+                        ("nng_device() hop", hop("nng-device", "nng-direct"))]:
+            print("  %-24s +%.0f us (%.0f to %.0f)" % (what, q[0], q[1], q[2]))
+        a = per_round(lambda r: (hops["sp-device"][r] - hops["sp-direct"][r]) / hops["sp-direct"][r])
+        b = per_round(lambda r: (hops["nng-device"][r] - hops["nng-direct"][r]) /
+                      max(hops["sp-device"][r] - hops["sp-direct"][r], 1e-9))
+        print("  target: in-kernel hop <= 0.5 x direct sp round trip: %.2f (%.2f-%.2f) %s" %
+              (a[0], a[1], a[2], "met" if a[0] <= 0.5 else "MISSED"))
+        print("  target: nng_device() hop >= 4 x in-kernel hop: %.1f (%.1f-%.1f) %s" %
+              (b[0], b[1], b[2], "met" if b[0] >= 4 else "MISSED"))
+if "sp-relay" in relays and "nng-relay" in relays:
+    sp, ng = relays["sp-relay"], relays["nng-relay"]
+    rs = [sp[r] / ng[r] for r in sp if r in ng and ng[r]]
+    print()
+    print("PUB -> relay -> 16 SUBs, 64 B, messages delivered/s: sp (in-kernel relay) %.0f,"
+          " nng (nng_device()) %.0f" % (statistics.median(sp.values()), statistics.median(ng.values())))
+    if rs:
+        med = statistics.median(rs)
+        print("  target: sp/nng >= 2: %.2f (%.2f-%.2f) %s" % (med, min(rs), max(rs),
+                                                           "met" if med >= 2 else "MISSED"))
 for f in failed:
     print("FAILED: " + f)

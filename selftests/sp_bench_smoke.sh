@@ -1,15 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# The benchmark program's sp path works: every benchmark of sp_bench runs
-# briefly on the PF_SP backend, exits 0 and prints its result line. One
-# result, whatever the figures: numbers are for 'make bench' on the perf
-# kernel, where sp is compared with NNG and raw TCP in one run.
+# The benchmark programs work: every benchmark of sp_bench runs briefly on
+# the PF_SP backend, exits 0 and prints its result line, and so does each
+# mode of sp_hop (direct, in-kernel device, user-space forwarder, NNG's
+# direct and nng_device(), and the two PUB/SUB relays). Two results,
+# whatever the figures: numbers are for 'make bench' on the perf kernel,
+# where sp is compared with NNG and raw TCP in one run.
 
 cd "$(dirname "$0")" || exit 1
 B=./bench/sp_bench
 echo "TAP version 13"
-echo "1..1"
+echo "1..2"
 fail=0
 # run TEST MIN ARGS...: one sp_bench run, which must exit 0 and print the
 # result line of TEST with a value above MIN (with MIN "-", any value).
@@ -42,5 +44,19 @@ if [ "$fail" = 0 ]; then
 	echo "ok 1 sp_bench_sp_backend_runs"
 else
 	echo "not ok 1 sp_bench_sp_backend_runs"
+fi
+hfail=0
+for m in sp-direct sp-device sp-user nng-direct nng-device sp-relay nng-relay; do
+	out=$(./bench/sp_hop -m "$m" -d 0.3 2>&1)
+	if ! echo "$out" | grep -q "^bench test=[a-z]* backend=$m .* value=[0-9.]* "; then
+		echo "# sp_hop -m $m: no result:"; echo "$out" | sed 's/^/#   /'
+		hfail=1
+	fi
+done
+if [ "$hfail" = 0 ]; then
+	echo "ok 2 sp_hop_modes_run"
+else
+	echo "not ok 2 sp_hop_modes_run"
+	fail=1
 fi
 exit $fail

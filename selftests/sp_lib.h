@@ -375,6 +375,7 @@ static inline void sp_kill_asleep(const pid_t *pid, int n, int ms_asleep, int ms
 
 static inline void sp_on_alarm(int sig)
 {
+	(void)sig;
 }
 
 /* SIGALRM to interrupt blocked calls: no SA_RESTART, they fail with EINTR. */

@@ -836,6 +836,22 @@ impl DeviceEnd for SpSock {
     }
 
     fn put(&self, hdr: &[u8], body: &[u8]) -> Result<bool> {
+        // The device's work runs in a kworker: the copy is charged to
+        // this socket's memcg, as a user's send would be.
+        let sk = self.sk().ok_or(EPIPE)?;
+        sk.charged(|| self.put_charged(hdr, body))
+    }
+
+    fn unlinked(&self) {
+        let d = self.inner.lock().device.take();
+        self.linking.store(false, Ordering::Release);
+        drop(d);
+    }
+}
+
+impl SpSock {
+    /// [`DeviceEnd::put`], in the socket's memcg.
+    fn put_charged(&self, hdr: &[u8], body: &[u8]) -> Result<bool> {
         let o = self.opts();
         let t = {
             let mut g = self.inner.lock();
@@ -872,12 +888,6 @@ impl DeviceEnd for SpSock {
             }
             None => Ok(false),
         }
-    }
-
-    fn unlinked(&self) {
-        let d = self.inner.lock().device.take();
-        self.linking.store(false, Ordering::Release);
-        drop(d);
     }
 }
 

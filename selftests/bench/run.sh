@@ -15,10 +15,12 @@
 #   SP_BENCH_ROUNDS   rounds (default 5)
 #   SP_BENCH_SECONDS  duration of each run (default 1)
 #   SP_BENCH_SIZES    message sizes (default "64 1024 65536")
+#   SP_BENCH_ONLY=hop only sp_hop's cases (one hop, the relays)
 #   SP_BENCH_SMOKE=1  a few-second check that every program works: tiny
 #                     runs, one round, and exit 1 if any fails
 
 B=$(cd "$(dirname "$0")" && pwd)/sp_bench
+H=$(cd "$(dirname "$0")" && pwd)/sp_hop
 R=${SP_BENCH_ROUNDS:-5}
 D=${SP_BENCH_SECONDS:-1}
 SIZES=${SP_BENCH_SIZES:-64 1024 65536}
@@ -29,18 +31,21 @@ fi
 failed=0
 out=$(mktemp)
 
-# run ROUND ARGS...: one sp_bench run, its result line tagged with ROUND.
-run() {
-	round=$1
-	shift
-	if "$B" "$@" > "$out"; then
+# runp PROG ROUND ARGS...: one run of PROG, its result line tagged with
+# ROUND; run is sp_bench's, hop sp_hop's.
+runp() {
+	prog=$1 round=$2
+	shift 2
+	if "$prog" "$@" > "$out"; then
 		sed "s/^bench /bench round=$round /" "$out"
 	else
 		cat "$out"
-		echo "bench-failed $*"
+		echo "bench-failed ${prog##*/} $*"
 		failed=$((failed + 1))
 	fi
 }
+run() { runp "$B" "$@"; }
+hop() { runp "$H" "$@"; }
 
 # each ROUND BACKENDS ARGS...: one case on each backend, back to back.
 each() {
@@ -62,6 +67,7 @@ while [ "$round" -le "$R" ]; do
 	2) all="sp tcp nng" two="sp nng" ;;
 	*) all="nng sp tcp" two="nng sp" ;;
 	esac
+	[ "${SP_BENCH_ONLY:-all}" = hop ] && SIZES=
 	for size in $SIZES; do
 		each "$round" "$all" -t lat -s "$size" -d "$D"
 		each "$round" "$all" -t rrthr -s "$size" -d "$D" -c 8
@@ -72,12 +78,27 @@ while [ "$round" -le "$R" ]; do
 		each "$round" "$two" -t push -s "$size" -d "$D" -k 1
 		each "$round" "$two" -t push -s "$size" -d "$D" -k 4
 	done
-	each "$round" "$all" -t survey -s 64 -d "$D" -k 8
+	[ "${SP_BENCH_ONLY:-all}" = hop ] || each "$round" "$all" -t survey -s 64 -d "$D" -k 8
+	# One hop: direct and through an intermediary, sp and NNG, rotating.
+	case $((round % 2)) in
+	1) hops="sp-direct sp-device sp-user nng-direct nng-device" ;;
+	*) hops="nng-device nng-direct sp-user sp-device sp-direct" ;;
+	esac
+	for m in $hops; do
+		hop "$round" -m "$m" -s 64 -d "$D"
+	done
+	case $((round % 2)) in
+	1) relays="sp-relay nng-relay" ;;
+	*) relays="nng-relay sp-relay" ;;
+	esac
+	for m in $relays; do
+		hop "$round" -m "$m" -s 64 -d "$D"
+	done
 	echo "bench-round $round done"
 	round=$((round + 1))
 done
 # Memory is counted, not timed: one round.
-for be in tcp sp; do
+[ "${SP_BENCH_ONLY:-all}" = hop ] || for be in tcp sp; do
 	run 1 -b "$be" -t mem -n "$MEMN"
 done
 rm -f "$out"
