@@ -20,6 +20,11 @@
 //! wakeup reaches a socket being torn down. Sockets pin the module, so a
 //! link keeps `rmmod` refused. Lock order: the device's `st`, then a
 //! socket's `inner`, never the reverse.
+//!
+//! TODO (issue 17): one hop costs 1.3x a direct round trip (README,
+//! "Benchmarks"; the target is 0.5x). Next: forward from the pipe's read
+//! actor instead of this work item (one wakeup less per direction), and
+//! move a message whose header is a prefix without copying it.
 
 use crate::net::socket::{SockRef, WaitHook, Woken};
 use crate::net::work::queue;

@@ -459,7 +459,7 @@ impl Proto {
                 ),
                 false => Delivery::Close(EPROTO),
             },
-            Proto::XRep | Proto::XRespondent => reqrep::deliver_raw(c, p, m, o),
+            Proto::XRep | Proto::XRespondent => reqrep::deliver_request(c, p, m, o),
             Proto::XSub => c.queue_lossy(Item::plain(m), o, Overflow::DropOldest),
             Proto::XBus => c.queue_lossy(
                 Item {

@@ -181,22 +181,9 @@ impl Replier {
         Replier { current: None }
     }
 
-    /// A request: queued behind its backtrace, with backpressure; one with
-    /// more hops than `SP_MAXTTL` is dropped, garbage closes the pipe.
+    /// A request: as [`deliver_request`].
     pub(crate) fn deliver(&mut self, c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
-        match reqrep::split_request(&m, o.maxttl) {
-            Ok(hdr) => c.queue(
-                p,
-                Item {
-                    msg: m,
-                    pipe: Some(p.clone()),
-                    hdr,
-                },
-                o,
-            ),
-            Err(reqrep::Error::TooManyHops) => Delivery::Done,
-            Err(reqrep::Error::Malformed) => Delivery::Close(EPROTO),
-        }
+        deliver_request(c, p, m, o)
     }
 
     /// Takes the next request and makes it the current one. The backtrace
@@ -303,10 +290,11 @@ pub(crate) fn can_send_to(c: &Core, t: Option<&Ticket>, len: usize) -> bool {
     }
 }
 
-/// A request or survey for a raw REP or RESPONDENT: queued behind its
-/// backtrace, which its header returns with the pipe's id; one with more
-/// than `SP_MAXTTL` hops is dropped and counted, garbage closes the pipe.
-pub(crate) fn deliver_raw(c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
+/// A request or survey for a REP or RESPONDENT, cooked or raw: queued
+/// behind its backtrace, with backpressure (a raw socket's header returns
+/// the backtrace with the pipe's id); one with more than `SP_MAXTTL` hops
+/// is dropped and counted in `rx_dropped`, garbage closes the pipe.
+pub(crate) fn deliver_request(c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
     match reqrep::split_request(&m, o.maxttl) {
         Ok(hdr) => c.queue(
             p,
