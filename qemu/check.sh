@@ -6,6 +6,7 @@
 #  1. host build dependencies (qemu/deps.sh)
 #  2. sans-IO core: cargo test, then a bounded cargo-fuzz run per target;
 #     rustfmt --check of every Rust file with the kernel's .rustfmt.toml
+#     sp.ko built under clippy (CLIPPY=1) with no warning
 #  3. the debug kernel (cached), sp.ko and the selftests
 #  4. the selftests in a VM on the debug kernel, with the runner's checks
 #     (no splat, module unloads, kmemleak clean)
@@ -90,12 +91,25 @@ if kdir=$(bash qemu/kernel.sh build debug 2> >(tee "$tmp/kernel" >&2)); then
 		fi
 	fi
 	sp_step "module and selftests"
-	if ! sp_quiet "building sp.ko" "$logs/module.log" make KDIR="$kdir" modules; then
+	# The whole run builds the crate afresh under clippy, with the
+	# kernel's lints (CLIPPY=1): any warning of rustc or clippy fails it.
+	clippy=()
+	[ ${#only[@]} = 0 ] && { rm -f sp/sp_main.o; clippy=(CLIPPY=1); }
+	if ! sp_quiet "building sp.ko" "$logs/module.log" make KDIR="$kdir" "${clippy[@]}" modules; then
 		broken build "sp.ko did not build (log: $logs/module.log)"
 	elif ! sp_quiet "building the selftests" "$logs/selftests-build.log" \
 			make KDIR="$kdir" KSRC="$ksrc" selftests; then
 		broken build "the selftests did not build (log: $logs/selftests-build.log)"
 	else
+		if [ ${#clippy[@]} != 0 ]; then
+			if grep -qE '^(warning|error)(\[|:)' "$logs/module.log"; then
+				grep -E -A6 '^(warning|error)(\[|:)' "$logs/module.log" | head -n 40
+				broken clippy "sp.ko built with $(grep -cE '^warning(\[|:)' "$logs/module.log") rustc/clippy warnings (log: $logs/module.log)"
+			else
+				echo "ok clippy"
+				pass=$((pass + 1))
+			fi
+		fi
 		if [ ${#only[@]} = 0 ]; then
 			want=$(bash selftests/run_tests.sh --list)
 		else

@@ -31,7 +31,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 command -v rustup >/dev/null || sp_die "rustup not found; install Rust (1.85+) with rustup"
-for c in rust-src rustfmt; do
+for c in rust-src rustfmt clippy; do
 	rustup component list --installed 2>/dev/null | grep -q "^$c" && continue
 	sp_quiet "rustup: adding $c" "$log" rustup component add "$c" ||
 		sp_die "rustup component add $c failed (step: dependencies, log: $log)"

@@ -26,7 +26,7 @@
 //! actor instead of this work item (one wakeup less per direction), and
 //! move a message whose header is a prefix without copying it.
 
-use crate::net::socket::{SockRef, WaitHook, Woken};
+use crate::net::socket::{Socket, WaitHook, Woken};
 use crate::net::work::queue;
 use crate::queue::Msg;
 use kernel::prelude::*;
@@ -42,8 +42,6 @@ pub(crate) trait DeviceEnd: Send + Sync {
     fn can_recv(&self) -> bool;
     /// Whether the socket sends (the device forwards to it).
     fn can_send(&self) -> bool;
-    /// The socket's sock, unless it is closing.
-    fn end_sk(&self) -> Option<SockRef>;
     /// The next received message: its raw header, and the message with
     /// the offset of its payload.
     fn take(&self) -> Option<(KVec<u8>, Msg, usize)>;
@@ -67,10 +65,8 @@ pub(crate) struct Device {
     ends: [Arc<dyn DeviceEnd>; 2],
     /// Whether both ends are one socket.
     same: bool,
-    #[pin]
-    hook_a: WaitHook<Device>,
-    #[pin]
-    hook_b: WaitHook<Device>,
+    /// On each end's wait queue, holding the device until `unlink`.
+    hooks: [Pin<KBox<WaitHook<Device>>>; 2],
     #[pin]
     work: Work<Device>,
     #[pin]
@@ -82,20 +78,19 @@ kernel::impl_has_work! {
 }
 
 impl Device {
-    /// Links `a` and `b` (the same socket for a reflector), whose checks
-    /// the caller made, and starts forwarding.
+    /// Links `a` (of socket `sa`) and `b` (of `sb`; the same socket for a
+    /// reflector), whose checks the caller made, and starts forwarding.
     pub(crate) fn link(
-        a: Arc<dyn DeviceEnd>,
-        b: Arc<dyn DeviceEnd>,
+        (a, sa): (Arc<dyn DeviceEnd>, &Socket),
+        (b, sb): (Arc<dyn DeviceEnd>, &Socket),
         same: bool,
     ) -> Result<Arc<Self>> {
-        let (ska, skb) = (a.end_sk().ok_or(ESHUTDOWN)?, b.end_sk().ok_or(ESHUTDOWN)?);
+        let hooks = [WaitHook::new()?, WaitHook::new()?];
         let d = Arc::pin_init(
             pin_init!(Device {
                 ends: [a, b],
                 same,
-                hook_a <- WaitHook::new(),
-                hook_b <- WaitHook::new(),
+                hooks,
                 work <- kernel::new_work!("sp_device_work"),
                 st <- kernel::new_mutex!(State {
                     linked: true,
@@ -104,53 +99,37 @@ impl Device {
             }),
             GFP_KERNEL,
         )?;
-        let owner = Arc::as_ptr(&d);
-        // SAFETY: The hooks are on no queue yet. `owner` lives while the
-        // sockets hold the device, and `unlink` (which each socket's
-        // release runs before its socket goes) takes the hooks off first.
-        unsafe {
-            d.as_arc_borrow().hook_a_pinned().add(&ska, owner);
-            if !same {
-                d.as_arc_borrow().hook_b_pinned().add(&skb, owner);
-            }
+        // New hooks are on no queue: `add` cannot fail.
+        d.hooks[0].as_ref().add(sa, d.clone())?;
+        if !same {
+            d.hooks[1].as_ref().add(sb, d.clone())?;
         }
-        d.kick();
+        Self::kick(d.as_arc_borrow());
         Ok(d)
-    }
-
-    fn hook_a_pinned(&self) -> Pin<&WaitHook<Device>> {
-        // SAFETY: `Device` is always pinned (in an `Arc`).
-        unsafe { Pin::new_unchecked(&self.hook_a) }
-    }
-
-    fn hook_b_pinned(&self) -> Pin<&WaitHook<Device>> {
-        // SAFETY: As above.
-        unsafe { Pin::new_unchecked(&self.hook_b) }
     }
 
     /// Stops forwarding and tells both sockets. Idempotent; may be called
     /// from either socket's release, with no socket lock held.
     pub(crate) fn unlink(&self) {
-        {
+        let owners = {
             let mut st = self.st.lock();
             if !st.linked {
                 return;
             }
             st.linked = false;
             st.held = [None, None];
-            self.hook_a.remove();
-            self.hook_b.remove();
-        }
+            [self.hooks[0].remove(), self.hooks[1].remove()]
+        };
+        // The hooks' references to the device, dropped with no lock held.
+        drop(owners);
         self.ends[0].unlinked();
         if !self.same {
             self.ends[1].unlinked();
         }
     }
 
-    fn kick(&self) {
-        // SAFETY: Every `Device` lives in an `Arc`.
-        let this: Arc<Device> = unsafe { ArcBorrow::from_raw(self) }.into();
-        let _ = queue().enqueue(this);
+    fn kick(this: ArcBorrow<'_, Device>) {
+        let _ = queue().enqueue(Arc::<Device>::from(this));
     }
 
     /// Moves up to [`BUDGET`] messages from end `from` to the other;
@@ -190,8 +169,8 @@ impl Device {
 }
 
 impl Woken for Device {
-    fn woken(&self) {
-        self.kick();
+    fn woken(this: ArcBorrow<'_, Self>) {
+        Self::kick(this);
     }
 }
 
@@ -201,7 +180,7 @@ impl WorkItem<0> for Device {
     fn run(this: Arc<Device>) {
         let more = this.forward(0) | (!this.same && this.forward(1));
         if more {
-            this.kick();
+            Self::kick(this.as_arc_borrow());
         }
     }
 }

@@ -156,9 +156,8 @@ impl WorkItem for Listener {
 
     fn run(this: Arc<Listener>) {
         // What the pipes allocate is charged to the socket's memcg.
-        match this.sock.sk() {
-            Some(sk) => sk.charged(|| Self::accept_some(this)),
-            None => {}
+        if let Some(sk) = this.sock.sk() {
+            sk.charged(|| Self::accept_some(this));
         }
     }
 }

@@ -30,7 +30,7 @@ impl Msg {
             Msg::Own(v) => {
                 // Allocate first: on failure the body stays where it was.
                 let u = UniqueArc::<KVVec<u8>>::new_uninit(GFP_KERNEL)?;
-                let a: Arc<KVVec<u8>> = u.write(core::mem::replace(v, KVVec::new())).into();
+                let a: Arc<KVVec<u8>> = u.write(core::mem::take(v)).into();
                 *self = Msg::Shared(a.clone());
                 Ok(Msg::Shared(a))
             }

@@ -617,7 +617,7 @@ impl SpSock {
 
     /// `SP_DEVICE`: links this raw socket with the one behind `fd` (itself,
     /// for a BUS reflector), or unlinks it (`fd` -1).
-    fn set_device(self: &Arc<Self>, val: &[u8]) -> Result {
+    fn set_device(self: &Arc<Self>, sock: &Socket, val: &[u8]) -> Result {
         let fd = match val.get(..4) {
             Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]),
             None => return Err(EINVAL),
@@ -629,10 +629,10 @@ impl SpSock {
         }
         // The other socket's file is held until the link is in place, so
         // that its release, which unlinks, comes after.
-        with_fd::<SpFamily, ()>(fd, |other| self.link(&other))
+        with_fd::<SpFamily, ()>(fd, |other, os| self.link(sock, (&other, os)))
     }
 
-    fn link(self: &Arc<Self>, other: &Arc<SpSock>) -> Result {
+    fn link(self: &Arc<Self>, sock: &Socket, (other, os): (&Arc<SpSock>, &Socket)) -> Result {
         let same = Arc::ptr_eq(self, other);
         if !self.raw.load(Ordering::Relaxed) || !other.raw.load(Ordering::Relaxed) {
             return Err(EINVAL);
@@ -652,7 +652,8 @@ impl SpSock {
             self.linking.store(false, Ordering::Release);
             return Err(EBUSY);
         }
-        let r = Device::link(self.clone(), other.clone(), same).and_then(|d| {
+        let (a, b): (Arc<dyn DeviceEnd>, Arc<dyn DeviceEnd>) = (self.clone(), other.clone());
+        let r = Device::link((a, sock), (b, os), same).and_then(|d| {
             for s in [self, other] {
                 let mut g = s.inner.lock();
                 if g.core.closing {
@@ -811,10 +812,6 @@ impl DeviceEnd for SpSock {
 
     fn can_send(&self) -> bool {
         self.pattern.sends()
-    }
-
-    fn end_sk(&self) -> Option<SockRef> {
-        self.sk()
     }
 
     fn take(&self) -> Option<(KVec<u8>, Msg, usize)> {
@@ -1054,7 +1051,7 @@ impl Family for SpFamily {
 
     fn setsockopt(
         data: Data<'_, Self>,
-        _sock: &Socket,
+        sock: &Socket,
         level: i32,
         name: i32,
         val: &[u8],
@@ -1066,7 +1063,7 @@ impl Family for SpFamily {
             return data.set_raw(val);
         }
         if name == uapi::opt::DEVICE {
-            return data_arc(&data).set_device(val);
+            return data_arc(&data).set_device(sock, val);
         }
         if let Some(r) = data.inner.lock().proto.setsockopt(name, val) {
             return r;

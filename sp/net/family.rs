@@ -137,7 +137,10 @@ unsafe fn data<'a, T: Family>(sock: *mut bindings::socket) -> Data<'a, T> {
 /// descriptor `fd` of the calling task, as `sockfd_lookup()` finds it,
 /// holding its file (so that it cannot be released) for the call: `EBADF`,
 /// `ENOTSOCK`, or `EAFNOSUPPORT` for a socket of another family.
-pub(crate) fn with_fd<T: Family, R>(fd: i32, f: impl FnOnce(T::Ptr) -> Result<R>) -> Result<R>
+pub(crate) fn with_fd<T: Family, R>(
+    fd: i32,
+    f: impl FnOnce(T::Ptr, &Socket) -> Result<R>,
+) -> Result<R>
 where
     for<'a> Data<'a, T>: Into<T::Ptr>,
 {
@@ -152,7 +155,7 @@ where
     // `sk` and state attached until its release, which the file defers.
     let r = unsafe {
         if (*(*sock).ops).family == T::FAMILY && !(*sock).sk.is_null() {
-            f(data::<T>(sock).into())
+            f(data::<T>(sock).into(), Socket::from_raw(sock))
         } else {
             Err(EAFNOSUPPORT)
         }
@@ -270,6 +273,8 @@ impl<T: Family> Ops<T> {
             let (d, s) = unsafe { (data::<T>(sock), Socket::from_raw(sock)) };
             T::release(d, s);
         }
+        // SAFETY: As above.
+        unsafe { Socket::from_raw(sock) }.detach_hooks();
         // SAFETY: The socket is attached and no borrow of it remains.
         unsafe { glue::sp_glue_sock_release(sock) };
         0

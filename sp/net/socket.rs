@@ -5,11 +5,14 @@
 use super::glue;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
+use core::sync::atomic::AtomicPtr;
+use core::sync::atomic::Ordering::{AcqRel, Acquire, Release};
 use kernel::bindings;
 use kernel::cred::Credential;
 use kernel::ffi::c_long;
 use kernel::prelude::*;
 use kernel::sync::aref::ARef;
+use kernel::sync::{Arc, ArcBorrow};
 use kernel::time::Jiffies;
 use kernel::types::Opaque;
 
@@ -70,6 +73,16 @@ impl Socket {
     fn sk(&self) -> *mut bindings::sock {
         // SAFETY: By the type invariant the socket is valid and attached.
         unsafe { (*self.0.get()).sk }
+    }
+
+    /// Detaches every [`WaitHook`] still on the socket's wait queue, as
+    /// `wake_up_pollfree()`; the release calls it before the queue goes.
+    pub(crate) fn detach_hooks(&self) {
+        // SAFETY: The socket is attached, so its queue exists. Its only
+        // entries now are hooks, which detach themselves on `POLLFREE`:
+        // `epoll` took its own off at the file's last `fput()`, and a
+        // task that waits holds the file.
+        unsafe { bindings::__wake_up_pollfree(glue::sp_glue_sk_sleep(self.sk())) };
     }
 
     /// A counted reference to the socket's `struct sock`.
@@ -259,93 +272,149 @@ impl SockRef {
 }
 
 /// What a [`WaitHook`] calls on every wakeup of the socket it is on.
-pub(crate) trait Woken: Sync {
+pub(crate) trait Woken: Send + Sync + Sized {
     /// Runs in any context, under the wait queue's spinlock: it must not
     /// sleep or take the socket's locks.
-    fn woken(&self);
+    fn woken(this: ArcBorrow<'_, Self>);
 }
 
-/// An entry on a socket's wait queue that calls [`Woken::woken`] of its
-/// owner, as vhost's and epoll's entries do, rather than waking a task.
+/// `POLLFREE` (`include/uapi/asm-generic/poll.h`): the key of
+/// `wake_up_pollfree()`, which says that the queue is about to go.
+const POLLFREE: usize = 0x4000;
+
+/// An entry on an sp socket's wait queue that calls [`Woken::woken`] of
+/// its owner, as vhost's and epoll's entries do, rather than waking a
+/// task.
+///
+/// While queued, the hook holds a reference to its owner, which the
+/// owner gets back from [`WaitHook::remove`]: a hook inside its owner
+/// (a cycle) must be removed for the owner to go. Whatever the owner
+/// does, the hook comes off the queue before the queue goes: the release
+/// of every sp socket ends with `wake_up_pollfree()` ([`Socket::
+/// detach_hooks`]), which detaches a hook still on it, as epoll's entries
+/// detach themselves; the socket's queue is freed an RCU grace period
+/// later, with its inode.
 ///
 /// # Invariants
 ///
-/// While `head` is non-null, `entry` is on that wait queue and its
-/// `private` points to a live owner of type `T`.
+/// While `head` is non-null, `entry` is on that wait queue. While `owner`
+/// is non-null it is a reference taken by `Arc::into_raw()`, and
+/// `entry.private` is the same pointer.
 #[pin_data(PinnedDrop)]
 pub(crate) struct WaitHook<T: Woken> {
     #[pin]
     entry: Opaque<bindings::wait_queue_entry>,
-    head: core::sync::atomic::AtomicPtr<bindings::wait_queue_head>,
-    _t: core::marker::PhantomData<*const T>,
+    head: AtomicPtr<bindings::wait_queue_head>,
+    owner: AtomicPtr<T>,
 }
 
-// SAFETY: The hook is added and removed under its owner's lock from any
-// thread; the wait queue serialises the rest.
+// SAFETY: The hook is added and removed from any thread; the wait queue's
+// lock and the atomics serialise the rest. `T` is `Send + Sync`.
 unsafe impl<T: Woken> Send for WaitHook<T> {}
 // SAFETY: As above.
 unsafe impl<T: Woken> Sync for WaitHook<T> {}
 
 impl<T: Woken> WaitHook<T> {
-    /// A hook on no queue.
-    pub(crate) fn new() -> impl PinInit<Self> {
-        pin_init!(Self {
-            entry <- Opaque::uninit(),
-            head: core::sync::atomic::AtomicPtr::new(core::ptr::null_mut()),
-            _t: core::marker::PhantomData,
-        })
+    /// A hook on no queue, in a box of its own.
+    pub(crate) fn new() -> Result<Pin<KBox<Self>>> {
+        KBox::pin_init(
+            pin_init!(Self {
+                entry <- Opaque::uninit(),
+                head: AtomicPtr::new(core::ptr::null_mut()),
+                owner: AtomicPtr::new(core::ptr::null_mut()),
+            }),
+            GFP_KERNEL,
+        )
     }
 
-    /// Puts the hook on the wait queue of `sk`, to call `owner`.
-    ///
-    /// # Safety
-    ///
-    /// The hook must be on no queue. `owner` must stay live, and the
-    /// socket of `sk` open, until [`WaitHook::remove`] (or the drop).
-    pub(crate) unsafe fn add(self: Pin<&Self>, sk: &SockRef, owner: *const T) {
+    /// Puts the hook on the wait queue of `sock`, to call `owner`, which
+    /// it holds until [`WaitHook::remove`]: `EBUSY` if it is on a queue,
+    /// or holds an owner, already.
+    pub(crate) fn add(self: Pin<&Self>, sock: &Socket, owner: Arc<T>) -> Result {
+        let o = Arc::into_raw(owner).cast_mut();
+        if self
+            .owner
+            .compare_exchange(core::ptr::null_mut(), o, AcqRel, Acquire)
+            .is_err()
+        {
+            // SAFETY: `o` came from `into_raw()` above and went nowhere.
+            drop(unsafe { Arc::from_raw(o) });
+            return Err(EBUSY);
+        }
         let e = self.entry.get();
-        // SAFETY: `e` is pinned and not on any queue, so ours to set up
-        // (`init_waitqueue_func_entry()`); the socket is open, so its
-        // queue exists, and the caller keeps it so until the removal.
+        // SAFETY: `e` is pinned and, with no owner until the exchange
+        // above, on no queue: ours to set up (`init_waitqueue_func_entry()`).
+        // The socket is open for the borrow (the type invariant), so its
+        // queue exists; the release detaches the entry before it goes.
         unsafe {
             (*e).flags = 0;
-            (*e).private = owner.cast_mut().cast();
+            (*e).private = o.cast();
             (*e).func = Some(Self::wake);
-            let head = glue::sp_glue_sk_sleep(sk.as_ptr());
+            let head = glue::sp_glue_sk_sleep(sock.sk());
             bindings::add_wait_queue(head, e);
-            // INVARIANT: on `head`, with `private` set.
-            self.head.store(head, core::sync::atomic::Ordering::Release);
+            // INVARIANT: on `head`, with `private` the owner.
+            self.head.store(head, Release);
         }
+        Ok(())
     }
 
-    /// Takes the hook off its queue, if on one: no call runs or starts
-    /// once this returns.
-    pub(crate) fn remove(&self) {
-        let head = self
-            .head
-            .swap(core::ptr::null_mut(), core::sync::atomic::Ordering::AcqRel);
-        if !head.is_null() {
-            // SAFETY: By the invariant the entry is on `head`, which `add`'s
-            // caller keeps live until this call. `remove_wait_queue()` takes
-            // the queue's lock, so a running call has ended.
-            unsafe { bindings::remove_wait_queue(head, self.entry.get()) };
+    /// Takes the hook off its queue, if on one, and hands back its owner:
+    /// no call runs or starts once this returns.
+    pub(crate) fn remove(&self) -> Option<Arc<T>> {
+        {
+            // As `ep_remove_wait_queue()`: a `POLLFREE` may have detached
+            // the entry, and the queue lives for this RCU section.
+            let _rcu = kernel::sync::rcu::read_lock();
+            let head = self.head.swap(core::ptr::null_mut(), AcqRel);
+            if !head.is_null() {
+                // SAFETY: The entry was on `head` when loaded above, so the
+                // queue is not freed before the RCU section ends, and a
+                // detached entry points to itself. `remove_wait_queue()`
+                // takes the queue's lock, so a running call has ended.
+                unsafe { bindings::remove_wait_queue(head, self.entry.get()) };
+            }
         }
+        let o = self.owner.swap(core::ptr::null_mut(), AcqRel);
+        // SAFETY: By the invariant a non-null `owner` is a reference from
+        // `into_raw()`, now ours: the swap took it, and no call is left.
+        (!o.is_null()).then(|| unsafe { Arc::from_raw(o) })
     }
 
     /// The queue's call.
     ///
     /// # Safety
     ///
-    /// Called by the wait queue for an entry added by [`WaitHook::add`].
+    /// Called by the wait queue, under its lock, for an entry added by
+    /// [`WaitHook::add`].
     unsafe extern "C" fn wake(
         e: *mut bindings::wait_queue_entry,
         _mode: kernel::ffi::c_uint,
         _flags: kernel::ffi::c_int,
-        _key: *mut kernel::ffi::c_void,
+        key: *mut kernel::ffi::c_void,
     ) -> kernel::ffi::c_int {
-        // SAFETY: By the invariant `private` is a live `T` while the
-        // entry is queued, and the queue calls only queued entries.
-        unsafe { (*(*e).private.cast::<T>()).woken() };
+        if key as usize & POLLFREE != 0 {
+            // SAFETY: `e` is the `entry` of a queued `WaitHook<T>`, and the
+            // queue's lock is held: unlink it as `list_del_init()`, which
+            // `__wake_up_common()` allows for the entry it calls.
+            unsafe {
+                let l = &raw mut (*e).entry;
+                (*(*l).next).prev = (*l).prev;
+                (*(*l).prev).next = (*l).next;
+                (*l).next = l;
+                (*l).prev = l;
+                let hook = kernel::container_of!(
+                    e.cast::<Opaque<bindings::wait_queue_entry>>(),
+                    Self,
+                    entry
+                );
+                (*hook).head.store(core::ptr::null_mut(), Release);
+            }
+            return 0;
+        }
+        // SAFETY: By the invariant `private` is a reference to a live `T`
+        // while the entry is queued, and the queue calls only queued
+        // entries; it outlives this call.
+        T::woken(unsafe { ArcBorrow::from_raw((*e).private.cast::<T>()) });
         0
     }
 }
@@ -353,6 +422,6 @@ impl<T: Woken> WaitHook<T> {
 #[pinned_drop]
 impl<T: Woken> PinnedDrop for WaitHook<T> {
     fn drop(self: Pin<&mut Self>) {
-        self.remove();
+        drop(self.remove());
     }
 }

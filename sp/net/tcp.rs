@@ -174,9 +174,6 @@ pub(crate) trait TcpWatcher: Send + Sync + Sized {
     fn event(this: ArcBorrow<'_, Self>, ev: TcpEvents);
 }
 
-/// An owned in-kernel TCP socket whose events go to a `W`.
-///
-
 /// Whether sp's TCP sockets pass the user's LSM rules and cgroup: this
 /// kernel exports the hooks (`qemu/patches/`), which `sp/Kbuild` detects.
 pub(crate) const POLICY_CHECKED: bool = cfg!(sp_policy_exports);
@@ -211,6 +208,9 @@ impl Drop for AsUser<'_> {
         unsafe { glue::sp_glue_revert_creds(self.old) };
     }
 }
+
+/// An owned in-kernel TCP socket whose events go to a `W`.
+///
 /// # Invariants
 ///
 /// `sock` is a live kernel socket owned by this value. When a watcher is

@@ -26,7 +26,7 @@ impl Workqueue {
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: `c"sp"` is a format string with no conversions.
         let wq = unsafe {
-            bindings::alloc_workqueue_noprof(c"sp".as_ptr().cast(), bindings::wq_flags_WQ_PERCPU, 0)
+            bindings::alloc_workqueue_noprof(c"sp".as_char_ptr(), bindings::wq_flags_WQ_PERCPU, 0)
         };
         if wq.is_null() {
             return Err(ENOMEM);
