@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Hostile peers: adversarial byte streams against an sp REP listener and
- * from a hostile "REP" that an sp REQ dials, while a well-behaved peer on
- * the same sp socket keeps working, and sp's SP_STATS account for every
- * hostile connection. SP_HOSTILE_FRAMES sets the number of frames per test
+ * from a hostile "REP" that an sp REQ dials, and into the front of an
+ * in-kernel device, while a well-behaved peer on the same sp socket keeps
+ * working, and sp's SP_STATS account for every hostile connection. SP_HOSTILE_FRAMES sets the number of frames per test
  * (default 6000; 'make stress' uses 1000000).
  */
 #define _GNU_SOURCE
@@ -293,6 +293,99 @@ TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 	pthread_join(th, NULL);
 	close(req);
 	close(sv.fd);
+}
+
+/* Memory charged to cgroup @cg other than TCP's own buffers. */
+static long long cg_held(const char *cg)
+{
+	return sp_cg_read(cg, "memory.current", NULL) - sp_cg_read(cg, "memory.stat", "sock");
+}
+
+/*
+ * The same attack on the front of an in-kernel REQ/REP device (a raw REP
+ * linked with a raw REQ that a worker dials) while it forwards: a good
+ * client is still served through it, every hostile connection ends in a
+ * pipe closed by the front, the device is still linked at the end, and
+ * what the memory cgroup sees sp hold stays bounded.
+ */
+TEST_F_TIMEOUT(long_run, device_under_attack, 7200)
+{
+	long frames = 0, conns = 0, good = 0, goal = target_frames();
+	long long base = 0, peak = 0, held;
+	struct server sv = { 0 };
+	uint16_t fport, bport;
+	int front, back, req, off = -1, ms = 300;
+	struct sp_stats st;
+	char cg[128];
+	int in_cg;
+	pthread_t th;
+	int64_t end;
+
+	signal(SIGPIPE, SIG_IGN);
+	in_cg = !sp_cg_make(cg, "sp_hostile") && !sp_cg_join(cg);
+	if (in_cg)
+		base = cg_held(cg);
+	front = sp_raw_listen(SOCK_REP, &fport);
+	back = sp_raw_listen(SOCK_REQ, &bport);
+	ASSERT_LE(0, front);
+	ASSERT_LE(0, back);
+	ASSERT_EQ(0, setsockopt(front, SOL_SP, SP_HANDSHAKE_TIMEOUT, &ms, sizeof(ms)));
+	ASSERT_EQ(0, setsockopt(front, SOL_SP, SP_DEVICE, &back, sizeof(back)));
+	sv.fd = sp_dial(SOCK_REP, bport);
+	ASSERT_LE(0, sv.fd);
+	sp_set_timeo(sv.fd, SO_RCVTIMEO, 200);
+	ASSERT_EQ(0, pthread_create(&th, NULL, serve, &sv));
+	req = sp_dial(SOCK_REQ, fport);
+	ASSERT_LE(0, req);
+	sp_set_timeo(req, SO_RCVTIMEO, 10000);
+
+	while (frames < goal) {
+		char buf[8];
+		int i;
+
+		for (i = 0; i < 20; i++, conns++) {
+			long n = attack(fport, rnd() % 8);
+
+			ASSERT_LE(0, n) TH_LOG("connection %ld: %s", conns, strerror(errno));
+			frames += n;
+		}
+		ASSERT_EQ(2, send(req, "ok", 2, 0));
+		ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0)) {
+			TH_LOG("good client lost after %ld frames: %s", frames, strerror(errno));
+		}
+		good++;
+		if (in_cg) {
+			held = cg_held(cg) - base;
+			peak = held > peak ? held : peak;
+		}
+	}
+	end = sp_now_ms() + 20000;
+	do {
+		ASSERT_EQ(0, sp_stats(front, &st));
+		if (st.pipes_refused + st.pipes_dropped >= (uint64_t)conns)
+			break;
+		usleep(50 * 1000);
+	} while (sp_now_ms() < end);
+	TH_LOG("%ld hostile frames over %ld connections into the device; %ld good round trips through it; %ld answered by the worker; %llu pipes refused, %llu dropped, %llu messages dropped; sp and the test's sockets held at most %lld KiB",
+	       frames, conns, good, sv.served, (unsigned long long)st.pipes_refused,
+	       (unsigned long long)st.pipes_dropped, (unsigned long long)st.rx_dropped,
+	       in_cg ? peak / 1024 : -1LL);
+	EXPECT_EQ(conns, st.pipes_refused + st.pipes_dropped);
+	/* A few socket buffers, whatever the number of frames. */
+	if (in_cg)
+		EXPECT_GT(16LL << 20, peak);
+	/* Still linked: the unlink finds the device. */
+	EXPECT_EQ(0, setsockopt(front, SOL_SP, SP_DEVICE, &off, sizeof(off)));
+	sv.stop = 1;
+	pthread_join(th, NULL);
+	close(req);
+	close(sv.fd);
+	close(back);
+	close(front);
+	if (in_cg) {
+		sp_cg_write("/sys/fs/cgroup", "cgroup.procs", "0");
+		rmdir(cg);
+	}
 }
 
 /* A hostile "REP" that an sp REQ dials: bad headers and bad replies. */
