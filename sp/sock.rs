@@ -822,13 +822,7 @@ impl DeviceEnd for SpSock {
         }
         let it = core.recvq.pop()?;
         core.kick_stalled();
-        let (id, n) = proto.raw_header(&it);
-        let mut h = KVec::with_capacity(n + 4, GFP_KERNEL).ok()?;
-        if let Some(id) = id {
-            h.extend_from_slice(&id.to_be_bytes(), GFP_KERNEL).ok()?;
-        }
-        h.extend_from_slice(it.msg.get(..n).unwrap_or(&[]), GFP_KERNEL)
-            .ok()?;
+        let h = Self::raw_header(proto, &it).ok()?;
         Some((h, it.msg, it.hdr))
     }
 
@@ -847,6 +841,20 @@ impl DeviceEnd for SpSock {
 }
 
 impl SpSock {
+    /// The SP header of received message `it` of a raw socket, as
+    /// `recvmsg()` and a device pass it on: the pipe id, if the pattern
+    /// has one, then the backtrace.
+    fn raw_header(proto: &Proto, it: &Item<Arc<Pipe>>) -> Result<KVec<u8>> {
+        let (id, n) = proto.raw_header(it);
+        let words = it.msg.get(..n).unwrap_or(&[]);
+        let mut h = KVec::with_capacity(words.len() + 4, GFP_KERNEL)?;
+        if let Some(id) = id {
+            h.extend_from_slice(&id.to_be_bytes(), GFP_KERNEL)?;
+        }
+        h.extend_from_slice(words, GFP_KERNEL)?;
+        Ok(h)
+    }
+
     /// [`DeviceEnd::put`], in the socket's memcg.
     fn put_charged(&self, hdr: &[u8], body: &[u8]) -> Result<bool> {
         let o = self.opts();
@@ -1028,13 +1036,7 @@ impl Family for SpFamily {
         let sk = sock.sk_ref();
         let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
         if data.raw.load(Ordering::Relaxed) {
-            let (id, n) = data.inner.lock().proto.raw_header(&it);
-            let words = it.msg.get(..n).unwrap_or(&[]);
-            let mut h = KVec::with_capacity(words.len() + 4, GFP_KERNEL)?;
-            if let Some(id) = id {
-                h.extend_from_slice(&id.to_be_bytes(), GFP_KERNEL)?;
-            }
-            h.extend_from_slice(words, GFP_KERNEL)?;
+            let h = SpSock::raw_header(&data.inner.lock().proto, &it)?;
             if !h.is_empty() {
                 msg.put_cmsg(uapi::SOL_SP, uapi::cmsg::HDR, &h)?;
             }

@@ -38,22 +38,19 @@ impl pin_init::PinnedDrop for SpModule {
 }
 
 impl kernel::InPlaceModule for SpModule {'''),
- ('''/// The loaded module: it holds the family registration.
-#[pin_data]''','''/// The loaded module: it holds the family registration.
-#[pin_data(PinnedDrop)]''')])
+ ('''#[pin_data]
+pub struct SpModule {''','''#[pin_data(PinnedDrop)]
+pub struct SpModule {''')])
 edit('sp/sock.rs',[
  ('''        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo, batch)?;''','''        let _t = crate::stages::start(0);
         data_arc(&data).send(&sock.sk_ref(), msg, len, timeo, batch)?;'''),
- ('''        let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
-        let m = it.payload();
-        let n = m.len().min(len);
-        msg.copy_from(&m[..n])?;''','''        let _t = crate::stages::start(5);
-        let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
-        let m = it.payload();
-        let n = m.len().min(len);
-        let t11 = crate::stages::start(11);
+ ('''        let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;''','''        let _t = crate::stages::start(5);
+        let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;'''),
+ ('''        msg.copy_from(&m[..n])?;
+        if n < m.len() {''','''        let t11 = crate::stages::start(11);
         msg.copy_from(&m[..n])?;
-        drop(t11);'''),
+        drop(t11);
+        if n < m.len() {'''),
  ('''            let woke = sk.wait(&mut timeo, || {
                 let g = self.inner.lock();
                 g.core.closing''','''            let _ts = crate::stages::start(16);
