@@ -161,6 +161,48 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+/*
+ * Twenty hostile connections to @port, counted in *@conns (and in
+ * *@bad_headers those that never send a valid header); the frames they
+ * sent, or -1 with errno if one could not connect.
+ */
+static long attack_burst(uint16_t port, long *conns, long *bad_headers)
+{
+	long frames = 0;
+	int i;
+
+	for (i = 0; i < 20; i++, (*conns)++) {
+		int kind = rnd() % 8;
+		long n = attack(port, kind);
+
+		if (n < 0)
+			return -1;
+		frames += n;
+		/* Kinds 0 and 1 never send a valid header. */
+		if (kind < 2)
+			(*bad_headers)++;
+	}
+	return frames;
+}
+
+/*
+ * Waits up to 20 s for @fd's SP_STATS to count @conns pipes refused or
+ * dropped; the counters in *@st. 0, or -1 if SP_STATS failed.
+ */
+static int wait_pipes_closed(int fd, long conns, struct sp_stats *st)
+{
+	int64_t end = sp_now_ms() + 20000;
+
+	do {
+		if (sp_stats(fd, st))
+			return -1;
+		if (st->pipes_refused + st->pipes_dropped >= (uint64_t)conns)
+			break;
+		usleep(50 * 1000);
+	} while (sp_now_ms() < end);
+	return 0;
+}
+
 /* 'make stress' runs these for far longer than the harness's 30 s. */
 FIXTURE(long_run) {};
 FIXTURE_SETUP(long_run) {}
@@ -236,7 +278,6 @@ TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 	struct server sv = { 0 };
 	long frames = 0, conns = 0, good = 0, bad_headers = 0, goal = target_frames();
 	struct sp_stats st;
-	int64_t end;
 	int ms = 300, req;
 	pthread_t th;
 	uint16_t port;
@@ -252,19 +293,11 @@ TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 	sp_set_timeo(req, SO_RCVTIMEO, 10000);
 
 	while (frames < goal) {
+		long n = attack_burst(port, &conns, &bad_headers);
 		char buf[8];
-		int i;
 
-		for (i = 0; i < 20; i++, conns++) {
-			int kind = rnd() % 8;
-			long n = attack(port, kind);
-
-			ASSERT_LE(0, n) TH_LOG("connection %ld: %s", conns, strerror(errno));
-			frames += n;
-			/* Kinds 0 and 1 never send a valid header. */
-			if (kind < 2)
-				bad_headers++;
-		}
+		ASSERT_LE(0, n) TH_LOG("connection %ld: %s", conns, strerror(errno));
+		frames += n;
 		/* The well-behaved peer still gets answers. */
 		ASSERT_EQ(2, send(req, "ok", 2, 0));
 		ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0)) {
@@ -277,13 +310,7 @@ TEST_F_TIMEOUT(long_run, rep_under_attack, 7200)
 	 * closed by sp: refused in the handshake (all the bad headers, and
 	 * any that hung up first) or dropped after it.
 	 */
-	end = sp_now_ms() + 20000;
-	do {
-		ASSERT_EQ(0, sp_stats(sv.fd, &st));
-		if (st.pipes_refused + st.pipes_dropped >= (uint64_t)conns)
-			break;
-		usleep(50 * 1000);
-	} while (sp_now_ms() < end);
+	ASSERT_EQ(0, wait_pipes_closed(sv.fd, conns, &st));
 	TH_LOG("%ld hostile frames over %ld connections (%ld bad headers); %ld good round trips; %ld answered; %llu pipes refused, %llu dropped",
 	       frames, conns, bad_headers, good, sv.served,
 	       (unsigned long long)st.pipes_refused, (unsigned long long)st.pipes_dropped);
@@ -310,7 +337,7 @@ static long long cg_held(const char *cg)
  */
 TEST_F_TIMEOUT(long_run, device_under_attack, 7200)
 {
-	long frames = 0, conns = 0, good = 0, goal = target_frames();
+	long frames = 0, conns = 0, good = 0, bad_headers = 0, goal = target_frames();
 	long long base = 0, peak = 0, held;
 	struct server sv = { 0 };
 	uint16_t fport, bport;
@@ -319,7 +346,6 @@ TEST_F_TIMEOUT(long_run, device_under_attack, 7200)
 	char cg[128];
 	int in_cg;
 	pthread_t th;
-	int64_t end;
 
 	signal(SIGPIPE, SIG_IGN);
 	in_cg = !sp_cg_make(cg, "sp_hostile") && !sp_cg_join(cg);
@@ -340,15 +366,11 @@ TEST_F_TIMEOUT(long_run, device_under_attack, 7200)
 	sp_set_timeo(req, SO_RCVTIMEO, 10000);
 
 	while (frames < goal) {
+		long n = attack_burst(fport, &conns, &bad_headers);
 		char buf[8];
-		int i;
 
-		for (i = 0; i < 20; i++, conns++) {
-			long n = attack(fport, rnd() % 8);
-
-			ASSERT_LE(0, n) TH_LOG("connection %ld: %s", conns, strerror(errno));
-			frames += n;
-		}
+		ASSERT_LE(0, n) TH_LOG("connection %ld: %s", conns, strerror(errno));
+		frames += n;
 		ASSERT_EQ(2, send(req, "ok", 2, 0));
 		ASSERT_EQ(2, recv(req, buf, sizeof(buf), 0)) {
 			TH_LOG("good client lost after %ld frames: %s", frames, strerror(errno));
@@ -359,18 +381,13 @@ TEST_F_TIMEOUT(long_run, device_under_attack, 7200)
 			peak = held > peak ? held : peak;
 		}
 	}
-	end = sp_now_ms() + 20000;
-	do {
-		ASSERT_EQ(0, sp_stats(front, &st));
-		if (st.pipes_refused + st.pipes_dropped >= (uint64_t)conns)
-			break;
-		usleep(50 * 1000);
-	} while (sp_now_ms() < end);
+	ASSERT_EQ(0, wait_pipes_closed(front, conns, &st));
 	TH_LOG("%ld hostile frames over %ld connections into the device; %ld good round trips through it; %ld answered by the worker; %llu pipes refused, %llu dropped, %llu messages dropped; sp and the test's sockets held at most %lld KiB",
 	       frames, conns, good, sv.served, (unsigned long long)st.pipes_refused,
 	       (unsigned long long)st.pipes_dropped, (unsigned long long)st.rx_dropped,
 	       in_cg ? peak / 1024 : -1LL);
 	EXPECT_EQ(conns, st.pipes_refused + st.pipes_dropped);
+	EXPECT_LE(bad_headers, st.pipes_refused);
 	/* A few socket buffers, whatever the number of frames. */
 	if (in_cg)
 		EXPECT_GT(16LL << 20, peak);
