@@ -95,6 +95,8 @@ if kdir=$(bash qemu/kernel.sh build debug 2> >(tee "$tmp/kernel" >&2)); then
 	# kernel's lints (CLIPPY=1): any warning of rustc or clippy fails it.
 	clippy=()
 	[ ${#only[@]} = 0 ] && { rm -f sp/sp_main.o; clippy=(CLIPPY=1); }
+	# sp_quiet appends: this build's warnings only.
+	: > "$logs/module.log"
 	if ! sp_quiet "building sp.ko" "$logs/module.log" make KDIR="$kdir" "${clippy[@]}" modules; then
 		broken build "sp.ko did not build (log: $logs/module.log)"
 	elif ! sp_quiet "building the selftests" "$logs/selftests-build.log" \
