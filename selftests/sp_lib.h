@@ -509,10 +509,11 @@ static inline ssize_t sp_send_hdr(int fd, const void *hdr, int hlen, const void 
 /*
  * recvmsg() of a body into @body (@max bytes) and its SP header into @hdr
  * (room for @hmax bytes); the header's length in *@hlen (0 without one),
- * and MSG_CTRUNC in *@flags. The body's length, or -1.
+ * and MSG_CTRUNC in *@flags; recvmsg() takes @rflags. The body's length,
+ * or -1.
  */
-static inline ssize_t sp_recv_hdr(int fd, void *hdr, size_t hmax, int *hlen, void *body, size_t max,
-			int *flags)
+static inline ssize_t sp_recv_hdr_flags(int fd, void *hdr, size_t hmax, int *hlen, void *body,
+					size_t max, int *flags, int rflags)
 {
 	char ctl[CMSG_SPACE(1100)];
 	struct iovec iov = { body, max };
@@ -525,7 +526,7 @@ static inline ssize_t sp_recv_hdr(int fd, void *hdr, size_t hmax, int *hlen, voi
 
 	if (hmax > 1100)
 		return -1;
-	n = recvmsg(fd, &mh, 0);
+	n = recvmsg(fd, &mh, rflags);
 	if (n < 0)
 		return -1;
 	*hlen = 0;
@@ -537,6 +538,13 @@ static inline ssize_t sp_recv_hdr(int fd, void *hdr, size_t hmax, int *hlen, voi
 		memcpy(hdr, CMSG_DATA(c), *hlen);
 	}
 	return n;
+}
+
+/* sp_recv_hdr_flags() with no flags for recvmsg(). */
+static inline ssize_t sp_recv_hdr(int fd, void *hdr, size_t hmax, int *hlen, void *body, size_t max,
+				  int *flags)
+{
+	return sp_recv_hdr_flags(fd, hdr, hmax, hlen, body, max, flags, 0);
 }
 
 /*
@@ -764,6 +772,23 @@ static inline int sp_tcp_listen(struct sockaddr_in *sin, int backlog)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * A @ltype socket listening on loopback in *@l (its port in *@port) and a
+ * @dtype socket dialing it in *@d; 0, or -1 with nothing left open.
+ */
+static inline int sp_listen_dial(int ltype, int dtype, int *l, int *d, uint16_t *port)
+{
+	*l = sp_listen_any(ltype, port);
+	if (*l < 0)
+		return -1;
+	*d = sp_dial(dtype, *port);
+	if (*d < 0) {
+		close(*l);
+		return -1;
+	}
+	return 0;
 }
 
 /* A request from a new REQ dialing @port, answered by @rep; 0 on a reply. */

@@ -458,6 +458,56 @@ TEST(reqrep_nng_req_binds_sp_rep_dials)
 	close(rep);
 }
 
+/* IPv6: sp REP on [::1] with an NNG REQ dialing tcp://[::1]:port. */
+TEST(reqrep_nng_req_sp_rep_ipv6)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(a);
+	char url[64];
+	nng_socket s;
+	int rep, rv;
+
+	rep = socket(AF_SP, SOCK_REP, 0);
+	ASSERT_LE(0, rep);
+	ASSERT_EQ(0, bind(rep, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, getsockname(rep, (struct sockaddr *)&a, &len));
+	sp_timeouts(_metadata, rep);
+	ASSERT_EQ(0, nng_req0_open(&s));
+	ASSERT_EQ(0, nng_prep(s));
+	snprintf(url, sizeof(url), "tcp://[::1]:%u", ntohs(a.sin6_port));
+	rv = nng_dial(s, url, NULL, 0);
+	ASSERT_EQ(0, rv) TH_LOG("nng_dial %s: %s", url, nng_strerror(rv));
+	nng_requests(_metadata, s, rep, 50);
+	nng_close(s);
+	close(rep);
+}
+
+/* IPv6: NNG REP listening on tcp://[::1]:0, an sp REQ dialing it. */
+TEST(reqrep_sp_req_nng_rep_ipv6)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	struct nng_server sv = { 0 };
+	nng_listener l;
+	pthread_t th;
+	int req, rv, port;
+
+	ASSERT_EQ(0, nng_rep0_open(&sv.s));
+	ASSERT_EQ(0, nng_prep(sv.s));
+	rv = nng_listen(sv.s, "tcp://[::1]:0", &l, 0);
+	ASSERT_EQ(0, rv) TH_LOG("nng_listen: %s", nng_strerror(rv));
+	ASSERT_EQ(0, nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port));
+	ASSERT_EQ(0, pthread_create(&th, NULL, nng_rep_main, &sv));
+	req = socket(AF_SP, SOCK_REQ, 0);
+	ASSERT_LE(0, req);
+	sp_timeouts(_metadata, req);
+	a.sin6_port = htons(port);
+	ASSERT_EQ(0, connect(req, (struct sockaddr *)&a, sizeof(a)));
+	sp_requests(_metadata, req, 50);
+	close(req);
+	nng_close(sv.s);
+	pthread_join(th, NULL);
+}
+
 TEST(reqrep_nng_rep_restarts)
 {
 	struct nng_server sv = { .stop_after = 50 };

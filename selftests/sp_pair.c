@@ -301,7 +301,7 @@ TEST_F(pair, unsupported_flags)
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_OOB));
 	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_PEEK));
+	EXPECT_EQ(-1, recv(self->a, buf, sizeof(buf), MSG_ERRQUEUE));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 }
 

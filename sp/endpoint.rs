@@ -76,7 +76,7 @@ impl Listener {
         sk: &SockRef,
         addr: &SockAddr,
     ) -> Result<Arc<Self>> {
-        let tcp = TcpSocket::listen(sk, addr, BACKLOG)?;
+        let tcp = TcpSocket::listen(sk, addr, BACKLOG, sock.opts().v6only)?;
         let bound = tcp.name(false)?;
         let l = Arc::pin_init(
             try_pin_init!(Listener {
@@ -272,6 +272,11 @@ kernel::impl_has_delayed_work! {
 }
 
 impl Dialer {
+    /// The address it dials.
+    pub(crate) fn addr(&self) -> &SockAddr {
+        &self.addr
+    }
+
     /// A dialer for `addr`, acting for the caller; [`Dialer::start`]
     /// starts it.
     pub(crate) fn new(sock: &Arc<dyn PipeOwner>, addr: &SockAddr) -> Result<Arc<Self>> {
@@ -293,12 +298,13 @@ impl Dialer {
 
     /// Makes the first attempt in the caller's context (its `connect()`):
     /// a refusal by policy (`EACCES` from the LSM, `EPERM` from a cgroup
-    /// BPF program) is the caller's error. Any other failure is retried in
-    /// the background, as nn_connect() does.
+    /// BPF program) is the caller's error, and so is an address no retry
+    /// can reach (`EINVAL`: a link-local address without a scope id). Any
+    /// other failure is retried in the background, as nn_connect() does.
     pub(crate) fn start(self: &Arc<Self>) -> Result {
         match self.dial() {
             Ok(()) => Ok(()),
-            Err(e) if e == EACCES || e == EPERM => Err(e),
+            Err(e) if e == EACCES || e == EPERM || e == EINVAL => Err(e),
             Err(e) if e == ESHUTDOWN => Ok(()),
             Err(_) => {
                 self.pipe_closed();
@@ -345,7 +351,8 @@ impl Dialer {
         if self.sock.pipes_full() {
             return Err(ENOBUFS);
         }
-        let tcp = sk.charged(|| TcpSocket::connect(&sk, &self.cred, &self.addr))?;
+        let v6only = self.sock.opts().v6only;
+        let tcp = sk.charged(|| TcpSocket::connect(&sk, &self.cred, &self.addr, v6only))?;
         let end = Arc::new(Dialed(self.clone()), GFP_KERNEL)?;
         Pipe::start(&self.sock, end, true, tcp)?;
         Ok(())

@@ -28,7 +28,9 @@
 
 use crate::net::log;
 use crate::net::socket::{PollMask, SockRef};
-use crate::net::tcp::{RxChunk, TcpEvents, TcpSocket, TcpState, TcpWatcher, SEND_VEC_MAX};
+use crate::net::tcp::{
+    RxChunk, SockAddr, TcpEvents, TcpSocket, TcpState, TcpWatcher, SEND_VEC_MAX,
+};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, queue};
 use crate::proto::flow::{admit, Overflow};
 use crate::proto::frame::{self, Deframer, Step};
@@ -323,6 +325,16 @@ impl Pipe {
     /// Whether messages wait in the pipe's own queue.
     pub(crate) fn has_out(&self) -> bool {
         !self.outq.lock().is_empty()
+    }
+
+    /// Bytes waiting in the pipe's own queue.
+    pub(crate) fn unsent_bytes(&self) -> usize {
+        self.outq.lock().bytes()
+    }
+
+    /// The TCP peer's address (`ENOTCONN` once the pipe has closed).
+    pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
+        self.st.lock().tcp.as_ref().ok_or(ENOTCONN)?.name(true)
     }
 
     /// Queues `m` unless `cap` messages are waiting or `m` would take the

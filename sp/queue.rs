@@ -155,6 +155,14 @@ impl<P> MsgQueue<P> {
         self.slots[self.head].as_ref()
     }
 
+    /// The oldest message, to change in place (not its length).
+    pub(crate) fn front_mut(&mut self) -> Option<&mut Item<P>> {
+        if self.len == 0 {
+            return None;
+        }
+        self.slots[self.head].as_mut()
+    }
+
     /// Takes the oldest message.
     pub(crate) fn pop(&mut self) -> Option<Item<P>> {
         if self.len == 0 {

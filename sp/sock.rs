@@ -22,16 +22,17 @@
 
 use crate::device::{Device, DeviceEnd};
 use crate::endpoint::{Dialer, Listener};
-use crate::net::family::{with_fd, Data, Family};
+use crate::net::family::{with_fd, Data, Family, Shutdown, SIOCINQ, SIOCOUTQ};
 use crate::net::msg::{
     MsgDst, MsgSrc, MSG_BATCH, MSG_CMSG_CLOEXEC, MSG_CMSG_COMPAT, MSG_DONTWAIT, MSG_EOR, MSG_MORE,
-    MSG_NOSIGNAL, MSG_TRUNC, MSG_WAITALL,
+    MSG_NOSIGNAL, MSG_PEEK, MSG_TRUNC, MSG_WAITALL,
 };
 use crate::net::random;
-use crate::net::socket::{PollMask, SockRef, Socket, Timeout};
-use crate::net::tcp::SockAddr;
-use crate::pattern::{Core, Out, Proto};
+use crate::net::socket::{sigpipe, PollMask, SockRef, Socket, Timeout};
+use crate::net::tcp::{SockAddr, IPPROTO_IPV6, IPV6_V6ONLY};
+use crate::pattern::{Core, Out, Proto, Stats};
 use crate::pipe::{Delivery, Pipe, PipeOwner};
+use crate::proto::inet::Inet;
 use crate::proto::options::{self, Options};
 use crate::proto::pattern::Pattern;
 use crate::proto::uapi;
@@ -39,6 +40,7 @@ use crate::queue::{msg_gfp, Item, Msg};
 use crate::timer::{Timer, TimerOwner};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
+use kernel::seq_file::SeqFile;
 use kernel::sync::{Arc, Mutex};
 use kernel::time::msecs_to_jiffies;
 
@@ -302,6 +304,22 @@ impl SpSock {
             || (self.pattern == Pattern::Req && self.raw.load(Ordering::Relaxed))
     }
 
+    /// `IPV6_V6ONLY` (level `IPPROTO_IPV6`), as for a TCP socket: any
+    /// non-zero `int` is 1, and only before the first `bind()` or
+    /// `connect()` (`EINVAL` after, as `inet6` gives once bound).
+    fn set_v6only(&self, val: &[u8]) -> Result {
+        let v = match val.get(..4) {
+            Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]) != 0,
+            None => return Err(EINVAL),
+        };
+        let g = self.inner.lock();
+        if !g.listeners.is_empty() || !g.dialers.is_empty() {
+            return Err(EINVAL);
+        }
+        self.opts.lock().v6only = Some(v);
+        Ok(())
+    }
+
     /// `SP_RAW`: switches the socket's mode, before it has any endpoint or
     /// has sent anything (`EISCONN`).
     fn set_raw(&self, val: &[u8]) -> Result {
@@ -446,7 +464,7 @@ impl SpSock {
         let o = self.opts();
         let t = {
             let mut g = self.inner.lock();
-            if g.core.closing {
+            if g.core.closing || g.core.shut_wr {
                 return Err(EPIPE);
             }
             // The timer first: a request never goes out without one.
@@ -475,7 +493,8 @@ impl SpSock {
             let out = {
                 let mut g = self.inner.lock();
                 let Inner { core, proto, .. } = &mut *g;
-                if core.closing {
+                if core.closing || core.shut_wr {
+                    proto.abort_send(t);
                     return Err(EPIPE);
                 }
                 proto.send(core, &t, &mut m, &o)
@@ -493,7 +512,7 @@ impl SpSock {
             }
             let woke = sk.wait(&mut timeo, || {
                 let g = self.inner.lock();
-                g.core.closing || g.proto.can_send(&g.core, Some(&t), len, &o)
+                g.core.closing || g.core.shut_wr || g.proto.can_send(&g.core, Some(&t), len, &o)
             });
             if let Err(e) = woke {
                 self.inner.lock().proto.abort_send(t);
@@ -528,7 +547,12 @@ impl SpSock {
     /// `timeo` (and a survey's deadline).
     ///
     /// Lock context: none; sleeps.
-    fn recv(&self, sk: &SockRef, mut timeo: Timeout) -> Result<Item<Arc<Pipe>>> {
+    fn recv(
+        &self,
+        sk: &SockRef,
+        mut timeo: Timeout,
+        peek: bool,
+    ) -> Result<Option<Item<Arc<Pipe>>>> {
         let pull = self.pattern.pulls();
         if self.pattern.drops_received() {
             // A hint: the task may move, and then its next recv() says so.
@@ -541,10 +565,20 @@ impl SpSock {
             let deadline = {
                 let mut g = self.inner.lock();
                 let Inner { core, proto, .. } = &mut *g;
-                let r = proto.recv(core);
-                core.kick_stalled();
+                let r = if peek {
+                    proto.peek(core)
+                } else {
+                    let r = proto.recv(core);
+                    core.kick_stalled();
+                    r
+                };
                 if let Some(it) = r? {
-                    return Ok(it);
+                    return Ok(Some(it));
+                }
+                // Shut for reading, and nothing left: the end, as for a
+                // datagram socket.
+                if core.shut_rd {
+                    return Ok(None);
                 }
                 proto.recv_deadline(core)
             };
@@ -567,7 +601,7 @@ impl SpSock {
                     self.pull_pipes();
                 }
                 let g = self.inner.lock();
-                g.proto.recv_ready(&g.core)
+                g.core.shut_rd || g.proto.recv_ready(&g.core)
             });
             timeo.spend(before, t);
             if pull && self.readers.fetch_sub(1, Ordering::SeqCst) == 1 {
@@ -924,11 +958,121 @@ fn data_arc(d: &Data<'_, SpFamily>) -> Arc<SpSock> {
 /// The `PF_SP` family.
 pub(crate) struct SpFamily;
 
+/// The text form of `a`, for `/proc` and fdinfo.
+fn inet(a: &SockAddr) -> Inet {
+    Inet {
+        v6: a.is_v6(),
+        ip: a.ip_bytes(),
+        port: a.port(),
+        scope: a.scope_id(),
+    }
+}
+
+/// What `/proc/net/sp` and fdinfo show of a socket.
+struct Summary {
+    raw: bool,
+    closing: bool,
+    pipes: usize,
+    listeners: usize,
+    dialers: usize,
+    recvq: usize,
+    recvq_bytes: usize,
+    device: bool,
+    stats: Stats,
+    local: Option<SockAddr>,
+    remote: Option<SockAddr>,
+}
+
+impl SpSock {
+    fn summary(&self) -> Summary {
+        let g = self.inner.lock();
+        Summary {
+            raw: self.raw.load(Ordering::Relaxed),
+            closing: g.core.closing,
+            pipes: g.pipes.len(),
+            listeners: g.listeners.len(),
+            dialers: g.dialers.len(),
+            recvq: g.core.recvq.len(),
+            recvq_bytes: g.core.recvq.bytes(),
+            device: g.device.is_some(),
+            stats: g.core.stats,
+            local: g.listeners.first().map(|l| *l.addr()),
+            remote: g.dialers.first().map(|d| *d.addr()),
+        }
+    }
+}
+
+/// An address, or `*`.
+struct Or<'a>(&'a Option<SockAddr>);
+
+impl kernel::fmt::Display for Or<'_> {
+    fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+        match self.0 {
+            Some(a) => core::fmt::Display::fmt(&inet(a), f),
+            None => f.write_str("*"),
+        }
+    }
+}
+
 #[vtable]
 impl Family for SpFamily {
     type OwnerModule = crate::SpModule;
     type Ptr = Arc<SpSock>;
     const FAMILY: i32 = uapi::AF_SP;
+    const PROC_HEADER: &'static str =
+        "Inode      Type       Raw Pipes Listen Dial RecvQ  TxMsgs     RxMsgs     TxDrop   RxDrop   Dev Local Remote\n";
+
+    fn proc_line(data: Data<'_, Self>, ino: u64, seq: &SeqFile) {
+        let s = data.summary();
+        kernel::seq_print!(
+            seq,
+            "{:<10} {:<10} {:<3} {:<5} {:<6} {:<4} {:<6} {:<10} {:<10} {:<8} {:<8} {:<3} {} {}\n",
+            ino,
+            data.pattern.name(),
+            u8::from(s.raw),
+            s.pipes,
+            s.listeners,
+            s.dialers,
+            s.recvq,
+            s.stats.tx_msgs,
+            s.stats.rx_msgs,
+            s.stats.tx_dropped,
+            s.stats.rx_dropped,
+            u8::from(s.device),
+            Or(&s.local),
+            Or(&s.remote),
+        );
+    }
+
+    fn show_fdinfo(data: Data<'_, Self>, _sock: &Socket, seq: &SeqFile) {
+        let s = data.summary();
+        let st = s.stats;
+        kernel::seq_print!(
+            seq,
+            "sp-protocol:\t{}\nsp-raw:\t{}\nsp-closing:\t{}\nsp-pipes:\t{}\nsp-listeners:\t{}\nsp-dialers:\t{}\nsp-recvq:\t{} {}\nsp-device:\t{}\nsp-local:\t{}\nsp-remote:\t{}\n",
+            data.pattern.name(),
+            u8::from(s.raw),
+            u8::from(s.closing),
+            s.pipes,
+            s.listeners,
+            s.dialers,
+            s.recvq,
+            s.recvq_bytes,
+            u8::from(s.device),
+            Or(&s.local),
+            Or(&s.remote),
+        );
+        kernel::seq_print!(
+            seq,
+            "sp-tx-msgs:\t{}\nsp-rx-msgs:\t{}\nsp-tx-dropped:\t{}\nsp-rx-dropped:\t{}\nsp-pipes-refused:\t{}\nsp-pipes-dropped:\t{}\n",
+            st.tx_msgs,
+            st.rx_msgs,
+            st.tx_dropped,
+            st.rx_dropped,
+            st.pipes_refused,
+            st.pipes_dropped,
+        );
+    }
 
     fn create(sock: &Socket, protocol: i32, _kern: bool) -> Result<Self::Ptr> {
         // The same errnos as inet_create(): an unknown type first, then a
@@ -988,7 +1132,12 @@ impl Family for SpFamily {
 
     fn getname(data: Data<'_, Self>, _sock: &Socket, peer: bool) -> Result<SockAddr> {
         if peer {
-            return Err(ENOTCONN);
+            // Only a PAIR has one peer: the TCP peer of its pipe.
+            if data.pattern != Pattern::Pair {
+                return Err(ENOTCONN);
+            }
+            let p = data.inner.lock().core.ready.first().cloned();
+            return p.ok_or(ENOTCONN)?.peer_addr();
         }
         let g = data.inner.lock();
         match g.listeners.first() {
@@ -1015,8 +1164,11 @@ impl Family for SpFamily {
         // sendmmsg() marks every message but its last: they go out in as
         // few TCP writes as they fit. MSG_MORE asks the same.
         let batch = flags & (MSG_BATCH | MSG_MORE) != 0;
-        data_arc(&data).send(&sock.sk_ref(), msg, len, timeo, batch)?;
-        Ok(len)
+        let r = data_arc(&data).send(&sock.sk_ref(), msg, len, timeo, batch);
+        if r == Err(EPIPE) && flags & MSG_NOSIGNAL == 0 {
+            sigpipe();
+        }
+        r.map(|()| len)
     }
 
     fn recvmsg(
@@ -1028,13 +1180,16 @@ impl Family for SpFamily {
     ) -> Result<usize> {
         check_flags(
             flags,
-            MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_WAITALL,
+            MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC | MSG_WAITALL | MSG_PEEK,
         )?;
         if !data.pattern.receives() {
             return Err(EOPNOTSUPP);
         }
         let sk = sock.sk_ref();
-        let it = data.recv(&sk, sock.rcvtimeo(flags & MSG_DONTWAIT != 0))?;
+        let timeo = sock.rcvtimeo(flags & MSG_DONTWAIT != 0);
+        let Some(it) = data.recv(&sk, timeo, flags & MSG_PEEK != 0)? else {
+            return Ok(0);
+        };
         if data.raw.load(Ordering::Relaxed) {
             let h = SpSock::raw_header(&data.inner.lock().proto, &it)?;
             if !h.is_empty() {
@@ -1058,6 +1213,9 @@ impl Family for SpFamily {
         name: i32,
         val: &[u8],
     ) -> Result {
+        if level == IPPROTO_IPV6 && name == IPV6_V6ONLY {
+            return data.set_v6only(val);
+        }
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);
         }
@@ -1078,11 +1236,23 @@ impl Family for SpFamily {
 
     fn getsockopt(
         data: Data<'_, Self>,
-        _sock: &Socket,
+        sock: &Socket,
         level: i32,
         name: i32,
         out: &mut [u8],
     ) -> Result<usize> {
+        if level == IPPROTO_IPV6 && name == IPV6_V6ONLY {
+            // What the next IPv6 listener or dialer gets: the setting, or
+            // the namespace's default.
+            let v = match data.opts.lock().v6only {
+                Some(v) => v,
+                None => sock.sk_ref().bindv6only(),
+            };
+            out.get_mut(..4)
+                .ok_or(EINVAL)?
+                .copy_from_slice(&i32::from(v).to_ne_bytes());
+            return Ok(4);
+        }
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);
         }
@@ -1113,6 +1283,44 @@ impl Family for SpFamily {
         if g.proto.can_send(&g.core, None, 1, &o) {
             mask = mask.union(PollMask::WRITABLE);
         }
+        // As a datagram socket: shut for reading is readable (recv()
+        // returns 0), for writing writable (send() fails at once).
+        if g.core.shut_rd {
+            mask = mask.union(PollMask::READABLE).union(PollMask::RDHUP);
+        }
+        if g.core.shut_wr {
+            mask = mask.union(PollMask::WRITABLE);
+        }
+        if g.core.shut_rd && g.core.shut_wr {
+            mask = mask.union(PollMask::HUP);
+        }
         mask
+    }
+
+    fn ioctl(data: Data<'_, Self>, _sock: &Socket, cmd: u32) -> Result<i32> {
+        let g = data.inner.lock();
+        let n = match cmd {
+            // As for a datagram socket: the size of the next message.
+            SIOCINQ => g.core.recvq.front().map_or(0, |it| it.payload().len()),
+            // The bytes queued to send and not yet written to TCP.
+            // (`Pipe::outq` is a leaf lock.)
+            SIOCOUTQ => g
+                .pipes
+                .iter()
+                .fold(g.proto.unsent_bytes(), |n, p| n + p.unsent_bytes()),
+            _ => return Err(ENOIOCTLCMD),
+        };
+        Ok(i32::try_from(n).unwrap_or(i32::MAX))
+    }
+
+    fn shutdown(data: Data<'_, Self>, _sock: &Socket, how: Shutdown) -> Result {
+        let mut g = data.inner.lock();
+        let c = &mut g.core;
+        c.shut_rd |= how != Shutdown::Write;
+        c.shut_wr |= how != Shutdown::Read;
+        // Blocked callers return: recv() with what is left, then 0;
+        // send() with EPIPE.
+        c.wake(PollMask::READABLE.union(PollMask::WRITABLE));
+        Ok(())
     }
 }

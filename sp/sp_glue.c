@@ -10,6 +10,7 @@
  *  - the sk_user_data callback swap on kernel TCP sockets, and accept,
  *    which resets what a child inherits, under sk_callback_lock;
  *  - moving a TCP socket into its owner's cgroup and memcg;
+ *  - the list of sp socks and the per-netns /proc/net/sp file;
  *  - one-line shims of static inlines and fields, named after them.
  * Everything else is Rust, which calls exported functions through
  * kernel::bindings or sp/net/glue.rs. glue.rs also declares these, so,
@@ -20,7 +21,9 @@
 #include <linux/cred.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
+#include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
+#include <linux/seq_file_net.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -335,4 +338,100 @@ void *sp_glue_tcp_clear_callbacks(struct socket *sock)
 	write_unlock_bh(&sk->sk_callback_lock);
 	kfree(cb);
 	return ctx;
+}
+
+/*
+ * Every sp sock from its socket's creation to its release, for /proc/net/sp
+ * and sock_diag, as packet sockets keep theirs: the list holds a reference
+ * (sk_add_node()). Its lock is a mutex, so that a walk may sleep: it reads
+ * each socket's state under that socket's own mutex.
+ */
+static HLIST_HEAD(sp_socks);
+static DEFINE_MUTEX(sp_socks_lock);
+
+void sp_glue_sk_list_add(struct sock *sk)
+{
+	mutex_lock(&sp_socks_lock);
+	sk_add_node(sk, &sp_socks);
+	mutex_unlock(&sp_socks_lock);
+}
+
+void sp_glue_sk_list_del(struct sock *sk)
+{
+	mutex_lock(&sp_socks_lock);
+	sk_del_node_init(sk);
+	mutex_unlock(&sp_socks_lock);
+}
+
+/*
+ * Calls @fn(@sk, @arg) for the listed socks of @net, newest first, from
+ * the @skip'th on, until it returns nonzero; returns the position of the
+ * sock it stopped at, or the number of socks of @net.
+ */
+long sp_glue_sk_list_walk(struct net *net, long skip,
+			  int (*fn)(struct sock *sk, void *arg), void *arg)
+{
+	struct sock *sk;
+	long i = 0;
+
+	mutex_lock(&sp_socks_lock);
+	sk_for_each(sk, &sp_socks) {
+		if (!net_eq(sock_net(sk), net))
+			continue;
+		if (i >= skip && fn(sk, arg))
+			break;
+		i++;
+	}
+	mutex_unlock(&sp_socks_lock);
+	return i;
+}
+
+unsigned long sp_glue_sk_ino(struct sock *sk)
+{
+	return sock_i_ino(sk);
+}
+
+int sp_glue_net_bindv6only(struct net *net)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return READ_ONCE(net->ipv6.sysctl.bindv6only);
+#else
+	return 0;
+#endif
+}
+
+/* /proc/net/sp in every network namespace, shown by Rust. */
+static int (*sp_proc_show)(struct seq_file *seq, void *v);
+
+static int __net_init sp_proc_net_init(struct net *net)
+{
+	if (!proc_create_net_single("sp", 0444, net->proc_net, sp_proc_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+static void __net_exit sp_proc_net_exit(struct net *net)
+{
+	remove_proc_entry("sp", net->proc_net);
+}
+
+static struct pernet_operations sp_proc_net_ops = {
+	.init = sp_proc_net_init,
+	.exit = sp_proc_net_exit,
+};
+
+int sp_glue_proc_register(int (*show)(struct seq_file *seq, void *v))
+{
+	sp_proc_show = show;
+	return register_pernet_subsys(&sp_proc_net_ops);
+}
+
+void sp_glue_proc_unregister(void)
+{
+	unregister_pernet_subsys(&sp_proc_net_ops);
+}
+
+struct net *sp_glue_seq_net(struct seq_file *seq)
+{
+	return seq_file_single_net(seq);
 }

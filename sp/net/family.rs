@@ -12,10 +12,11 @@ use super::tcp::SockAddr;
 use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::error::{from_result, to_result, VTABLE_DEFAULT_ERROR};
-use kernel::ffi::{c_int, c_uint, c_ulong};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 use kernel::iov::IovIterDest;
 use kernel::module::{this_module, ModuleMetadata};
 use kernel::prelude::*;
+use kernel::seq_file::SeqFile;
 use kernel::types::{ForeignOwnable, Opaque};
 use kernel::uaccess::{UserPtr, UserSlice};
 
@@ -24,6 +25,22 @@ pub(crate) const OPT_MAX: usize = 4096;
 
 /// Largest `getsockopt()` value handed out, in bytes.
 pub(crate) const OPT_OUT_MAX: usize = 64;
+
+/// `SIOCINQ` (`FIONREAD`), for [`Family::ioctl`].
+pub(crate) const SIOCINQ: u32 = bindings::FIONREAD;
+/// `SIOCOUTQ` (`TIOCOUTQ`), for [`Family::ioctl`].
+pub(crate) const SIOCOUTQ: u32 = bindings::TIOCOUTQ;
+
+/// Which directions `shutdown()` closes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Shutdown {
+    /// `SHUT_RD`.
+    Read,
+    /// `SHUT_WR`.
+    Write,
+    /// `SHUT_RDWR`.
+    Both,
+}
 
 /// Borrowed per-socket state of family `T`.
 pub(crate) type Data<'a, T> = <<T as Family>::Ptr as ForeignOwnable>::Borrowed<'a>;
@@ -49,6 +66,18 @@ pub(crate) trait Family: Sized {
 
     /// Called by `close()`, before the socket's last reference is dropped.
     fn release(_data: Data<'_, Self>, _sock: &Socket) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The first line of `/proc/net/<family>`, with its newline.
+    const PROC_HEADER: &'static str;
+
+    /// The line of `/proc/net/<family>` of a socket whose inode is `ino`,
+    /// with its newline. It may sleep; the list of sockets is held.
+    fn proc_line(data: Data<'_, Self>, ino: u64, seq: &SeqFile);
+
+    /// The socket's lines of `/proc/PID/fdinfo/FD`.
+    fn show_fdinfo(_data: Data<'_, Self>, _sock: &Socket, _seq: &SeqFile) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -88,6 +117,17 @@ pub(crate) trait Family: Sized {
 
     /// `getsockname()` (`peer == false`) and `getpeername()`.
     fn getname(_data: Data<'_, Self>, _sock: &Socket, _peer: bool) -> Result<SockAddr> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// An `ioctl()` that answers an `int` (`SIOCINQ`, `SIOCOUTQ`):
+    /// `ENOIOCTLCMD` for one the socket layer should try.
+    fn ioctl(_data: Data<'_, Self>, _sock: &Socket, _cmd: u32) -> Result<i32> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// `shutdown()`: `how` is `SHUT_RD`, `SHUT_WR` or `SHUT_RDWR`, checked.
+    fn shutdown(_data: Data<'_, Self>, _sock: &Socket, _how: Shutdown) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
@@ -235,7 +275,11 @@ impl<T: Family> Ops<T> {
                 Ok(state) => {
                     // SAFETY: `sk` is attached; its destructor reclaims the
                     // pointer.
-                    unsafe { glue::sp_glue_sk_set_priv((*sock).sk, state.into_foreign()) };
+                    unsafe {
+                        glue::sp_glue_sk_set_priv((*sock).sk, state.into_foreign());
+                        // Listed with its state, until the release.
+                        glue::sp_glue_sk_list_add((*sock).sk);
+                    }
                     Ok(0)
                 }
                 Err(e) => {
@@ -267,6 +311,8 @@ impl<T: Family> Ops<T> {
         if unsafe { (*sock).sk }.is_null() {
             return 0;
         }
+        // SAFETY: The sock is attached, and listed since `create()`.
+        unsafe { glue::sp_glue_sk_list_del((*sock).sk) };
         if T::HAS_RELEASE {
             // SAFETY: The socket is live and attached until the glue call
             // below.
@@ -479,6 +525,101 @@ impl<T: Family> Ops<T> {
         })
     }
 
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T` with a file.
+    unsafe extern "C" fn show_fdinfo(seq: *mut bindings::seq_file, sock: *mut bindings::socket) {
+        // SAFETY: The socket layer passes a live seq_file and a socket with
+        // a file, so attached for the call.
+        let (s, (d, so)) = unsafe { (SeqFile::from_raw(seq), Self::open(sock)) };
+        T::show_fdinfo(d, so, s);
+    }
+
+    /// Walks the listed sockets of `net` from the `skip`'th, newest first,
+    /// until `f` returns true; returns the position it stopped at, or the
+    /// number of sockets. `f` may sleep.
+    fn walk<F: FnMut(Data<'_, T>, u64) -> bool>(
+        net: *mut bindings::net,
+        skip: usize,
+        mut f: F,
+    ) -> usize {
+        /// # Safety
+        ///
+        /// `sk` is a listed sp sock, `arg` the walk's `F`.
+        unsafe extern "C" fn one<T: Family, F: FnMut(Data<'_, T>, u64) -> bool>(
+            sk: *mut bindings::sock,
+            arg: *mut c_void,
+        ) -> c_int {
+            // SAFETY: A listed sock has its state from `create()` (listed
+            // after it was set) and keeps it: the list holds a reference,
+            // and the state goes only with the last.
+            let (d, ino) = unsafe {
+                (
+                    T::Ptr::borrow(glue::sp_glue_sk_priv(sk)),
+                    glue::sp_glue_sk_ino(sk),
+                )
+            };
+            // SAFETY: `arg` is the walk's `F`, borrowed for the walk.
+            let f = unsafe { &mut *arg.cast::<F>() };
+            c_int::from(f(d, ino as u64))
+        }
+        let skip = c_long::try_from(skip).unwrap_or(c_long::MAX);
+        // SAFETY: The walk only compares `net`; `one::<T, F>` matches `f`,
+        // which outlives the call.
+        let n = unsafe { glue::sp_glue_sk_list_walk(net, skip, one::<T, F>, (&raw mut f).cast()) };
+        usize::try_from(n).unwrap_or(0)
+    }
+
+    /// # Safety
+    ///
+    /// Called by the `/proc/net/<family>` file of a network namespace.
+    unsafe extern "C" fn proc_show(seq: *mut bindings::seq_file, _v: *mut c_void) -> c_int {
+        // SAFETY: The proc layer passes a live seq_file of a single-show
+        // net file, which holds its namespace for the read.
+        let (s, net) = unsafe { (SeqFile::from_raw(seq), glue::sp_glue_seq_net(seq)) };
+        kernel::seq_print!(s, "{}", T::PROC_HEADER);
+        Self::walk(net, 0, |d, ino| {
+            T::proc_line(d, ino, s);
+            false
+        });
+        0
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T`; `arg` is the
+    /// caller's.
+    unsafe extern "C" fn ioctl(sock: *mut bindings::socket, cmd: c_uint, arg: c_ulong) -> c_int {
+        from_result(|| {
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
+            let v = T::ioctl(d, s, cmd)?;
+            // `arg` is a user address, as `(int __user *)arg`.
+            let ptr = UserPtr::from_addr(arg);
+            UserSlice::new(ptr, 4).writer().write(&v)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the socket layer for a socket of family `T`.
+    unsafe extern "C" fn shutdown(sock: *mut bindings::socket, how: c_int) -> c_int {
+        from_result(|| {
+            // As `inet_shutdown()`: SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2.
+            let how = match how {
+                0 => Shutdown::Read,
+                1 => Shutdown::Write,
+                2 => Shutdown::Both,
+                _ => return Err(EINVAL),
+            };
+            // SAFETY: `sock` is this callback's (`Ops`' invariant).
+            let (d, s) = unsafe { Self::open(sock) };
+            T::shutdown(d, s, how)?;
+            Ok(0)
+        })
+    }
+
     extern "C" fn no_ioctl(_sock: *mut bindings::socket, _cmd: c_uint, _arg: c_ulong) -> c_int {
         // Let the socket layer try its generic ioctls.
         ENOIOCTLCMD.to_errno()
@@ -506,9 +647,17 @@ impl<T: Family> Ops<T> {
             Some(glue::sock_no_getname)
         },
         poll: Some(Self::poll),
-        ioctl: Some(Self::no_ioctl),
+        ioctl: if T::HAS_IOCTL {
+            Some(Self::ioctl)
+        } else {
+            Some(Self::no_ioctl)
+        },
         listen: Some(glue::sock_no_listen),
-        shutdown: Some(glue::sock_no_shutdown),
+        shutdown: if T::HAS_SHUTDOWN {
+            Some(Self::shutdown)
+        } else {
+            Some(glue::sock_no_shutdown)
+        },
         setsockopt: if T::HAS_SETSOCKOPT {
             Some(Self::setsockopt)
         } else {
@@ -530,6 +679,11 @@ impl<T: Family> Ops<T> {
             Some(glue::sock_no_recvmsg)
         },
         mmap: Some(glue::sock_no_mmap),
+        show_fdinfo: if T::HAS_SHOW_FDINFO {
+            Some(Self::show_fdinfo)
+        } else {
+            None
+        },
         ..pin_init::zeroed()
     };
 
@@ -576,7 +730,16 @@ impl<T: Family> Registration<T> {
                 unsafe { slot.write(Ops::<T>::FAMILY_OPS) };
                 // SAFETY: `slot` holds a valid family that stays in place
                 // until `drop` unregisters it.
-                let ret = unsafe { bindings::sock_register(slot) };
+                let mut ret = unsafe { bindings::sock_register(slot) };
+                if ret == 0 {
+                    // SAFETY: `proc_show` reads sockets of the family just
+                    // registered; `drop` removes the files first.
+                    ret = unsafe { glue::sp_glue_proc_register(Ops::<T>::proc_show) };
+                    if ret != 0 {
+                        // SAFETY: Registered above; no socket exists yet.
+                        unsafe { bindings::sock_unregister(T::FAMILY) };
+                    }
+                }
                 if ret != 0 {
                     // SAFETY: Registered above; no socket can exist yet.
                     unsafe { glue::sp_glue_proto_unregister() };
@@ -597,6 +760,7 @@ impl<T: Family> PinnedDrop for Registration<T> {
         // module cannot be unloaded while a socket (or sock) still exists,
         // because both pin the owner module.
         unsafe {
+            glue::sp_glue_proc_unregister();
             bindings::sock_unregister(T::FAMILY);
             glue::sp_glue_proto_unregister();
         }

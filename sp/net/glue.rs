@@ -5,7 +5,7 @@
 //! 7.3 bindings lack.
 
 use kernel::bindings;
-use kernel::ffi::{c_int, c_long, c_uint, c_void};
+use kernel::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
 
 // The bindings' `struct module` embeds a zero-sized `its_array`, which
 // rustc flags in any `extern` block that mentions a `struct socket`; the
@@ -31,6 +31,21 @@ extern "C" {
     pub(crate) fn sp_glue_sock_hold(sk: *mut bindings::sock);
     pub(crate) fn sp_glue_sock_put(sk: *mut bindings::sock);
     pub(crate) fn sp_glue_sock_net(sk: *mut bindings::sock) -> *mut bindings::net;
+    pub(crate) fn sp_glue_sk_list_add(sk: *mut bindings::sock);
+    pub(crate) fn sp_glue_sk_list_del(sk: *mut bindings::sock);
+    pub(crate) fn sp_glue_sk_list_walk(
+        net: *mut bindings::net,
+        skip: c_long,
+        f: unsafe extern "C" fn(sk: *mut bindings::sock, arg: *mut c_void) -> c_int,
+        arg: *mut c_void,
+    ) -> c_long;
+    pub(crate) fn sp_glue_sk_ino(sk: *mut bindings::sock) -> c_ulong;
+    pub(crate) fn sp_glue_net_bindv6only(net: *mut bindings::net) -> c_int;
+    pub(crate) fn sp_glue_proc_register(
+        show: unsafe extern "C" fn(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int,
+    ) -> c_int;
+    pub(crate) fn sp_glue_proc_unregister();
+    pub(crate) fn sp_glue_seq_net(seq: *mut bindings::seq_file) -> *mut bindings::net;
     pub(crate) fn sp_glue_sk_rcvbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_sndbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_lingertime(sk: *mut bindings::sock) -> c_long;

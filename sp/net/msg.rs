@@ -14,6 +14,8 @@ use kernel::prelude::*;
 pub(crate) const MSG_DONTWAIT: i32 = bindings::MSG_DONTWAIT as i32;
 /// `MSG_TRUNC`.
 pub(crate) const MSG_TRUNC: i32 = bindings::MSG_TRUNC as i32;
+/// `MSG_PEEK`.
+pub(crate) const MSG_PEEK: i32 = bindings::MSG_PEEK as i32;
 /// `MSG_NOSIGNAL`.
 pub(crate) const MSG_NOSIGNAL: i32 = bindings::MSG_NOSIGNAL as i32;
 /// `MSG_CMSG_CLOEXEC`.

@@ -16,6 +16,19 @@ use kernel::sync::{Arc, ArcBorrow};
 use kernel::time::Jiffies;
 use kernel::types::Opaque;
 
+/// Sends `SIGPIPE` to the calling task, as a write to a socket shut for
+/// writing does.
+pub(crate) fn sigpipe() {
+    // SAFETY: `current` is the live calling task.
+    unsafe {
+        bindings::send_sig(
+            bindings::SIGPIPE as i32,
+            kernel::task::Task::current_raw(),
+            0,
+        )
+    };
+}
+
 /// A `struct socket`, as seen by the callbacks of its family.
 ///
 /// # Invariants
@@ -58,6 +71,10 @@ impl PollMask {
     pub(crate) const READABLE: PollMask = PollMask(0x0001 | 0x0040);
     /// A message can be sent without blocking (`EPOLLOUT | EPOLLWRNORM`).
     pub(crate) const WRITABLE: PollMask = PollMask(0x0004 | 0x0100);
+    /// Shut for reading (`EPOLLRDHUP`).
+    pub(crate) const RDHUP: PollMask = PollMask(0x2000);
+    /// Shut both ways (`EPOLLHUP`).
+    pub(crate) const HUP: PollMask = PollMask(0x0010);
 
     /// The bits of both masks.
     pub(crate) const fn union(self, other: PollMask) -> PollMask {
@@ -187,6 +204,13 @@ impl SockRef {
         // SAFETY: The sock is live; orphaned socks have no wait queue and
         // the glue checks for that.
         unsafe { glue::sp_glue_wake(self.0, mask.bits()) };
+    }
+
+    /// The namespace's `net.ipv6.bindv6only`: whether a new IPv6 socket
+    /// is `IPV6_V6ONLY`.
+    pub(crate) fn bindv6only(&self) -> bool {
+        // SAFETY: The sock is live and holds its namespace.
+        unsafe { glue::sp_glue_net_bindv6only(glue::sp_glue_sock_net(self.0)) != 0 }
     }
 
     /// `SO_RCVBUF`, in bytes.

@@ -16,6 +16,11 @@ use kernel::sync::{Arc, ArcBorrow};
 // CAST: address families fit in the 16 bits of `sa_family_t`.
 const AF_INET: u16 = bindings::AF_INET as u16;
 const AF_INET6: u16 = bindings::AF_INET6 as u16;
+
+/// The `IPPROTO_IPV6` option level.
+pub(crate) const IPPROTO_IPV6: i32 = bindings::IPPROTO_IPV6 as i32;
+/// `IPV6_V6ONLY`.
+pub(crate) const IPV6_V6ONLY: i32 = bindings::IPV6_V6ONLY as i32;
 const SOCKADDR_IN_LEN: usize = core::mem::size_of::<bindings::sockaddr_in>();
 const SOCKADDR_IN6_LEN: usize = core::mem::size_of::<bindings::sockaddr_in6>();
 
@@ -80,6 +85,26 @@ impl SockAddr {
             ip.copy_from_slice(&self.buf[8..24]);
         }
         ip
+    }
+
+    /// Whether this is a `sockaddr_in6`.
+    pub(crate) fn is_v6(&self) -> bool {
+        self.family() == AF_INET6
+    }
+
+    /// The port, in host order.
+    pub(crate) fn port(&self) -> u16 {
+        u16::from_be_bytes([self.buf[2], self.buf[3]])
+    }
+
+    /// The IPv6 scope id (0 for IPv4).
+    pub(crate) fn scope_id(&self) -> u32 {
+        let b = &self.buf;
+        if self.is_v6() {
+            u32::from_ne_bytes([b[24], b[25], b[26], b[27]])
+        } else {
+            0
+        }
     }
 
     /// The raw bytes (a `sockaddr_in` or `sockaddr_in6`).
@@ -238,7 +263,12 @@ impl<W: TcpWatcher> TcpSocket<W> {
     /// `socket()` would be, not as a kernel socket; in the namespace (it
     /// holds a reference, so its timers cannot outlive it), cgroup and
     /// memcg of `sk`.
-    fn create(sk: &SockRef, cred: Option<&Credential>, family: u16) -> Result<Self> {
+    fn create(
+        sk: &SockRef,
+        cred: Option<&Credential>,
+        family: u16,
+        v6only: Option<bool>,
+    ) -> Result<Self> {
         let mut sock = core::ptr::null_mut();
         let as_user = cred.map(AsUser::new);
         // SAFETY: `sk` is live and holds its namespace; `sock` is writable.
@@ -266,14 +296,46 @@ impl<W: TcpWatcher> TcpSocket<W> {
         };
         // SAFETY: Both socks are live.
         unsafe { glue::sp_glue_tcp_inherit(sk.as_ptr(), s.sk()) };
+        if let (AF_INET6, Some(v)) = (family, v6only) {
+            s.set_int_opt(IPPROTO_IPV6, IPV6_V6ONLY, i32::from(v))?;
+        }
         Ok(s)
+    }
+
+    /// `setsockopt(level, name)` of an `int`, as the socket's own
+    /// `setsockopt()` takes it from the kernel (`KERNEL_SOCKPTR()`).
+    fn set_int_opt(&self, level: i32, name: i32, val: i32) -> Result {
+        let sock = self.sock.as_ptr();
+        let mut v = val;
+        let mut p = bindings::sockptr_t {
+            __bindgen_anon_1: bindings::sockptr_t__bindgen_ty_1 {
+                kernel: (&raw mut v).cast(),
+            },
+            ..Default::default()
+        };
+        p.set_is_kernel(true);
+        // SAFETY: `sock` is a live TCP socket, whose ops have a
+        // `setsockopt`; `p` points to 4 readable bytes for the call.
+        to_result(unsafe {
+            match (*(*sock).ops).setsockopt {
+                Some(f) => f(sock, level, name, p, 4),
+                None => EOPNOTSUPP.to_errno(),
+            }
+        })
     }
 
     /// A listening socket bound to `addr`, for the user of `sk`; call it
     /// in the context of that user's `bind()`, whose LSM rules apply as to
     /// `bind(2)` and `listen(2)`.
-    pub(crate) fn listen(sk: &SockRef, addr: &SockAddr, backlog: i32) -> Result<Self> {
-        let s = Self::create(sk, None, addr.family())?;
+    /// `v6only` is the user's `IPV6_V6ONLY`, if set (else the namespace's
+    /// `bindv6only`, as for any new socket).
+    pub(crate) fn listen(
+        sk: &SockRef,
+        addr: &SockAddr,
+        backlog: i32,
+        v6only: Option<bool>,
+    ) -> Result<Self> {
+        let s = Self::create(sk, None, addr.family(), v6only)?;
         let sock = s.sock.as_ptr();
         let (a, len) = addr.as_raw();
         // SAFETY: `sock` is live; `a` holds `len` valid bytes.
@@ -292,8 +354,13 @@ impl<W: TcpWatcher> TcpSocket<W> {
     /// A socket connecting to `addr` without blocking, for the user of
     /// `sk` whose credentials (at its `connect()`) are `cred`: the LSM
     /// decides as for that user's own `connect(2)`.
-    pub(crate) fn connect(sk: &SockRef, cred: &Credential, addr: &SockAddr) -> Result<Self> {
-        let s = Self::create(sk, Some(cred), addr.family())?;
+    pub(crate) fn connect(
+        sk: &SockRef,
+        cred: &Credential,
+        addr: &SockAddr,
+        v6only: Option<bool>,
+    ) -> Result<Self> {
+        let s = Self::create(sk, Some(cred), addr.family(), v6only)?;
         let sock = s.sock.as_ptr();
         let (a, len) = addr.as_raw();
         let _as_user = AsUser::new(cred);

@@ -87,6 +87,10 @@ pub(crate) struct Core {
     pub(crate) sk: Option<SockRef>,
     /// Set by `close()`: nothing new may start.
     pub(crate) closing: bool,
+    /// `shutdown(SHUT_RD)`: `recv()` returns 0 once the queue is empty.
+    pub(crate) shut_rd: bool,
+    /// `shutdown(SHUT_WR)`: `send()` fails with `EPIPE`.
+    pub(crate) shut_wr: bool,
     /// Pipes past the handshake, in the order they came up.
     pub(crate) ready: KVec<Arc<Pipe>>,
     /// Received messages, oldest first, with the pipe each came from.
@@ -106,6 +110,8 @@ impl Core {
         Core {
             sk: Some(sk),
             closing: false,
+            shut_rd: false,
+            shut_wr: false,
             ready: KVec::new(),
             recvq: MsgQueue::new(),
             stalled: KVec::new(),
@@ -606,6 +612,25 @@ impl Proto {
         }
     }
 
+    /// What the next `recv()` would return, left in the queue
+    /// (`MSG_PEEK`): a second handle to its body, and the same errors.
+    pub(crate) fn peek(&mut self, c: &mut Core) -> Result<Option<Item<Arc<Pipe>>>> {
+        match self {
+            Proto::Req(r) if !r.is_open() && c.recvq.is_empty() => return Err(EINVAL),
+            Proto::Surveyor(s) => s.may_recv(c)?,
+            Proto::Pub(_) | Proto::Push(_) => return Err(EOPNOTSUPP),
+            _ => {}
+        }
+        let Some(it) = c.recvq.front_mut() else {
+            return Ok(None);
+        };
+        Ok(Some(Item {
+            msg: it.msg.share()?,
+            pipe: it.pipe.clone(),
+            hdr: it.hdr,
+        }))
+    }
+
     /// Whether `recv()` would not wait: a message, or an error, is ready.
     pub(crate) fn recv_ready(&self, c: &Core) -> bool {
         !c.recvq.is_empty()
@@ -641,6 +666,16 @@ impl Proto {
             | Proto::Push(pipeline::Push { sendq, .. })
             | Proto::XReq(pipeline::Push { sendq, .. }) => !sendq.is_empty(),
             _ => false,
+        }
+    }
+
+    /// Bytes in the socket's own send queue.
+    pub(crate) fn unsent_bytes(&self) -> usize {
+        match self {
+            Proto::Pair(pair::Pair { sendq })
+            | Proto::Push(pipeline::Push { sendq, .. })
+            | Proto::XReq(pipeline::Push { sendq, .. }) => sendq.0.bytes(),
+            _ => 0,
         }
     }
 

@@ -91,6 +91,16 @@ impl Surveyor {
         }
     }
 
+    /// The errors `recv()` would give, for `MSG_PEEK`: `EINVAL` with no
+    /// survey, `ETIMEDOUT` past its deadline.
+    pub(crate) fn may_recv(&mut self, c: &Core) -> Result {
+        match self.s.recv_state(c.now()) {
+            RecvState::Idle => Err(EINVAL),
+            RecvState::Expired => Err(ETIMEDOUT),
+            RecvState::Open(_) => Ok(()),
+        }
+    }
+
     /// Milliseconds left until the survey's deadline, if one is open.
     pub(crate) fn recv_deadline(&self, c: &Core) -> Option<u64> {
         self.s.poll_timeout(c.now())

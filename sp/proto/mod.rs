@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod flow;
 pub mod frame;
 pub mod header;
+pub mod inet;
 pub mod options;
 pub mod pattern;
 pub mod raw;

@@ -64,6 +64,9 @@ pub struct Options {
     pub maxendpoints: u32,
     /// `SP_SURVEYOR_DEADLINE`, milliseconds (SURVEYOR).
     pub surveyor_deadline: u32,
+    /// `IPV6_V6ONLY` (level `IPPROTO_IPV6`) for the socket's IPv6 TCP
+    /// sockets; `None` leaves them the namespace's `bindv6only`.
+    pub v6only: Option<bool>,
 }
 
 impl Default for Options {
@@ -158,6 +161,7 @@ impl Options {
             maxpipes: 1024,
             maxendpoints: 64,
             surveyor_deadline: 1000,
+            v6only: None,
         }
     }
 

@@ -14,6 +14,26 @@
  * marks them MSG_BATCH), is queued and written out with those after it,
  * once one without the flag is sent or a send fails; should none follow,
  * within 20 ms.
+ *
+ * The other socket calls:
+ *  - shutdown(SHUT_RD): recv() returns what is queued, then 0 at once
+ *    (blocked callers wake), as on a datagram socket; messages still
+ *    arrive and queue.  SHUT_WR: send() fails with EPIPE, and raises
+ *    SIGPIPE unless MSG_NOSIGNAL, as on SOCK_SEQPACKET; blocked senders
+ *    wake.  poll() then reports POLLIN|POLLRDHUP, POLLOUT, and POLLHUP
+ *    for both.  Only the caller's side is shut: nothing goes to peers.
+ *    Another direction gives EINVAL.
+ *  - getpeername(): a PAIR's current peer, the TCP peer of its one pipe;
+ *    ENOTCONN without one, and always for every other type, which has
+ *    many peers or none to name.
+ *  - recv(MSG_PEEK): the message the next recv() returns, left queued,
+ *    with the same errors; on a REP or RESPONDENT a peek does not take
+ *    the request, so a reply still needs a recv() first.
+ *  - ioctl(SIOCINQ) (FIONREAD): the payload length of the next message,
+ *    0 with none.  ioctl(SIOCOUTQ): the bytes sp holds to send, not yet
+ *    handed to TCP (TCP's own queue is not counted).
+ *  - /proc/net/sp lists the sockets of the reader's network namespace;
+ *    /proc/PID/fdinfo/FD shows one socket (see the README).
  */
 #ifndef _UAPI_LINUX_SP_H
 #define _UAPI_LINUX_SP_H

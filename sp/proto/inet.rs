@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Text forms of socket addresses, for `/proc/net/sp` and fdinfo: IPv4 as
+//! `a.b.c.d:port`, IPv6 as `[addr]:port` in the RFC 5952 form the kernel's
+//! `%pI6c` prints (the longest run of two or more zero groups, the first
+//! of equal runs, as `::`; lowercase hex without leading zeros), with
+//! `%scope` when the scope id is not 0, and a v4-mapped address as
+//! `::ffff:a.b.c.d`.
+
+use core::fmt;
+
+/// An address to print: IPv4 in the first 4 bytes of `ip`, or IPv6.
+pub struct Inet {
+    /// Whether `ip` is IPv6.
+    pub v6: bool,
+    /// The address; IPv4 uses the first four bytes.
+    pub ip: [u8; 16],
+    /// The port, in host order.
+    pub port: u16,
+    /// The IPv6 scope id.
+    pub scope: u32,
+}
+
+impl fmt::Display for Inet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ip = &self.ip;
+        if !self.v6 {
+            return write!(f, "{}.{}.{}.{}:{}", ip[0], ip[1], ip[2], ip[3], self.port);
+        }
+        if ip[..10] == [0; 10] && ip[10..12] == [0xff, 0xff] {
+            let (a, b, c, d) = (ip[12], ip[13], ip[14], ip[15]);
+            return write!(f, "[::ffff:{a}.{b}.{c}.{d}]:{}", self.port);
+        }
+        let g = |i: usize| u16::from_be_bytes([ip[2 * i], ip[2 * i + 1]]);
+        // The longest run of zero groups, at least two long.
+        let (mut best, mut best_len, mut i) = (8, 1, 0);
+        while i < 8 {
+            let start = i;
+            while i < 8 && g(i) == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                (best, best_len) = (start, i - start);
+            }
+            i += 1;
+        }
+        f.write_str("[")?;
+        let mut i = 0;
+        while i < 8 {
+            if i == best {
+                f.write_str(if i == 0 { "::" } else { ":" })?;
+                i += best_len;
+                continue;
+            }
+            write!(f, "{:x}", g(i))?;
+            if i < 7 {
+                f.write_str(":")?;
+            }
+            i += 1;
+        }
+        if self.scope != 0 {
+            write!(f, "%{}", self.scope)?;
+        }
+        write!(f, "]:{}", self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    extern crate std;
+    use std::format;
+
+    fn v6(groups: [u16; 8], port: u16, scope: u32) -> std::string::String {
+        let mut ip = [0u8; 16];
+        for (i, g) in groups.iter().enumerate() {
+            ip[2 * i..2 * i + 2].copy_from_slice(&g.to_be_bytes());
+        }
+        format!(
+            "{}",
+            Inet {
+                v6: true,
+                ip,
+                port,
+                scope
+            }
+        )
+    }
+
+    #[test]
+    fn v4() {
+        let mut ip = [0u8; 16];
+        ip[..4].copy_from_slice(&[127, 0, 0, 1]);
+        let a = Inet {
+            v6: false,
+            ip,
+            port: 5555,
+            scope: 0,
+        };
+        assert_eq!(format!("{a}"), "127.0.0.1:5555");
+    }
+
+    #[test]
+    fn v6_forms() {
+        assert_eq!(v6([0, 0, 0, 0, 0, 0, 0, 1], 80, 0), "[::1]:80");
+        assert_eq!(v6([0; 8], 0, 0), "[::]:0");
+        assert_eq!(v6([0xfe80, 0, 0, 0, 0, 0, 0, 1], 1, 2), "[fe80::1%2]:1");
+        assert_eq!(
+            v6([0x2001, 0xdb8, 0, 0, 1, 0, 0, 1], 9, 0),
+            "[2001:db8::1:0:0:1]:9"
+        );
+        assert_eq!(
+            v6([0, 0, 0, 0, 0, 0xffff, 0x7f00, 1], 7, 0),
+            "[::ffff:127.0.0.1]:7"
+        );
+        assert_eq!(v6([1, 0, 0, 2, 0, 0, 3, 4], 1, 0), "[1::2:0:0:3:4]:1");
+        // A single zero group is not shortened.
+        assert_eq!(v6([1, 0, 2, 3, 4, 5, 6, 7], 1, 0), "[1:0:2:3:4:5:6:7]:1");
+        assert_eq!(v6([1, 2, 3, 4, 5, 6, 0, 0], 1, 0), "[1:2:3:4:5:6::]:1");
+    }
+}
