@@ -12,6 +12,7 @@
 #   make bench      sp against raw TCP and NNG on the perf kernel (a table)
 #   make kernel     fetch and build the pinned kernel (FLAVOUR=debug|perf)
 #   make headers_install INSTALL_HDR_PATH=/usr
+#   make install    the headers and sp(7) under DESTDIR/PREFIX (/usr/local)
 #
 # KDIR=/path builds against any Rust-enabled 7.3 tree instead.
 
@@ -41,7 +42,7 @@ export SP_CACHE LLVM
 export PATH := $(SP_CACHE)/tools/bin:$(PATH)
 
 .PHONY: all modules module clean kernel deps selftests host-test fuzz-smoke \
-	check stress demo bench vm-test headers_install rust-analyzer
+	check stress demo bench vm-test headers_install install rust-analyzer
 
 all: modules
 
@@ -101,6 +102,12 @@ demo:
 headers_install:
 	install -D -m 644 uapi/linux/sp.h $(INSTALL_HDR_PATH)/include/linux/sp.h
 	install -D -m 644 uapi/netinet/sp.h $(INSTALL_HDR_PATH)/include/netinet/sp.h
+
+# The headers and sp(7): make install [DESTDIR=...] [PREFIX=/usr/local]
+PREFIX ?= /usr/local
+install: INSTALL_HDR_PATH = $(DESTDIR)$(PREFIX)
+install: headers_install
+	install -D -m 644 man/sp.7 $(DESTDIR)$(PREFIX)/share/man/man7/sp.7
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

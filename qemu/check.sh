@@ -6,7 +6,8 @@
 #  1. host build dependencies (qemu/deps.sh)
 #  2. sans-IO core: cargo test, then a bounded cargo-fuzz run per target;
 #     rustfmt --check of every Rust file with the kernel's .rustfmt.toml
-#     sp.ko built under clippy (CLIPPY=1) with no warning
+#     sp.ko built under clippy (CLIPPY=1) with no warning; man/sp.7
+#     formatted and checked against the uapi (qemu/man_check.sh)
 #  3. the debug kernel (cached), sp.ko and the selftests
 #  4. the selftests in a VM on the debug kernel, with the runner's checks
 #     (no splat, module unloads, kmemleak clean)
@@ -68,6 +69,10 @@ if [ ${#only[@]} = 0 ]; then
 		broken cargo "cargo test exited with status $rc and no failing test (a test binary crashed or did not build)"
 	grep -E '^test .* FAILED$' "$tmp/cargo" | sed 's/^/  [cargo] /' >> "$tmp/cargo-failed"
 	[ -s "$tmp/cargo-failed" ] && failures+=$(cat "$tmp/cargo-failed")$'\n'
+
+	sp_step "host: man/sp.7 against the uapi"
+	bash qemu/man_check.sh | tee "$tmp/man"
+	tally man tap "$tmp/man" "${PIPESTATUS[0]}" "man_lint man_options man_types man_defaults"
 
 	secs=${FUZZ_SECONDS:-5}
 	sp_step "host: cargo fuzz smoke (${secs}s per target)"

@@ -5,14 +5,14 @@
 # Idempotent: every step checks first and does nothing when it is done.
 #
 #   qemu/deps.sh     compilers, qemu, busybox, NNG (interop peers),
-#                    bindgen, rust-src
+#                    groff (the man page's check), bindgen, rust-src
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 log=$SP_CACHE/logs/deps.log
 
 pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev qemu-system-x86 busybox-static
       bc flex bison libelf-dev libssl-dev cpio kmod make gcc libc6-dev
-      python3 xz-utils)
+      python3 xz-utils groff-base)
 pkgs+=(libnng-dev nng-utils pkg-config)
 
 missing=()
