@@ -12,7 +12,7 @@
 #   make bench      sp against raw TCP and NNG on the perf kernel (a table)
 #   make kernel     fetch and build the pinned kernel (FLAVOUR=debug|perf)
 #   make headers_install INSTALL_HDR_PATH=/usr
-#   make install    the headers and sp(7) under DESTDIR/PREFIX (/usr/local)
+#   make install    the headers, sp(7) and spss under DESTDIR/PREFIX (/usr/local)
 #
 # KDIR=/path builds against any Rust-enabled 7.3 tree instead.
 
@@ -42,7 +42,7 @@ export SP_CACHE LLVM
 export PATH := $(SP_CACHE)/tools/bin:$(PATH)
 
 .PHONY: all modules module clean kernel deps selftests host-test fuzz-smoke \
-	check stress demo bench vm-test headers_install install rust-analyzer
+	check stress demo bench vm-test headers_install install tools rust-analyzer
 
 all: modules
 
@@ -59,7 +59,7 @@ deps:
 kernel: deps
 	bash qemu/kernel.sh build $(FLAVOUR)
 
-selftests:
+selftests: tools
 	$(MAKE) -C selftests KSRC=$(KSRC) LLVM=
 
 host-test:
@@ -102,12 +102,19 @@ demo:
 headers_install:
 	install -D -m 644 uapi/linux/sp.h $(INSTALL_HDR_PATH)/include/linux/sp.h
 	install -D -m 644 uapi/netinet/sp.h $(INSTALL_HDR_PATH)/include/netinet/sp.h
+	install -D -m 644 uapi/linux/sp_diag.h $(INSTALL_HDR_PATH)/include/linux/sp_diag.h
 
 # The headers and sp(7): make install [DESTDIR=...] [PREFIX=/usr/local]
 PREFIX ?= /usr/local
 install: INSTALL_HDR_PATH = $(DESTDIR)$(PREFIX)
-install: headers_install
+install: headers_install tools
 	install -D -m 644 man/sp.7 $(DESTDIR)$(PREFIX)/share/man/man7/sp.7
+	install -D -m 755 tools/spss $(DESTDIR)$(PREFIX)/bin/spss
+
+# spss, the ss-like lister (sock_diag only).
+tools: tools/spss
+tools/spss: tools/spss.c tools/spdiag.h uapi/linux/sp.h uapi/linux/sp_diag.h
+	$(CC) -O2 -g -Wall -Wextra -Iuapi -o $@ tools/spss.c
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

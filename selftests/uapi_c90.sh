@@ -18,7 +18,7 @@ ok() { n=$((n + 1)); echo "ok $n $1"; }
 notok() { n=$((n + 1)); fail=1; echo "not ok $n $1"; }
 
 echo "TAP version 13"
-echo "1..5"
+echo "1..6"
 for h in linux/sp.h netinet/sp.h; do
 	if printf '#include <%s>\n#include <%s>\nint main(void) { return AF_SP + SOCK_REQ; }\n' \
 		"$h" "$h" | "$cc" "${flags[@]}" - 2>&1; then
@@ -27,6 +27,13 @@ for h in linux/sp.h netinet/sp.h; do
 		notok "c90_$h"
 	fi
 done
+# sp_diag.h: C90, twice, and its structs the sizes the kernel fills.
+if printf '#include <linux/sp_diag.h>\n#include <linux/sp_diag.h>\ntypedef char a[sizeof(struct sp_diag_req) == 20 ? 1 : -1];\ntypedef char b[sizeof(struct sp_diag_msg) == 16 ? 1 : -1];\ntypedef char c[sizeof(struct sp_diag_info) == 32 ? 1 : -1];\nint main(void) { return SP_DIAG_MAX + SP_DIAG_PIPE_MAX; }\n' |
+	"$cc" "${flags[@]}" - 2>&1; then
+	ok "c90_linux/sp_diag.h"
+else
+	notok "c90_linux/sp_diag.h"
+fi
 # The layout, checked by the compiler: a false condition is an array of
 # size -1, an error even with -fsyntax-only. $1 is the size to expect.
 layout() {

@@ -337,6 +337,20 @@ impl Pipe {
         self.st.lock().tcp.as_ref().ok_or(ENOTCONN)?.name(true)
     }
 
+    /// What sock_diag shows of the pipe: whether its handshake is done,
+    /// its TCP socket's own and peer addresses and inode (`ENOTCONN` once
+    /// it has closed).
+    pub(crate) fn diag(&self) -> Result<(bool, SockAddr, SockAddr, u64)> {
+        let st = self.st.lock();
+        let tcp = st.tcp.as_ref().ok_or(ENOTCONN)?;
+        Ok((
+            self.up.load(Ordering::Acquire),
+            tcp.name(false)?,
+            tcp.name(true)?,
+            tcp.ino(),
+        ))
+    }
+
     /// Queues `m` unless `cap` messages are waiting or `m` would take the
     /// queue past `room` bytes; then `policy` says what goes, the oldest
     /// queued messages or `m`. Returns how many were dropped. The caller

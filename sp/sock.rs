@@ -22,6 +22,7 @@
 
 use crate::device::{Device, DeviceEnd};
 use crate::endpoint::{Dialer, Listener};
+use crate::net::diag::DiagMsg;
 use crate::net::family::{with_fd, Data, Family, Shutdown, SIOCINQ, SIOCOUTQ};
 use crate::net::msg::{
     MsgDst, MsgSrc, MSG_BATCH, MSG_CMSG_CLOEXEC, MSG_CMSG_COMPAT, MSG_DONTWAIT, MSG_EOR, MSG_MORE,
@@ -1042,6 +1043,68 @@ impl Family for SpFamily {
             Or(&s.local),
             Or(&s.remote),
         );
+    }
+
+    fn diag(data: Data<'_, Self>, sk: &SockRef, msg: &mut DiagMsg<'_>, show: u32) -> Result {
+        use uapi::diag::*;
+        let pipes = {
+            let g = data.inner.lock();
+            let mut pipes = KVec::new();
+            if show & SHOW_PIPES != 0 {
+                pipes.extend_from_slice(&g.pipes, GFP_KERNEL)?;
+            }
+            let wq = g
+                .pipes
+                .iter()
+                .fold(g.proto.unsent_bytes(), |n, p| n + p.unsent_bytes());
+            let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+            let info = Info {
+                proto: data.pattern.proto_id(),
+                peer: data.pattern.peer_id(),
+                raw: data.raw.load(Ordering::Relaxed),
+                device: g.device.is_some(),
+                shutdown: u8::from(g.core.shut_rd) | (u8::from(g.core.shut_wr) << 1),
+                counts: [
+                    n(g.pipes.len()),
+                    n(g.listeners.len()),
+                    n(g.dialers.len()),
+                    n(g.core.recvq.len()),
+                    n(g.core.recvq.bytes()),
+                    n(wq),
+                ],
+            };
+            msg.put(INFO, &info.to_bytes())?;
+            if show & SHOW_ENDPOINTS != 0 {
+                for l in g.listeners.iter() {
+                    msg.put(LISTENER, l.addr().as_bytes())?;
+                }
+                for d in g.dialers.iter() {
+                    msg.put(DIALER, d.addr().as_bytes())?;
+                }
+            }
+            if show & SHOW_STATS != 0 {
+                msg.put(STATS, &g.core.stats.to_bytes())?;
+            }
+            pipes
+        };
+        // Each pipe's own lock comes before the socket's: taken here with
+        // the socket's released. A pipe that closed since is left out.
+        for p in pipes.iter() {
+            let Ok((up, local, peer, ino)) = p.diag() else {
+                continue;
+            };
+            msg.nest(PIPE, |m| {
+                m.put(PIPE_ID, &p.wire_id().to_ne_bytes())?;
+                m.put(PIPE_UP, &[u8::from(up)])?;
+                m.put(PIPE_LOCAL, local.as_bytes())?;
+                m.put(PIPE_PEER, peer.as_bytes())?;
+                m.put(PIPE_TCP_INO, &u32::try_from(ino).unwrap_or(0).to_ne_bytes())
+            })?;
+        }
+        if show & SHOW_MEMINFO != 0 {
+            msg.meminfo(MEMINFO, sk)?;
+        }
+        Ok(())
     }
 
     fn show_fdinfo(data: Data<'_, Self>, _sock: &Socket, seq: &SeqFile) {

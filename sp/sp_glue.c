@@ -24,6 +24,10 @@
 #include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/seq_file_net.h>
+#include <linux/sock_diag.h>
+#include <linux/sp.h>
+#include <linux/sp_diag.h>
+#include <net/netlink.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -34,11 +38,20 @@ enum sp_tcp_event {
 	SP_TCP_STATE	= 4,
 };
 
-/* @sk stays first (sk_alloc() allocates obj_size); @priv is the Rust state. */
+/*
+ * @sk stays first (sk_alloc() allocates obj_size); @priv is the Rust state;
+ * @link is on sp_socks while the socket is open.
+ */
 struct sp_sock {
 	struct sock sk;
 	void *priv;
+	struct list_head link;
 };
+
+static struct sp_sock *sp_sk(struct sock *sk)
+{
+	return container_of(sk, struct sp_sock, sk);
+}
 
 static struct proto sp_proto = {
 	.name		= "SP",
@@ -72,7 +85,8 @@ int sp_glue_sock_create(struct net *net, struct socket *sock, int kern,
 	sock_init_data(sock, sk);
 	sk->sk_protocol = IPPROTO_TCP;
 	sk->sk_destruct = destruct;
-	container_of(sk, struct sp_sock, sk)->priv = NULL;
+	sp_sk(sk)->priv = NULL;
+	INIT_LIST_HEAD(&sp_sk(sk)->link);
 	return 0;
 }
 
@@ -91,12 +105,12 @@ void sp_glue_sock_release(struct socket *sock)
 
 void *sp_glue_sk_priv(struct sock *sk)
 {
-	return container_of(sk, struct sp_sock, sk)->priv;
+	return sp_sk(sk)->priv;
 }
 
 void sp_glue_sk_set_priv(struct sock *sk, void *priv)
 {
-	container_of(sk, struct sp_sock, sk)->priv = priv;
+	sp_sk(sk)->priv = priv;
 }
 
 /* Wake sleepers and pollers of @sk with the EPOLL* events in @mask. */
@@ -341,44 +355,46 @@ void *sp_glue_tcp_clear_callbacks(struct socket *sock)
 }
 
 /*
- * Every sp sock from its socket's creation to its release, for /proc/net/sp
- * and sock_diag, as packet sockets keep theirs: the list holds a reference
- * (sk_add_node()). Its lock is a mutex, so that a walk may sleep: it reads
- * each socket's state under that socket's own mutex.
+ * Every sp sock from its socket's creation to its release, oldest first,
+ * for /proc/net/sp and sock_diag: the list holds a reference. Its lock is
+ * a mutex, so that a walk may sleep: it reads each socket's state under
+ * that socket's own mutex.
  */
-static HLIST_HEAD(sp_socks);
+static LIST_HEAD(sp_socks);
 static DEFINE_MUTEX(sp_socks_lock);
 
 void sp_glue_sk_list_add(struct sock *sk)
 {
 	mutex_lock(&sp_socks_lock);
-	sk_add_node(sk, &sp_socks);
+	sock_hold(sk);
+	list_add_tail(&sp_sk(sk)->link, &sp_socks);
 	mutex_unlock(&sp_socks_lock);
 }
 
 void sp_glue_sk_list_del(struct sock *sk)
 {
 	mutex_lock(&sp_socks_lock);
-	sk_del_node_init(sk);
+	list_del_init(&sp_sk(sk)->link);
 	mutex_unlock(&sp_socks_lock);
+	sock_put(sk);
 }
 
 /*
- * Calls @fn(@sk, @arg) for the listed socks of @net, newest first, from
- * the @skip'th on, until it returns nonzero; returns the position of the
- * sock it stopped at, or the number of socks of @net.
+ * Calls @fn(@sk, @arg) for the listed socks of @net from the @skip'th on,
+ * until it returns nonzero; returns the position of the sock it stopped
+ * at, or the number of socks of @net.
  */
 long sp_glue_sk_list_walk(struct net *net, long skip,
 			  int (*fn)(struct sock *sk, void *arg), void *arg)
 {
-	struct sock *sk;
+	struct sp_sock *ss;
 	long i = 0;
 
 	mutex_lock(&sp_socks_lock);
-	sk_for_each(sk, &sp_socks) {
-		if (!net_eq(sock_net(sk), net))
+	list_for_each_entry(ss, &sp_socks, link) {
+		if (!net_eq(sock_net(&ss->sk), net))
 			continue;
-		if (i >= skip && fn(sk, arg))
+		if (i >= skip && fn(&ss->sk, arg))
 			break;
 		i++;
 	}
@@ -434,4 +450,157 @@ void sp_glue_proc_unregister(void)
 struct net *sp_glue_seq_net(struct seq_file *seq)
 {
 	return seq_file_single_net(seq);
+}
+
+/*
+ * sock_diag for AF_SP (uapi/linux/sp_diag.h), as net/unix/diag.c: the
+ * netlink side here, each socket's attributes from Rust.
+ */
+static int (*sp_diag_attrs)(struct sock *sk, struct sk_buff *skb, u32 show);
+
+static int sp_diag_fill(struct sock *sk, struct sk_buff *skb,
+			const struct sp_diag_req *req, u32 portid, u32 seq,
+			u32 flags)
+{
+	struct sp_diag_msg *rep;
+	struct nlmsghdr *nlh;
+
+	nlh = nlmsg_put(skb, portid, seq, SOCK_DIAG_BY_FAMILY, sizeof(*rep),
+			flags);
+	if (!nlh)
+		return -EMSGSIZE;
+	rep = nlmsg_data(nlh);
+	rep->sdiag_family = AF_SP;
+	rep->sdiag_type = sk->sk_type;
+	rep->pad = 0;
+	rep->sdiag_ino = sock_i_ino(sk);
+	sock_diag_save_cookie(sk, rep->sdiag_cookie);
+	if (sp_diag_attrs(sk, skb, req->sdiag_show)) {
+		nlmsg_cancel(skb, nlh);
+		return -EMSGSIZE;
+	}
+	nlmsg_end(skb, nlh);
+	return 0;
+}
+
+static bool sp_diag_match(struct sock *sk, struct net *net,
+			  const struct sp_diag_req *req)
+{
+	return net_eq(sock_net(sk), net) &&
+	       (!req->sdiag_type || sk->sk_type == req->sdiag_type);
+}
+
+/* cb->args[0]: the matching socks already dumped. */
+static int sp_diag_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	const struct sp_diag_req *req = nlmsg_data(cb->nlh);
+	struct net *net = sock_net(skb->sk);
+	struct sp_sock *ss;
+	long i = 0;
+
+	mutex_lock(&sp_socks_lock);
+	list_for_each_entry(ss, &sp_socks, link) {
+		if (!sp_diag_match(&ss->sk, net, req))
+			continue;
+		if (i >= cb->args[0] &&
+		    sp_diag_fill(&ss->sk, skb, req, NETLINK_CB(cb->skb).portid,
+				 cb->nlh->nlmsg_seq, NLM_F_MULTI) < 0)
+			break;
+		i++;
+	}
+	mutex_unlock(&sp_socks_lock);
+	cb->args[0] = i;
+	return skb->len;
+}
+
+static int sp_diag_get_exact(struct sk_buff *in_skb, const struct nlmsghdr *nlh,
+			     const struct sp_diag_req *req)
+{
+	struct net *net = sock_net(in_skb->sk);
+	unsigned int extra = 1024;
+	struct sock *sk = NULL;
+	struct sp_sock *ss;
+	struct sk_buff *rep;
+	int err;
+
+	if (!req->sdiag_ino)
+		return -EINVAL;
+	mutex_lock(&sp_socks_lock);
+	list_for_each_entry(ss, &sp_socks, link) {
+		if (sp_diag_match(&ss->sk, net, req) &&
+		    sock_i_ino(&ss->sk) == req->sdiag_ino) {
+			sk = &ss->sk;
+			sock_hold(sk);
+			break;
+		}
+	}
+	mutex_unlock(&sp_socks_lock);
+	if (!sk)
+		return -ENOENT;
+	err = sock_diag_check_cookie(sk, req->sdiag_cookie);
+	if (err)
+		goto out;
+again:
+	err = -ENOMEM;
+	rep = nlmsg_new(sizeof(struct sp_diag_msg) + extra, GFP_KERNEL);
+	if (!rep)
+		goto out;
+	err = sp_diag_fill(sk, rep, req, NETLINK_CB(in_skb).portid,
+			   nlh->nlmsg_seq, 0);
+	if (err < 0) {
+		nlmsg_free(rep);
+		extra *= 2;
+		if (extra <= 16 * PAGE_SIZE)
+			goto again;
+		goto out;
+	}
+	err = nlmsg_unicast(net->diag_nlsk, rep, NETLINK_CB(in_skb).portid);
+out:
+	sock_put(sk);
+	return err;
+}
+
+static int sp_diag_handler_dump(struct sk_buff *skb, struct nlmsghdr *h)
+{
+	if (nlmsg_len(h) < sizeof(struct sp_diag_req))
+		return -EINVAL;
+	if (h->nlmsg_flags & NLM_F_DUMP) {
+		struct netlink_dump_control c = { .dump = sp_diag_dump };
+
+		return netlink_dump_start(sock_net(skb->sk)->diag_nlsk, skb, h, &c);
+	}
+	return sp_diag_get_exact(skb, h, nlmsg_data(h));
+}
+
+static const struct sock_diag_handler sp_diag_handler = {
+	.owner = THIS_MODULE,
+	.family = AF_SP,
+	.dump = sp_diag_handler_dump,
+};
+
+int sp_glue_diag_register(int (*attrs)(struct sock *sk, struct sk_buff *skb, u32 show))
+{
+	sp_diag_attrs = attrs;
+	return sock_diag_register(&sp_diag_handler);
+}
+
+void sp_glue_diag_unregister(void)
+{
+	sock_diag_unregister(&sp_diag_handler);
+}
+
+/* Attribute nests, as nla_nest_start()/nla_nest_end(). */
+struct nlattr *sp_glue_nla_nest_start(struct sk_buff *skb, int type)
+{
+	return nla_nest_start_noflag(skb, type);
+}
+
+void sp_glue_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+void sp_glue_nla_nest_cancel(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_cancel(skb, start);
 }

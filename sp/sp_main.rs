@@ -34,7 +34,9 @@ module! {
     authors: ["The sp authors"],
     description: "Scalability Protocols (SP) socket family",
     license: "GPL",
-    alias: ["net-pf-13"],
+    // The family, and its sock_diag handler, as unix_diag's
+    // MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_NETLINK, NETLINK_SOCK_DIAG, AF_UNIX).
+    alias: ["net-pf-13", "net-pf-16-proto-4-type-13"],
 }
 
 /// The loaded module: the family registration, and the workqueue that

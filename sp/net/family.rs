@@ -5,9 +5,10 @@
 //! C headers: [`include/linux/net.h`](srctree/include/linux/net.h),
 //! [`include/net/sock.h`](srctree/include/net/sock.h) (through the C glue).
 
+use super::diag::DiagMsg;
 use super::glue;
 use super::msg::{MsgDst, MsgSrc};
-use super::socket::{PollMask, Socket};
+use super::socket::{PollMask, SockRef, Socket};
 use super::tcp::SockAddr;
 use core::marker::PhantomData;
 use kernel::bindings;
@@ -75,6 +76,11 @@ pub(crate) trait Family: Sized {
     /// The line of `/proc/net/<family>` of a socket whose inode is `ino`,
     /// with its newline. It may sleep; the list of sockets is held.
     fn proc_line(data: Data<'_, Self>, ino: u64, seq: &SeqFile);
+
+    /// The sock_diag attributes of a socket (`uapi/linux/sp_diag.h`),
+    /// those `show` asks for: `EMSGSIZE` when `msg` has no room. It may
+    /// sleep; the list of sockets may be held.
+    fn diag(data: Data<'_, Self>, sk: &SockRef, msg: &mut DiagMsg<'_>, show: u32) -> Result;
 
     /// The socket's lines of `/proc/PID/fdinfo/FD`.
     fn show_fdinfo(_data: Data<'_, Self>, _sock: &Socket, _seq: &SeqFile) {
@@ -535,7 +541,7 @@ impl<T: Family> Ops<T> {
         T::show_fdinfo(d, so, s);
     }
 
-    /// Walks the listed sockets of `net` from the `skip`'th, newest first,
+    /// Walks the listed sockets of `net` from the `skip`'th, oldest first,
     /// until `f` returns true; returns the position it stopped at, or the
     /// number of sockets. `f` may sleep.
     fn walk<F: FnMut(Data<'_, T>, u64) -> bool>(
@@ -618,6 +624,32 @@ impl<T: Family> Ops<T> {
             T::shutdown(d, s, how)?;
             Ok(0)
         })
+    }
+
+    /// # Safety
+    ///
+    /// Called by the glue's sock_diag fill for a listed sp sock, or one it
+    /// holds a reference to, with a netlink buffer whose message it began.
+    unsafe extern "C" fn diag_attrs(
+        sk: *mut bindings::sock,
+        skb: *mut bindings::sk_buff,
+        show: u32,
+    ) -> c_int {
+        // SAFETY: The sock has its state from `create()` until the last
+        // reference goes, and one is held for the call; `skb` is the
+        // glue's, untouched while we fill it.
+        let (d, mut m) = unsafe {
+            (
+                T::Ptr::borrow(glue::sp_glue_sk_priv(sk)),
+                DiagMsg::from_raw(skb),
+            )
+        };
+        // SAFETY: As above: a reference is held for the call.
+        let sk = unsafe { SockRef::from_raw_hold(sk) };
+        match T::diag(d, &sk, &mut m, show) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
     }
 
     extern "C" fn no_ioctl(_sock: *mut bindings::socket, _cmd: c_uint, _arg: c_ulong) -> c_int {
@@ -735,6 +767,14 @@ impl<T: Family> Registration<T> {
                     // SAFETY: `proc_show` reads sockets of the family just
                     // registered; `drop` removes the files first.
                     ret = unsafe { glue::sp_glue_proc_register(Ops::<T>::proc_show) };
+                    if ret == 0 {
+                        // SAFETY: As for the files: `drop` unregisters it first.
+                        ret = unsafe { glue::sp_glue_diag_register(Ops::<T>::diag_attrs) };
+                        if ret != 0 {
+                            // SAFETY: Registered above.
+                            unsafe { glue::sp_glue_proc_unregister() };
+                        }
+                    }
                     if ret != 0 {
                         // SAFETY: Registered above; no socket exists yet.
                         unsafe { bindings::sock_unregister(T::FAMILY) };
@@ -760,6 +800,7 @@ impl<T: Family> PinnedDrop for Registration<T> {
         // module cannot be unloaded while a socket (or sock) still exists,
         // because both pin the owner module.
         unsafe {
+            glue::sp_glue_diag_unregister();
             glue::sp_glue_proc_unregister();
             bindings::sock_unregister(T::FAMILY);
             glue::sp_glue_proto_unregister();

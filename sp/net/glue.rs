@@ -41,6 +41,23 @@ extern "C" {
     ) -> c_long;
     pub(crate) fn sp_glue_sk_ino(sk: *mut bindings::sock) -> c_ulong;
     pub(crate) fn sp_glue_net_bindv6only(net: *mut bindings::net) -> c_int;
+    pub(crate) fn sp_glue_diag_register(
+        attrs: unsafe extern "C" fn(
+            sk: *mut bindings::sock,
+            skb: *mut bindings::sk_buff,
+            show: u32,
+        ) -> c_int,
+    ) -> c_int;
+    pub(crate) fn sp_glue_diag_unregister();
+    pub(crate) fn sp_glue_nla_nest_start(
+        skb: *mut bindings::sk_buff,
+        kind: c_int,
+    ) -> *mut bindings::nlattr;
+    pub(crate) fn sp_glue_nla_nest_end(skb: *mut bindings::sk_buff, start: *mut bindings::nlattr);
+    pub(crate) fn sp_glue_nla_nest_cancel(
+        skb: *mut bindings::sk_buff,
+        start: *mut bindings::nlattr,
+    );
     pub(crate) fn sp_glue_proc_register(
         show: unsafe extern "C" fn(seq: *mut bindings::seq_file, v: *mut c_void) -> c_int,
     ) -> c_int;
@@ -85,6 +102,11 @@ extern "C" {
     ) -> c_int;
     pub(crate) fn tcp_sock_set_nodelay(sk: *mut bindings::sock);
     pub(crate) fn sock_set_reuseaddr(sk: *mut bindings::sock);
+    pub(crate) fn sock_diag_put_meminfo(
+        sk: *mut bindings::sock,
+        skb: *mut bindings::sk_buff,
+        attr: c_int,
+    ) -> c_int;
 }
 
 // Exported by `net/core/sock.c`: the `proto_ops` of what a family does not

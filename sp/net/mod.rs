@@ -16,6 +16,7 @@
 //! [`MsgDst`]: msg::MsgDst
 //! [`TcpSocket`]: tcp::TcpSocket
 
+pub(crate) mod diag;
 pub(crate) mod family;
 mod glue;
 pub(crate) mod log;

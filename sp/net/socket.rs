@@ -199,6 +199,18 @@ impl Drop for SockRef {
 }
 
 impl SockRef {
+    /// A new reference to `sk`.
+    ///
+    /// # Safety
+    ///
+    /// `sk` is a live sock, for the call.
+    pub(crate) unsafe fn from_raw_hold(sk: *mut bindings::sock) -> SockRef {
+        // SAFETY: The caller guarantees that `sk` is live.
+        unsafe { glue::sp_glue_sock_hold(sk) };
+        // INVARIANT: The reference was just taken.
+        SockRef(sk)
+    }
+
     /// Wakes the sleepers and pollers of the socket with `mask`.
     pub(crate) fn wake(&self, mask: PollMask) {
         // SAFETY: The sock is live; orphaned socks have no wait queue and

@@ -391,6 +391,13 @@ impl<W: TcpWatcher> TcpSocket<W> {
         }))
     }
 
+    /// The socket's inode number, as `ss -e` shows it.
+    pub(crate) fn ino(&self) -> u64 {
+        // SAFETY: The socket is live, with its sock.
+        let ino = unsafe { glue::sp_glue_sk_ino(self.sk()) };
+        u64::try_from(ino).unwrap_or(0)
+    }
+
     /// The local (`peer == false`) or remote address.
     pub(crate) fn name(&self, peer: bool) -> Result<SockAddr> {
         let mut buf = [0u8; 128];

@@ -83,3 +83,75 @@ pub mod cmsg {
     /// `SP_HDR`: the SP header of a raw socket's message.
     pub const HDR: i32 = 1;
 }
+
+/// sock_diag numbers (`uapi/linux/sp_diag.h`).
+pub mod diag {
+    /// `SP_DIAG_SHOW_ENDPOINTS`.
+    pub const SHOW_ENDPOINTS: u32 = 1;
+    /// `SP_DIAG_SHOW_PIPES`.
+    pub const SHOW_PIPES: u32 = 2;
+    /// `SP_DIAG_SHOW_MEMINFO`.
+    pub const SHOW_MEMINFO: u32 = 4;
+    /// `SP_DIAG_SHOW_STATS`.
+    pub const SHOW_STATS: u32 = 8;
+
+    /// `SP_DIAG_INFO`: a `struct sp_diag_info`.
+    pub const INFO: u16 = 1;
+    /// `SP_DIAG_LISTENER`.
+    pub const LISTENER: u16 = 2;
+    /// `SP_DIAG_DIALER`.
+    pub const DIALER: u16 = 3;
+    /// `SP_DIAG_PIPE`, nesting the `PIPE_*` attributes.
+    pub const PIPE: u16 = 4;
+    /// `SP_DIAG_MEMINFO`.
+    pub const MEMINFO: u16 = 5;
+    /// `SP_DIAG_STATS`: a `struct sp_stats`.
+    pub const STATS: u16 = 6;
+
+    /// `SP_DIAG_PIPE_ID`.
+    pub const PIPE_ID: u16 = 1;
+    /// `SP_DIAG_PIPE_UP`.
+    pub const PIPE_UP: u16 = 2;
+    /// `SP_DIAG_PIPE_PEER`.
+    pub const PIPE_PEER: u16 = 3;
+    /// `SP_DIAG_PIPE_LOCAL`.
+    pub const PIPE_LOCAL: u16 = 4;
+    /// `SP_DIAG_PIPE_TCP_INO`.
+    pub const PIPE_TCP_INO: u16 = 5;
+
+    /// The size of `struct sp_diag_info`.
+    pub const INFO_LEN: usize = 32;
+
+    /// `struct sp_diag_info`, as the uapi lays it out (native endian).
+    pub struct Info {
+        /// `sdiag_proto`.
+        pub proto: u16,
+        /// `sdiag_peer`.
+        pub peer: u16,
+        /// `sdiag_raw`.
+        pub raw: bool,
+        /// `sdiag_device`.
+        pub device: bool,
+        /// `sdiag_shutdown`: 1 read, 2 write.
+        pub shutdown: u8,
+        /// `sdiag_pipes`, `_listeners`, `_dialers`, `_rqueue`,
+        /// `_rqueue_bytes`, `_wqueue_bytes`.
+        pub counts: [u32; 6],
+    }
+
+    impl Info {
+        /// The bytes of the C struct.
+        pub fn to_bytes(&self) -> [u8; INFO_LEN] {
+            let mut b = [0u8; INFO_LEN];
+            b[0..2].copy_from_slice(&self.proto.to_ne_bytes());
+            b[2..4].copy_from_slice(&self.peer.to_ne_bytes());
+            b[4] = u8::from(self.raw);
+            b[5] = u8::from(self.device);
+            b[6] = self.shutdown;
+            for (i, c) in self.counts.iter().enumerate() {
+                b[8 + 4 * i..12 + 4 * i].copy_from_slice(&c.to_ne_bytes());
+            }
+            b
+        }
+    }
+}
