@@ -10,7 +10,8 @@
  *  - the sk_user_data callback swap on kernel TCP sockets, and accept,
  *    which resets what a child inherits, under sk_callback_lock;
  *  - moving a TCP socket into its owner's cgroup and memcg;
- *  - the list of sp socks and the per-netns /proc/net/sp file;
+ *  - the list of sp socks, the per-netns /proc/net/sp file, and the
+ *    netlink side of sock_diag;
  *  - one-line shims of static inlines and fields, named after them.
  * Everything else is Rust, which calls exported functions through
  * kernel::bindings or sp/net/glue.rs. glue.rs also declares these, so,

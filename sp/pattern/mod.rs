@@ -132,6 +132,12 @@ impl Core {
     }
 
     /// The socket's `SO_SNDBUF`: the bytes a pipe's queue may hold.
+    ///
+    /// TODO (issue 18): bound the whole socket's queued bytes by it too,
+    /// as `SO_RCVBUF` bounds what it holds received: one count across the
+    /// send queue and every pipe's `outq` and partly written frame (a
+    /// PUB's shared copies counted once), blocking or dropping as each
+    /// pattern does at a full queue.
     pub(crate) fn snd_room(&self) -> usize {
         self.sk.as_ref().map_or(0, |sk| sk.sndbuf())
     }
