@@ -3,7 +3,8 @@
 #
 # Checks man/sp.7 against the uapi, as TAP: it formats with no warning
 # (groff -ww), and names every option, socket type and control message of
-# uapi/linux/sp.h, with the defaults of the header's option table.
+# uapi/linux/sp.h (and the request flags and structs of sp_diag.h), with
+# the defaults of the header's option table.
 #
 #   qemu/man_check.sh
 set -uo pipefail
@@ -38,7 +39,8 @@ missing() {
 opts=$(sed -n 's/^#define \(SP_[A-Z_]*\)[[:space:]].*/\1/p' "$hdr" | grep -v '^SP_PROTO_\|^_')
 result man_options "$(missing $opts)"
 types=$(sed -n 's/^#define \(SOCK_[A-Z]*\)[[:space:]].*/\1/p' "$hdr")
-result man_types "$(missing $types AF_SP SOL_SP IPV6_V6ONLY)"
+diag=$(sed -n 's/^#define \(SP_DIAG_SHOW_[A-Z]*\)[[:space:]].*/\1/p' uapi/linux/sp_diag.h)
+result man_types "$(missing $types $diag AF_SP SOL_SP IPV6_V6ONLY sp_diag_req sp_diag_msg SP_DIAG_INFO)"
 
 # Every row of the header's option table has its default in the page's.
 bad=$(python3 - "$hdr" "$page" <<'PY'
