@@ -22,13 +22,6 @@
 
 #define MAX_ROWS 1024
 
-static unsigned long ino_of(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) ? 0 : st.st_ino;
-}
-
 static struct spd_row *find(struct spd_row *rows, int n, unsigned long ino)
 {
 	int i;
@@ -56,7 +49,7 @@ TEST(dump_lists_exactly)
 	n = spd_dump(rows, MAX_ROWS, 0, 0);
 	ASSERT_EQ(7, n) TH_LOG("dump: %s", strerror(errno));
 	for (i = 0; i < 7; i++) {
-		struct spd_row *r = find(rows, n, ino_of(fd[i]));
+		struct spd_row *r = find(rows, n, sp_ino(fd[i]));
 
 		ASSERT_NE(NULL, r) TH_LOG("socket %d missing", i);
 		EXPECT_EQ(AF_SP, r->m.sdiag_family);
@@ -67,62 +60,41 @@ TEST(dump_lists_exactly)
 	/* By type: the two REQs. */
 	n = spd_dump(rows, MAX_ROWS, SOCK_REQ, 0);
 	ASSERT_EQ(2, n);
-	EXPECT_NE(NULL, find(rows, n, ino_of(fd[1])));
-	EXPECT_NE(NULL, find(rows, n, ino_of(fd[5])));
+	EXPECT_NE(NULL, find(rows, n, sp_ino(fd[1])));
+	EXPECT_NE(NULL, find(rows, n, sp_ino(fd[5])));
 	/* A closed socket is gone. */
 	close(fd[1]);
 	n = spd_dump(rows, MAX_ROWS, SOCK_REQ, 0);
 	ASSERT_EQ(1, n);
-	EXPECT_EQ(ino_of(fd[5]), rows[0].m.sdiag_ino);
+	EXPECT_EQ(sp_ino(fd[5]), rows[0].m.sdiag_ino);
 	for (i = 0; i < 7; i++)
 		if (i != 1)
 			close(fd[i]);
 	EXPECT_EQ(0, spd_dump(rows, MAX_ROWS, 0, 0));
 }
 
+/* In a fresh namespace: no socket before its own (@fd -1), then that one. */
+static int child_dumps(int fd, void *arg)
+{
+	int n = spd_dump(rows, MAX_ROWS, 0, 0);
+
+	return fd < 0 ? n != 0 : n != 1 || rows[0].m.sdiag_ino != sp_ino(fd);
+}
+
 /* The sockets of another namespace are never listed, either way. */
 TEST(two_namespaces)
 {
-	int mine = socket(AF_SP, SOCK_PULL, 0), up[2], down[2], st, n;
-	unsigned long theirs = 0;
-	char c;
-	pid_t pid;
+	int mine = socket(AF_SP, SOCK_PULL, 0), n;
+	struct sp_netns_child c;
+	unsigned long theirs;
 
 	ASSERT_LE(0, mine);
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int fd;
-		unsigned long ino;
-
-		close(up[0]);
-		close(down[1]);
-		if (unshare(CLONE_NEWNET))
-			_exit(10);
-		fd = socket(AF_SP, SOCK_PUSH, 0);
-		n = spd_dump(rows, MAX_ROWS, 0, 0);
-		if (fd < 0 || n != 1 || rows[0].m.sdiag_ino != ino_of(fd))
-			_exit(11);
-		ino = ino_of(fd);
-		if (write(up[1], &ino, sizeof(ino)) != sizeof(ino))
-			_exit(12);
-		if (read(down[0], &c, 1) != 0)
-			_exit(13);
-		_exit(0);
-	}
-	close(up[1]);
-	close(down[0]);
-	ASSERT_EQ(sizeof(theirs), read(up[0], &theirs, sizeof(theirs)));
+	ASSERT_EQ(0, sp_netns_child_start(&c, SOCK_PUSH, child_dumps, NULL, &theirs));
 	n = spd_dump(rows, MAX_ROWS, 0, 0);
 	ASSERT_LE(1, n);
 	EXPECT_EQ(NULL, find(rows, n, theirs));
-	EXPECT_NE(NULL, find(rows, n, ino_of(mine)));
-	close(down[1]);
-	ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-	close(up[0]);
+	EXPECT_NE(NULL, find(rows, n, sp_ino(mine)));
+	EXPECT_EQ(0, sp_netns_child_end(&c));
 	close(mine);
 }
 
@@ -135,21 +107,21 @@ TEST(get_by_cookie)
 	ASSERT_LE(0, fd);
 	n = spd_dump(rows, MAX_ROWS, SOCK_SURVEYOR, 0);
 	ASSERT_LE(1, n);
-	d = find(rows, n, ino_of(fd));
+	d = find(rows, n, sp_ino(fd));
 	ASSERT_NE(NULL, d);
 	memcpy(cookie, d->m.sdiag_cookie, sizeof(cookie));
-	ASSERT_EQ(1, spd_get(&r, ino_of(fd), cookie, 0));
-	EXPECT_EQ(ino_of(fd), r.m.sdiag_ino);
+	ASSERT_EQ(1, spd_get(&r, sp_ino(fd), cookie, 0));
+	EXPECT_EQ(sp_ino(fd), r.m.sdiag_ino);
 	EXPECT_EQ(SOCK_SURVEYOR, r.m.sdiag_type);
 	EXPECT_EQ(0, memcmp(cookie, r.m.sdiag_cookie, sizeof(cookie)));
 	/* No cookie to check. */
-	EXPECT_EQ(1, spd_get(&r, ino_of(fd), none, 0));
+	EXPECT_EQ(1, spd_get(&r, sp_ino(fd), none, 0));
 	/* Misuse: another cookie, an inode of no sp socket, none at all. */
 	memcpy(wrong, cookie, sizeof(wrong));
 	wrong[0] ^= 1;
-	EXPECT_EQ(-1, spd_get(&r, ino_of(fd), wrong, 0));
+	EXPECT_EQ(-1, spd_get(&r, sp_ino(fd), wrong, 0));
 	EXPECT_EQ(ESTALE, errno);
-	EXPECT_EQ(-1, spd_get(&r, ino_of(0), none, 0));
+	EXPECT_EQ(-1, spd_get(&r, sp_ino(0), none, 0));
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(-1, spd_get(&r, 0, none, 0));
 	EXPECT_EQ(EINVAL, errno);
@@ -206,7 +178,7 @@ TEST(attributes)
 	ASSERT_EQ(0, sp_listen_dial(SOCK_REP, SOCK_REQ, &rep, &req, &port));
 	ASSERT_EQ(2, send(req, "hi", 2, 0));
 	ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
-	ASSERT_EQ(1, spd_get(&r, ino_of(rep), (uint32_t[]){ ~0U, ~0U },
+	ASSERT_EQ(1, spd_get(&r, sp_ino(rep), (uint32_t[]){ ~0U, ~0U },
 			      SP_DIAG_SHOW_ENDPOINTS | SP_DIAG_SHOW_PIPES |
 			      SP_DIAG_SHOW_MEMINFO | SP_DIAG_SHOW_STATS));
 	ASSERT_TRUE(r.has_info);
@@ -238,11 +210,11 @@ TEST(attributes)
 	EXPECT_EQ(sizeof(struct sp_stats), r.stats_len);
 	EXPECT_EQ(1, r.stats.rx_msgs);
 	/* Only what is asked for. */
-	ASSERT_EQ(1, spd_get(&r, ino_of(req), (uint32_t[]){ ~0U, ~0U }, 0));
+	ASSERT_EQ(1, spd_get(&r, sp_ino(req), (uint32_t[]){ ~0U, ~0U }, 0));
 	EXPECT_TRUE(r.has_info);
 	EXPECT_EQ(1, r.info.sdiag_dialers);
 	EXPECT_EQ(0, r.dialers + r.listeners + r.pipes + r.meminfo_len + r.stats_len);
-	ASSERT_EQ(1, spd_get(&r, ino_of(req), (uint32_t[]){ ~0U, ~0U }, SP_DIAG_SHOW_ENDPOINTS));
+	ASSERT_EQ(1, spd_get(&r, sp_ino(req), (uint32_t[]){ ~0U, ~0U }, SP_DIAG_SHOW_ENDPOINTS));
 	EXPECT_EQ(1, r.dialers);
 	a = (struct sockaddr_in *)&r.dialer[0];
 	EXPECT_EQ(port, ntohs(a->sin_port));
@@ -306,7 +278,7 @@ TEST(unprivileged)
 		if (setgid(65534) || setuid(65534))
 			_exit(10);
 		n = spd_dump(rows, MAX_ROWS, SOCK_RESPONDENT, 0);
-		_exit(n >= 1 && find(rows, n, ino_of(fd)) ? 0 : 11);
+		_exit(n >= 1 && find(rows, n, sp_ino(fd)) ? 0 : 11);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	EXPECT_EQ(0, WIFEXITED(st) ? WEXITSTATUS(st) : -1);

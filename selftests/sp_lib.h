@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -789,6 +790,83 @@ static inline int sp_listen_dial(int ltype, int dtype, int *l, int *d, uint16_t 
 		return -1;
 	}
 	return 0;
+}
+
+/* The inode of @fd, or 0. */
+static inline unsigned long sp_ino(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) ? 0 : st.st_ino;
+}
+
+/*
+ * A child in a network namespace of its own (unshare(CLONE_NEWNET), which
+ * a threaded caller cannot do): it runs @check(@arg) there (0: passed),
+ * opens an sp socket of @type, runs @check on it too, and waits until
+ * sp_netns_child_end(). Its socket's inode goes to *@ino. The child, or
+ * -1 with nothing left behind.
+ */
+struct sp_netns_child {
+	pid_t pid;
+	int down;
+};
+
+static inline int sp_netns_child_start(struct sp_netns_child *c, int type,
+				       int (*check)(int fd, void *arg), void *arg,
+				       unsigned long *ino)
+{
+	int up[2], down[2];
+
+	if (pipe(up))
+		return -1;
+	if (pipe(down)) {
+		close(up[0]);
+		close(up[1]);
+		return -1;
+	}
+	c->pid = fork();
+	if (c->pid == 0) {
+		unsigned long i;
+		char b;
+		int fd;
+
+		close(up[0]);
+		close(down[1]);
+		/* unshare(CLONE_NEWNET), whatever the includer's _GNU_SOURCE. */
+		if (syscall(SYS_unshare, 0x40000000) || check(-1, arg))
+			_exit(10);
+		fd = socket(AF_SP, type, 0);
+		if (fd < 0 || check(fd, arg))
+			_exit(11);
+		i = sp_ino(fd);
+		if (write(up[1], &i, sizeof(i)) != sizeof(i) || read(down[0], &b, 1) != 0)
+			_exit(12);
+		_exit(0);
+	}
+	close(up[1]);
+	close(down[0]);
+	c->down = down[1];
+	if (c->pid < 0 || read(up[0], ino, sizeof(*ino)) != sizeof(*ino)) {
+		close(up[0]);
+		close(c->down);
+		if (c->pid > 0)
+			waitpid(c->pid, NULL, 0);
+		return -1;
+	}
+	close(up[0]);
+	return 0;
+}
+
+/* Lets the child go; its exit status (0: its checks passed), or -1. */
+static inline int sp_netns_child_end(struct sp_netns_child *c)
+{
+	int st;
+
+	close(c->down);
+	if (waitpid(c->pid, &st, 0) != c->pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
 }
 
 /* A request from a new REQ dialing @port, answered by @rep; 0 on a reply. */

@@ -35,18 +35,11 @@ static ssize_t slurp(const char *path, char *buf, size_t room)
 	return got;
 }
 
-static unsigned long ino_of(int fd)
-{
-	struct stat st;
-
-	return fstat(fd, &st) ? 0 : st.st_ino;
-}
-
 /* The line of /proc/net/sp for @fd, copied into @line; 0, or -1 if none. */
 static int line_of(int fd, char *line, size_t room)
 {
 	static char buf[1 << 20];
-	unsigned long ino = ino_of(fd);
+	unsigned long ino = sp_ino(fd);
 	char *l;
 
 	if (slurp("/proc/self/net/sp", buf, sizeof(buf)) < 0)
@@ -110,7 +103,7 @@ TEST(header_and_rows)
 
 	ASSERT_EQ(0, line_of(rep, line, sizeof(line)));
 	ASSERT_EQ(0, parse(line, &r)) TH_LOG("%s", line);
-	EXPECT_EQ(ino_of(rep), r.ino);
+	EXPECT_EQ(sp_ino(rep), r.ino);
 	EXPECT_STREQ("rep", r.type);
 	EXPECT_EQ(0, r.raw);
 	EXPECT_EQ(1, r.listen);
@@ -169,55 +162,36 @@ TEST(ipv6_rows)
 	close(rep);
 }
 
+/*
+ * In a fresh namespace, before its socket (@fd -1): none of the parent's
+ * sockets (*@arg), and no line at all; after: its own line only.
+ */
+static int child_sees(int fd, void *arg)
+{
+	char line[512];
+
+	if (fd < 0)
+		return line_of(*(int *)arg, line, sizeof(line)) == 0 || count_lines() != 0;
+	return line_of(fd, line, sizeof(line)) || count_lines() != 1;
+}
+
 /* The sockets of another network namespace are never listed. */
 TEST(per_namespace)
 {
-	int mine = socket(AF_SP, SOCK_PAIR, 0), st, up[2], down[2];
-	char line[512], ino[32] = { 0 }, key[40];
+	int mine = socket(AF_SP, SOCK_PAIR, 0);
+	struct sp_netns_child c;
 	static char buf[1 << 20];
-	pid_t pid;
+	char line[512], key[40];
+	unsigned long theirs;
 
 	ASSERT_LE(0, mine);
-	ASSERT_EQ(0, pipe(up));
-	ASSERT_EQ(0, pipe(down));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		int theirs;
-		char c;
-
-		close(up[0]);
-		close(down[1]);
-		if (unshare(CLONE_NEWNET))
-			_exit(10);
-
-		/* A fresh namespace: none of the parent's sockets. */
-		if (line_of(mine, line, sizeof(line)) == 0 || count_lines() != 0)
-			_exit(11);
-		theirs = socket(AF_SP, SOCK_SUB, 0);
-		if (theirs < 0 || line_of(theirs, line, sizeof(line)) || count_lines() != 1)
-			_exit(12);
-		/* Tell the parent the inode, then wait for it to look. */
-		dprintf(up[1], "%lu\n", ino_of(theirs));
-		if (read(down[0], &c, 1) != 0)
-			_exit(13);
-		close(theirs);
-		_exit(0);
-	}
-	close(up[1]);
-	close(down[0]);
-	ASSERT_LT(0, read(up[0], ino, sizeof(ino) - 1));
-	*strchrnul(ino, '\n') = 0;
+	ASSERT_EQ(0, sp_netns_child_start(&c, SOCK_SUB, child_sees, &mine, &theirs));
 	/* The child's socket is not in this namespace's list; ours is. */
 	ASSERT_LT(0, slurp("/proc/self/net/sp", buf, sizeof(buf)));
-	snprintf(key, sizeof(key), "\n%s ", ino);
-	EXPECT_EQ(NULL, strstr(buf, key)) TH_LOG("child's socket %s listed here", ino);
+	snprintf(key, sizeof(key), "\n%lu ", theirs);
+	EXPECT_EQ(NULL, strstr(buf, key)) TH_LOG("child's socket %lu listed here", theirs);
 	EXPECT_EQ(0, line_of(mine, line, sizeof(line)));
-	close(down[1]);
-	ASSERT_EQ(pid, waitpid(pid, &st, 0));
-	EXPECT_TRUE(WIFEXITED(st));
-	EXPECT_EQ(0, WEXITSTATUS(st));
-	close(up[0]);
+	EXPECT_EQ(0, sp_netns_child_end(&c));
 	close(mine);
 }
 
