@@ -335,6 +335,8 @@ TEST(siocoutq)
 	sin = sp_loopback(port);
 	ASSERT_EQ(0, connect(raw, (struct sockaddr *)&sin, sizeof(sin)));
 	ASSERT_EQ(0, sp_raw_handshake(raw, SP_PROTO_PAIR, h));
+	/* The pipe is up once sp has read the peer's header too. */
+	ASSERT_EQ(POLLOUT, sp_poll1(pair, POLLOUT, 5000));
 	while (send(pair, big, sizeof(big), MSG_DONTWAIT) == sizeof(big))
 		sent += sizeof(big);
 	EXPECT_EQ(EAGAIN, errno);
