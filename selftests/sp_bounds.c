@@ -130,6 +130,118 @@ TEST(rep_replies_bounded_by_sndbuf)
 	close(rep);
 }
 
+/* Polls SIOCOUTQ of @fd until it is at most @want, for @ms; the last value. */
+static int outq_at_most(int fd, int want, int ms)
+{
+	int64_t end = sp_now_ms() + ms;
+	int n = -1;
+
+	while (!ioctl(fd, SIOCOUTQ, &n) && n > want && sp_now_ms() < end)
+		usleep(10 * 1000);
+	return n;
+}
+
+/*
+ * SO_SNDBUF bounds what a REP queues across all its pipes, not each
+ * pipe's queue: four REQ peers that never read share one budget, so that
+ * once the first has filled it the others' large replies wait too. A
+ * peer that reads still gets small replies (a pipe's own 16 KiB
+ * allowance), and a large reply goes once the hog has gone.
+ */
+TEST(sndbuf_spans_the_pipes)
+{
+	static char reply[32 * 1024], got[sizeof(reply) + 4];
+	int rep, raw[4], sndbuf = 64 * 1024, eff, i, j, n = -1, queued = 0;
+	socklen_t sl = sizeof(eff);
+	uint16_t port;
+	char buf[64];
+
+	rep = sp_listen_any(SOCK_REP, &port);
+	ASSERT_LE(0, rep);
+	ASSERT_EQ(0, setsockopt(rep, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	ASSERT_EQ(0, getsockopt(rep, SOL_SOCKET, SO_SNDBUF, &eff, &sl));
+	ASSERT_EQ(0, sp_set_timeo(rep, SO_RCVTIMEO, 3000));
+	for (i = 0; i < 4; i++) {
+		raw[i] = raw_small(port, 4096);
+		ASSERT_LE(0, raw[i]);
+		ASSERT_EQ(0, raw_handshake(raw[i], SP_PROTO_REQ));
+	}
+	/* Each peer's replies until one finds no room. */
+	for (i = 0; i < 4; i++) {
+		for (j = 0; j < 1000; j++) {
+			ASSERT_EQ(0, raw_request(raw[i], i * 1000 + j));
+			ASSERT_EQ(0, recv(rep, buf, sizeof(buf), 0));
+			if (send(rep, reply, sizeof(reply), MSG_DONTWAIT) != sizeof(reply))
+				break;
+			queued++;
+		}
+		ASSERT_EQ(EAGAIN, errno);
+		if (i > 0)
+			EXPECT_EQ(0, j) TH_LOG("peer %d got %d replies past the budget", i, j);
+	}
+	ASSERT_EQ(0, ioctl(rep, SIOCOUTQ, &n));
+	TH_LOG("%d replies of 32 KiB accepted, %d bytes queued, SO_SNDBUF %d", queued, n, eff);
+	/* Per-pipe queues held about four times this. */
+	EXPECT_LT(eff / 2, n);
+	EXPECT_GE(eff, n);
+
+	/* A peer that reads: small replies go through its allowance. */
+	EXPECT_EQ(0, sp_round_trip(rep, port));
+
+	/* The hog leaves: its queue no longer counts, peer 1's reply goes. */
+	close(raw[0]);
+	EXPECT_EQ(0, outq_at_most(rep, 0, 5000));
+	ASSERT_EQ(0, raw_request(raw[1], 9999));
+	ASSERT_EQ(0, recv(rep, buf, sizeof(buf), 0));
+	ASSERT_EQ(sizeof(reply), send(rep, reply, sizeof(reply), MSG_DONTWAIT));
+	/* Its first frame: it had no reply before. */
+	EXPECT_EQ(sizeof(got), sp_raw_recv(raw[1], got, sizeof(got), 3000));
+	for (i = 1; i < 4; i++)
+		close(raw[i]);
+	close(rep);
+}
+
+/*
+ * A PUB's copies for SUBs that never read: each pipe keeps a share of
+ * SO_SNDBUF (plus its 16 KiB allowance), dropping its oldest, so that the
+ * socket queues about SO_SNDBUF in all rather than SO_SNDBUF a pipe.
+ */
+TEST(pub_sndbuf_spans_the_pipes)
+{
+	static char msg[4096];
+	int pub, raw[4], sndbuf = 64 * 1024, eff, i, n = -1;
+	socklen_t sl = sizeof(eff);
+	struct sp_stats st;
+	uint16_t port;
+
+	pub = sp_listen_any(SOCK_PUB, &port);
+	ASSERT_LE(0, pub);
+	ASSERT_EQ(0, setsockopt(pub, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)));
+	ASSERT_EQ(0, getsockopt(pub, SOL_SOCKET, SO_SNDBUF, &eff, &sl));
+	/* Bytes, not the message count, are the bound here. */
+	ASSERT_EQ(0, set_int(pub, SP_SNDBUF, 8192));
+	for (i = 0; i < 4; i++) {
+		raw[i] = raw_small(port, 4096);
+		ASSERT_LE(0, raw[i]);
+		ASSERT_EQ(0, raw_handshake(raw[i], SP_PROTO_SUB));
+		/* Its pipe is up once a message reaches it. */
+		ASSERT_EQ(0, sp_send_until_readable(pub, msg, 8, raw[i], 100, 20));
+	}
+	for (i = 0; i < 2000; i++)
+		ASSERT_EQ(sizeof(msg), send(pub, msg, sizeof(msg), MSG_DONTWAIT));
+	ASSERT_EQ(0, ioctl(pub, SIOCOUTQ, &n));
+	ASSERT_EQ(0, sp_stats(pub, &st));
+	TH_LOG("%d bytes queued for 4 SUBs, SO_SNDBUF %d, %llu dropped", n, eff,
+	       (unsigned long long)st.tx_dropped);
+	EXPECT_LT(eff / 2, n);
+	/* Per-pipe queues held 4 x SO_SNDBUF. */
+	EXPECT_GE(eff + 4 * (16 * 1024 + (int)sizeof(msg)), n);
+	EXPECT_LT(0, st.tx_dropped);
+	for (i = 0; i < 4; i++)
+		close(raw[i]);
+	close(pub);
+}
+
 /*
  * A REQ whose request is stuck on a pipe that does not read resends
  * every millisecond: each resend replaces the copy still queued, so that

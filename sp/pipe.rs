@@ -32,11 +32,11 @@ use crate::net::tcp::{
     RxChunk, SockAddr, TcpEvents, TcpSocket, TcpState, TcpWatcher, SEND_VEC_MAX,
 };
 use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, queue};
-use crate::proto::flow::{admit, Overflow};
+use crate::proto::flow::{admit, overflows, Bound, Overflow, SendBudget};
 use crate::proto::frame::{self, Deframer, Step};
 use crate::proto::header::{self, Handshake};
 use crate::proto::options::Options;
-use crate::queue::{msg_gfp, Item, Msg, MsgQueue};
+use crate::queue::{msg_gfp, Msg, OutQueue, TxBytes};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
@@ -115,6 +115,9 @@ pub(crate) trait PipeOwner: Send + Sync {
     fn may_hold(&self, p: &Arc<Pipe>, id: usize, own: usize) -> bool;
     fn frame_done(&self, id: usize);
     fn unhold(&self, id: usize, n: usize);
+    /// Where the pipe counts the bytes its own send queue holds, against
+    /// the socket's `SO_SNDBUF`.
+    fn tx_bytes(&self) -> Arc<TxBytes>;
 }
 
 /// The endpoint that made a pipe (its dialer, or the listener that
@@ -208,7 +211,7 @@ pub(crate) struct Pipe {
     /// Messages routed to this pipe (REQ requests, REP replies). A leaf
     /// lock: nothing else is taken while it is held.
     #[pin]
-    outq: Mutex<MsgQueue<()>>,
+    outq: Mutex<OutQueue>,
     #[pin]
     st: Mutex<PipeState>,
 }
@@ -269,7 +272,7 @@ impl Pipe {
                 up: AtomicBool::new(false),
                 rx_wanted: AtomicBool::new(false),
                 sk: sock.sk(),
-                outq <- kernel::new_mutex!(MsgQueue::new()),
+                outq <- kernel::new_mutex!(OutQueue::new(sock.tx_bytes())),
                 st <- kernel::new_mutex!(PipeState {
                     tcp: None,
                     phase,
@@ -327,11 +330,6 @@ impl Pipe {
         !self.outq.lock().is_empty()
     }
 
-    /// Bytes waiting in the pipe's own queue.
-    pub(crate) fn unsent_bytes(&self) -> usize {
-        self.outq.lock().bytes()
-    }
-
     /// The TCP peer's address (`ENOTCONN` once the pipe has closed).
     pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
         self.st.lock().tcp.as_ref().ok_or(ENOTCONN)?.name(true)
@@ -351,48 +349,57 @@ impl Pipe {
         ))
     }
 
-    /// Queues `m` unless `cap` messages are waiting or `m` would take the
-    /// queue past `room` bytes; then `policy` says what goes, the oldest
-    /// queued messages or `m`. Returns how many were dropped. The caller
-    /// kicks the pipe.
-    pub(crate) fn push_out(
-        &self,
-        m: Msg,
-        cap: usize,
-        room: usize,
-        policy: Overflow,
-    ) -> Result<u64> {
+    /// Queues a fanned-out copy `m` unless that overflows the queue's
+    /// share of the budget `b`; then `policy` says what goes, the oldest
+    /// queued messages or `m`. An empty queue takes any one copy: the
+    /// copies share one body, so that it costs the socket no bytes beyond
+    /// the first, and a peer that reads is never starved by one that does
+    /// not. Returns how many were dropped. The caller kicks the pipe.
+    pub(crate) fn push_out(&self, m: Msg, b: &SendBudget, policy: Overflow) -> Result<u64> {
         let mut q = self.outq.lock();
-        let (drop, take) = admit(q.sizes(), q.len(), q.bytes(), cap, room, m.len(), policy);
+        if q.is_empty() {
+            q.push(m).map_err(|_| ENOMEM)?;
+            return Ok(0);
+        }
+        let bound = b.pipe(q.bytes());
+        let (drop, take) = admit(q.sizes(), q.len(), q.bytes(), &bound, m.len(), policy);
         for _ in 0..drop {
             q.pop();
         }
         if !take {
             return Ok(1);
         }
-        q.push(Item::plain(m)).map_err(|_| ENOMEM)?;
+        q.push(m).map_err(|_| ENOMEM)?;
         Ok(drop as u64)
     }
 
-    /// Queues `*m` if the queue is empty or holds fewer than `room` bytes
-    /// with it; returns whether it was taken. The caller kicks the pipe.
-    pub(crate) fn push_out_room(&self, m: &mut Option<Msg>, room: usize) -> Result<bool> {
+    /// Queues `*m` if it fits the queue's share of the budget `b` (the
+    /// message count aside: a REP's replies wait only for bytes); returns
+    /// whether it was taken. The caller kicks the pipe.
+    pub(crate) fn push_out_room(&self, m: &mut Option<Msg>, b: &SendBudget) -> Result<bool> {
         let mut q = self.outq.lock();
         let Some(msg) = m.take() else {
             return Ok(true);
         };
-        if !q.is_empty() && q.bytes() + msg.len() > room {
+        if Self::overflows(&q, msg.len(), b) {
             *m = Some(msg);
             return Ok(false);
         }
-        q.push(Item::plain(msg)).map_err(|_| ENOMEM)?;
+        q.push(msg).map_err(|_| ENOMEM)?;
         Ok(true)
     }
 
-    /// Whether `len` more bytes fit in the pipe's queue under `room`.
-    pub(crate) fn has_room(&self, len: usize, room: usize) -> bool {
-        let q = self.outq.lock();
-        q.is_empty() || q.bytes() + len <= room
+    /// Whether [`Pipe::push_out_room`] would take `len` bytes now.
+    pub(crate) fn has_room(&self, len: usize, b: &SendBudget) -> bool {
+        !Self::overflows(&self.outq.lock(), len, b)
+    }
+
+    fn overflows(q: &OutQueue, len: usize, b: &SendBudget) -> bool {
+        let bound = Bound {
+            cap: usize::MAX,
+            ..b.pipe(q.bytes())
+        };
+        overflows(q.len(), q.bytes(), &bound, len)
     }
 
     /// Queues `m` in place of whatever waits unsent: a REQ has one request
@@ -400,7 +407,7 @@ impl Pipe {
     pub(crate) fn replace_out(&self, m: Msg) -> Result {
         let mut q = self.outq.lock();
         q.clear();
-        q.push(Item::plain(m)).map_err(|_| ENOMEM)
+        q.push(m).map_err(|_| ENOMEM)
     }
 
     /// Closes the pipe from `close()` of the socket: no dialer is told.
@@ -410,6 +417,8 @@ impl Pipe {
             self.drop_held(&mut st);
             st.tcp.take()
         };
+        // What waits unsent no longer counts against SO_SNDBUF.
+        self.outq.lock().clear();
         // Dropping the socket clears its callbacks: no new events.
         drop(tcp);
         cancel_delayed_sync::<_, 1>(self);
@@ -422,6 +431,7 @@ impl Pipe {
             log::ratelimited(c"closing pipe", i64::from(why.to_errno()));
         }
         cancel_delayed_sync::<_, 1>(self);
+        self.outq.lock().clear();
         self.sock.detach(self);
         self.end.closed();
     }
@@ -737,7 +747,7 @@ impl Pipe {
 
     /// The next message to send: the pipe's own, else the socket's.
     fn next_send(self: &Arc<Self>) -> Option<Msg> {
-        let own = self.outq.lock().pop().map(|it| it.msg);
+        let own = self.outq.lock().pop();
         own.or_else(|| self.sock.take_send(self))
     }
 

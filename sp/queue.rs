@@ -2,6 +2,7 @@
 
 //! A FIFO of messages that grows on demand and counts its bytes.
 
+use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::alloc::Flags;
 use kernel::prelude::*;
 use kernel::sync::{Arc, UniqueArc};
@@ -187,5 +188,79 @@ impl<P> MsgQueue<P> {
     /// Drops every message.
     pub(crate) fn clear(&mut self) {
         while self.pop().is_some() {}
+    }
+}
+
+/// The bytes a socket's pipes hold in their own send queues: with the
+/// socket's queue, what `SO_SNDBUF` bounds (see `Core::send_budget`).
+pub(crate) struct TxBytes(AtomicUsize);
+
+impl TxBytes {
+    pub(crate) const fn new() -> Self {
+        TxBytes(AtomicUsize::new(0))
+    }
+
+    /// The bytes queued now.
+    pub(crate) fn get(&self) -> usize {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// A pipe's own send queue, its bytes counted in its socket's
+/// [`TxBytes`] for as long as they are queued.
+pub(crate) struct OutQueue {
+    q: MsgQueue<()>,
+    tx: Arc<TxBytes>,
+}
+
+impl OutQueue {
+    /// An empty queue counted in `tx`.
+    pub(crate) const fn new(tx: Arc<TxBytes>) -> Self {
+        OutQueue {
+            q: MsgQueue::new(),
+            tx,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.q.is_empty()
+    }
+
+    pub(crate) fn bytes(&self) -> usize {
+        self.q.bytes()
+    }
+
+    pub(crate) fn sizes(&self) -> impl Iterator<Item = usize> + '_ {
+        self.q.sizes()
+    }
+
+    /// Appends `m`; on allocation failure `m` is handed back.
+    pub(crate) fn push(&mut self, m: Msg) -> core::result::Result<(), Msg> {
+        let n = m.len();
+        self.q.push(Item::plain(m)).map_err(|it| it.msg)?;
+        self.tx.0.fetch_add(n, Ordering::AcqRel);
+        Ok(())
+    }
+
+    /// Takes the oldest message.
+    pub(crate) fn pop(&mut self) -> Option<Msg> {
+        let m = self.q.pop()?.msg;
+        self.tx.0.fetch_sub(m.len(), Ordering::AcqRel);
+        Some(m)
+    }
+
+    /// Drops every message.
+    pub(crate) fn clear(&mut self) {
+        while self.pop().is_some() {}
+    }
+}
+
+impl Drop for OutQueue {
+    fn drop(&mut self) {
+        self.clear();
     }
 }

@@ -37,7 +37,7 @@ use crate::proto::inet::Inet;
 use crate::proto::options::{self, Options};
 use crate::proto::pattern::Pattern;
 use crate::proto::uapi;
-use crate::queue::{msg_gfp, Item, Msg};
+use crate::queue::{msg_gfp, Item, Msg, TxBytes};
 use crate::timer::{Timer, TimerOwner};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
@@ -102,10 +102,20 @@ pub(crate) struct SpSock {
     budget_stalled: AtomicBool,
     /// `Options::frame_max`, read by the pipes at every frame.
     frame_max: AtomicU64,
+    /// The bytes the pipes' own send queues hold (`Core::send_budget`).
+    tx: Arc<TxBytes>,
     #[pin]
     opts: Mutex<Options>,
     #[pin]
     inner: Mutex<Inner>,
+}
+
+impl Inner {
+    /// The bytes queued to send, not yet taken to be written to TCP: what
+    /// `SO_SNDBUF` bounds (`SIOCOUTQ`).
+    fn unsent(&self) -> usize {
+        self.proto.unsent_bytes() + self.core.pipes_unsent()
+    }
 }
 
 /// Maps an option error of the core to its errno.
@@ -827,6 +837,9 @@ impl PipeOwner for SpSock {
     fn frame_done(&self, id: usize) {
         SpSock::frame_done(self, id)
     }
+    fn tx_bytes(&self) -> Arc<TxBytes> {
+        self.tx.clone()
+    }
     fn unhold(&self, id: usize, n: usize) {
         SpSock::unhold(self, id, n)
     }
@@ -1053,10 +1066,7 @@ impl Family for SpFamily {
             if show & SHOW_PIPES != 0 {
                 pipes.extend_from_slice(&g.pipes, GFP_KERNEL)?;
             }
-            let wq = g
-                .pipes
-                .iter()
-                .fold(g.proto.unsent_bytes(), |n, p| n + p.unsent_bytes());
+            let wq = g.unsent();
             let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
             let info = Info {
                 proto: data.pattern.proto_id(),
@@ -1145,8 +1155,10 @@ impl Family for SpFamily {
             return Err(EPROTONOSUPPORT);
         }
         let sk = sock.sk_ref();
+        let pipes_tx = Arc::new(TxBytes::new(), GFP_KERNEL)?;
         Arc::pin_init(
             try_pin_init!(SpSock {
+                tx: pipes_tx.clone(),
                 pattern,
                 raw: AtomicBool::new(false),
                 linking: AtomicBool::new(false),
@@ -1158,7 +1170,7 @@ impl Family for SpFamily {
                 frame_max: AtomicU64::new(Options::new().frame_max()),
                 opts <- kernel::new_mutex!(Options::new()),
                 inner <- kernel::new_mutex!(Inner {
-                    core: Core::new(sk),
+                    core: Core::new(sk, pipes_tx),
                     proto: Proto::new(*pattern, random::below(u32::MAX)),
                     pipes: KVec::new(),
                     listeners: KVec::new(),
@@ -1365,12 +1377,9 @@ impl Family for SpFamily {
         let n = match cmd {
             // As for a datagram socket: the size of the next message.
             SIOCINQ => g.core.recvq.front().map_or(0, |it| it.payload().len()),
-            // The bytes queued to send and not yet written to TCP.
-            // (`Pipe::outq` is a leaf lock.)
-            SIOCOUTQ => g
-                .pipes
-                .iter()
-                .fold(g.proto.unsent_bytes(), |n, p| n + p.unsent_bytes()),
+            // The bytes queued to send, not yet taken to be written to
+            // TCP: what SO_SNDBUF bounds.
+            SIOCOUTQ => g.unsent(),
             _ => return Err(ENOIOCTLCMD),
         };
         Ok(i32::try_from(n).unwrap_or(i32::MAX))

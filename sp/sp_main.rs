@@ -35,7 +35,9 @@ module! {
     description: "Scalability Protocols (SP) socket family",
     license: "GPL",
     // The family, and its sock_diag handler, as unix_diag's
-    // MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_NETLINK, NETLINK_SOCK_DIAG, AF_UNIX).
+    // MODULE_ALIAS_NET_PF_PROTO_TYPE(PF_NETLINK, NETLINK_SOCK_DIAG, AF_UNIX)
+    // (which sock_load_diag_module() asks for only once the family is
+    // registered: a diag request alone never loads sp).
     alias: ["net-pf-13", "net-pf-16-proto-4-type-13"],
 }
 

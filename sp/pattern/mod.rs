@@ -40,12 +40,12 @@ pub(crate) mod survey;
 
 use crate::net::socket::{PollMask, SockRef};
 use crate::pipe::{Delivery, Pipe};
-use crate::proto::flow::{admit, overflows, Overflow};
+use crate::proto::flow::{admit, overflows, Bound, Overflow, SendBudget};
 use crate::proto::options::Options;
 use crate::proto::pattern::Pattern;
 use crate::proto::raw;
 use crate::proto::uapi::opt;
-use crate::queue::{Item, Msg, MsgQueue};
+use crate::queue::{Item, Msg, MsgQueue, TxBytes};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 use kernel::time::{Instant, Monotonic};
@@ -100,14 +100,17 @@ pub(crate) struct Core {
     /// `ready`, so that noting a pipe here never allocates.
     pub(crate) stalled: KVec<Arc<Pipe>>,
     pub(crate) stats: Stats,
+    /// The bytes queued in the pipes' own send queues.
+    tx: Arc<TxBytes>,
     /// The protocols' clock starts here (see [`Core::now`]).
     epoch: Instant<Monotonic>,
 }
 
 impl Core {
     /// The state of a new socket on `sk`.
-    pub(crate) fn new(sk: SockRef) -> Self {
+    pub(crate) fn new(sk: SockRef, tx: Arc<TxBytes>) -> Self {
         Core {
+            tx,
             sk: Some(sk),
             closing: false,
             shut_rd: false,
@@ -131,15 +134,26 @@ impl Core {
         }
     }
 
-    /// The socket's `SO_SNDBUF`: the bytes a pipe's queue may hold.
+    /// The socket's send budget now: `SO_SNDBUF` bytes across its own
+    /// queue (`own`: its bytes) and every pipe's, `SP_SNDBUF` messages in
+    /// each. A pipe's queue may always hold
+    /// [`crate::proto::flow::PIPE_SEND_ALLOWANCE`], so that replies to a
+    /// peer that reads keep going while one that does not holds the rest.
     ///
-    /// TODO (issue 18): bound the whole socket's queued bytes by it too,
-    /// as `SO_RCVBUF` bounds what it holds received: one count across the
-    /// send queue and every pipe's `outq` and partly written frame (a
-    /// PUB's shared copies counted once), blocking or dropping as each
-    /// pattern does at a full queue.
-    pub(crate) fn snd_room(&self) -> usize {
-        self.sk.as_ref().map_or(0, |sk| sk.sndbuf())
+    /// What a pipe is writing (one frame, and what it gathered behind it
+    /// for the same write) has left the queues and is not counted: the
+    /// TCP socket's own `SO_SNDBUF` bounds the rest of its way.
+    pub(crate) fn send_budget(&self, own: usize, o: &Options) -> SendBudget {
+        SendBudget {
+            cap: o.sndbuf as usize,
+            sndbuf: self.sk.as_ref().map_or(0, |sk| sk.sndbuf()),
+            total: own.saturating_add(self.tx.get()),
+        }
+    }
+
+    /// Bytes queued in the pipes' own send queues.
+    pub(crate) fn pipes_unsent(&self) -> usize {
+        self.tx.get()
     }
 
     /// The socket's `SO_RCVBUF`: the bytes `recvq` may hold.
@@ -181,14 +195,8 @@ impl Core {
     /// which stops reading until a message is taken: backpressure, for
     /// the patterns that never drop (PAIR, REP, PULL, RESPONDENT).
     pub(crate) fn queue(&mut self, p: &Arc<Pipe>, item: Item<Arc<Pipe>>, o: &Options) -> Delivery {
-        let room = self.rcv_room();
-        if overflows(
-            self.recvq.len(),
-            self.recvq.bytes(),
-            o.rcvbuf as usize,
-            room,
-            item.msg.len(),
-        ) {
+        let b = Bound::single(o.rcvbuf as usize, self.rcv_room());
+        if overflows(self.recvq.len(), self.recvq.bytes(), &b, item.msg.len()) {
             self.note_stalled(p);
             return Delivery::Full(item.msg);
         }
@@ -210,15 +218,8 @@ impl Core {
         policy: Overflow,
     ) -> Delivery {
         let q = &self.recvq;
-        let (drop, take) = admit(
-            q.sizes(),
-            q.len(),
-            q.bytes(),
-            o.rcvbuf as usize,
-            self.rcv_room(),
-            item.msg.len(),
-            policy,
-        );
+        let b = Bound::single(o.rcvbuf as usize, self.rcv_room());
+        let (drop, take) = admit(q.sizes(), q.len(), q.bytes(), &b, item.msg.len(), policy);
         for _ in 0..drop {
             self.recvq.pop();
         }
@@ -237,9 +238,9 @@ impl Core {
     }
 
     /// Queues `msg` on every ready pipe, all sharing the one body, each
-    /// pipe's queue bounded by `SP_SNDBUF` messages and `SO_SNDBUF` bytes
-    /// with `policy` saying what a full one gives up (counted in
-    /// `tx_dropped`). Never blocks. Returns the pipes to write out.
+    /// pipe's queue bounded by its share of the send budget with `policy`
+    /// saying what a full one gives up (counted in `tx_dropped`). Never
+    /// blocks. Returns the pipes to write out.
     pub(crate) fn fan_out(&mut self, msg: Msg, o: &Options, policy: Overflow) -> Result<Out> {
         self.fan_out_but(msg, o, policy, None)
     }
@@ -253,7 +254,6 @@ impl Core {
         policy: Overflow,
         skip: Option<&Arc<Pipe>>,
     ) -> Result<Out> {
-        let (cap, room) = (o.sndbuf as usize, self.snd_room());
         let mut out = Out::new();
         out.reserve(self.ready.len())?;
         let mut msg = msg;
@@ -272,7 +272,8 @@ impl Core {
                     }
                 }
             };
-            match p.push_out(m, cap, room, policy) {
+            // Read for each pipe: the copies queued so far count.
+            match p.push_out(m, &self.send_budget(0, o), policy) {
                 Ok(d) => dropped += d,
                 Err(_) => dropped += 1,
             }
@@ -576,12 +577,12 @@ impl Proto {
             Proto::Pair(s) => Ok(s.sendq.offer(c, m, msg, o)?.then(|| s.writer(c))),
             Proto::Push(s) => Ok(s.sendq.offer(c, m, msg, o)?.then(|| s.writer(c))),
             Proto::Req(r) => r.send(c, msg, o).map(Some),
-            Proto::Rep(r) | Proto::Respondent(r) => r.send(c, t, m, msg),
+            Proto::Rep(r) | Proto::Respondent(r) => r.send(c, t, m, msg, o),
             Proto::Surveyor(s) => s.send(c, msg, o).map(Some),
             Proto::Pub(_) => c.fan_out(msg, o, Overflow::DropOldest).map(Some),
             Proto::Bus(_) => c.fan_out(msg, o, Overflow::DropNew).map(Some),
             Proto::XReq(s) => Ok(s.sendq.offer(c, m, msg, o)?.then(|| s.writer(c))),
-            Proto::XRep | Proto::XRespondent => reqrep::send_to(c, t, m, msg),
+            Proto::XRep | Proto::XRespondent => reqrep::send_to(c, t, m, msg, o),
             Proto::XSurveyor => c.fan_out(msg, o, Overflow::DropNew).map(Some),
             Proto::XBus => c
                 .fan_out_but(msg, o, Overflow::DropNew, t.to.as_ref())
@@ -600,9 +601,9 @@ impl Proto {
             Proto::Pair(pair::Pair { sendq })
             | Proto::Push(pipeline::Push { sendq, .. })
             | Proto::XReq(pipeline::Push { sendq, .. }) => sendq.can_send(c, len, o),
-            Proto::Rep(r) | Proto::Respondent(r) => r.can_send(c, t, len),
+            Proto::Rep(r) | Proto::Respondent(r) => r.can_send(c, t, len, o),
             // For poll, with no header to say where: any send is taken.
-            Proto::XRep | Proto::XRespondent => reqrep::can_send_to(c, t, len),
+            Proto::XRep | Proto::XRespondent => reqrep::can_send_to(c, t, len, o),
         }
     }
 
@@ -722,13 +723,12 @@ impl SendQueue {
 
     /// Whether a message of `len` bytes fits (an empty queue takes any).
     pub(crate) fn fits(&self, c: &Core, len: usize, o: &Options) -> bool {
-        !overflows(
-            self.0.len(),
-            self.0.bytes(),
-            o.sndbuf as usize,
-            c.snd_room(),
-            len,
-        )
+        let b = c.send_budget(self.0.bytes(), o);
+        let bound = Bound {
+            others: b.total - self.0.bytes(),
+            ..Bound::single(b.cap, b.sndbuf)
+        };
+        !overflows(self.0.len(), self.0.bytes(), &bound, len)
     }
 
     /// Whether a message of `len` bytes would be taken now: a pipe is up

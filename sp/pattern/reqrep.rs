@@ -235,19 +235,20 @@ impl Replier {
         t: &Ticket,
         m: &mut Option<Msg>,
         msg: Msg,
+        o: &Options,
     ) -> Result<Option<Out>> {
-        send_to(c, t, m, msg)
+        send_to(c, t, m, msg, o)
     }
 
     /// Whether the reply of `t` (for poll: to the current request) fits
     /// its pipe's queue, or will be dropped.
-    pub(crate) fn can_send(&self, c: &Core, t: Option<&Ticket>, len: usize) -> bool {
+    pub(crate) fn can_send(&self, c: &Core, t: Option<&Ticket>, len: usize, o: &Options) -> bool {
         match t {
-            Some(_) => can_send_to(c, t, len),
+            Some(_) => can_send_to(c, t, len, o),
             None => self
                 .current
                 .as_ref()
-                .is_some_and(|(_, p)| p.has_room(len, c.snd_room())),
+                .is_some_and(|(_, p)| p.has_room(len, &c.send_budget(0, o))),
         }
     }
 
@@ -265,13 +266,14 @@ pub(crate) fn send_to(
     t: &Ticket,
     m: &mut Option<Msg>,
     msg: Msg,
+    o: &Options,
 ) -> Result<Option<Out>> {
     let Some(pipe) = t.to.as_ref().filter(|p| c.is_ready(p)) else {
         c.stats.tx_dropped += 1;
         return Ok(Some(Out::new()));
     };
     *m = Some(msg);
-    match pipe.push_out_room(m, c.snd_room()) {
+    match pipe.push_out_room(m, &c.send_budget(0, o)) {
         Ok(false) => Ok(None),
         _ => {
             c.stats.tx_msgs += 1;
@@ -283,9 +285,9 @@ pub(crate) fn send_to(
 /// Whether [`send_to`] takes a message of `len` bytes for `t` now: its
 /// pipe has room, or is gone (the message is dropped). Without `t` (poll
 /// on a raw REP, whose header names the pipe), always.
-pub(crate) fn can_send_to(c: &Core, t: Option<&Ticket>, len: usize) -> bool {
+pub(crate) fn can_send_to(c: &Core, t: Option<&Ticket>, len: usize, o: &Options) -> bool {
     match t.and_then(|t| t.to.as_ref()) {
-        Some(p) if c.is_ready(p) => p.has_room(len, c.snd_room()),
+        Some(p) if c.is_ready(p) => p.has_room(len, &c.send_budget(0, o)),
         _ => true,
     }
 }

@@ -15,28 +15,89 @@ pub enum Overflow {
     DropNew,
 }
 
-/// A queue of `len` messages and `bytes` bytes, bounded by `cap`
-/// messages and `room` bytes: whether adding `add` bytes overflows it.
-/// An empty queue always takes one message, whatever its size, so that a
-/// message larger than `room` still goes through.
-pub const fn overflows(len: usize, bytes: usize, cap: usize, room: usize, add: usize) -> bool {
-    let cap = if cap == 0 { 1 } else { cap };
-    len > 0 && (len >= cap || bytes.saturating_add(add) > room)
+/// What a pipe's own send queue may always hold, whatever the rest of the
+/// socket holds: small messages to a peer that reads keep flowing while
+/// another peer that does not fills `SO_SNDBUF` (the receive side's
+/// allowance, `PIPE_ALLOWANCE`, does the same for reading).
+pub const PIPE_SEND_ALLOWANCE: usize = 16 * 1024;
+
+/// The bounds of one queue of a socket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    /// At most this many messages (0 counts as 1).
+    pub cap: usize,
+    /// The socket's byte budget (`SO_RCVBUF` or `SO_SNDBUF`).
+    pub room: usize,
+    /// Bytes the socket holds in its other queues, against the same
+    /// budget.
+    pub others: usize,
+    /// Bytes the queue may hold whatever the others hold.
+    pub allowance: usize,
+}
+
+impl Bound {
+    /// A queue that is the socket's only one: `cap` messages, `room`
+    /// bytes.
+    pub const fn single(cap: usize, room: usize) -> Self {
+        Bound {
+            cap,
+            room,
+            others: 0,
+            allowance: 0,
+        }
+    }
+}
+
+/// A socket's send budget: `SO_SNDBUF` bytes (`sndbuf`) across its send
+/// queue and every pipe's, which hold `total` bytes now, and `SP_SNDBUF`
+/// messages (`cap`) in each queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendBudget {
+    pub cap: usize,
+    pub sndbuf: usize,
+    pub total: usize,
+}
+
+impl SendBudget {
+    /// The bounds of a pipe's queue that holds `own` of the total bytes.
+    pub const fn pipe(&self, own: usize) -> Bound {
+        Bound {
+            cap: self.cap,
+            room: self.sndbuf,
+            others: self.total.saturating_sub(own),
+            allowance: PIPE_SEND_ALLOWANCE,
+        }
+    }
+}
+
+/// A queue of `len` messages and `bytes` bytes under bound `b`: whether
+/// adding `add` bytes overflows it. It never does when the queue and the
+/// socket's other queues are all empty, so that a message larger than the
+/// budget still goes through; else the queue must stay under `b.cap`
+/// messages, and within its allowance or what the other queues leave of
+/// the budget.
+pub const fn overflows(len: usize, bytes: usize, b: &Bound, add: usize) -> bool {
+    let cap = if b.cap == 0 { 1 } else { b.cap };
+    if len == 0 && b.others == 0 {
+        return false;
+    }
+    let after = bytes.saturating_add(add);
+    len >= cap || (after > b.allowance && b.others.saturating_add(after) > b.room)
 }
 
 /// What to do with a new message of `add` bytes for a queue of `len`
-/// messages and `bytes` bytes whose message sizes, oldest first, are
-/// `sizes`: how many oldest to drop, and whether the new one is queued.
+/// messages and `bytes` bytes under bound `b`, whose message sizes, oldest
+/// first, are `sizes`: how many oldest to drop, and whether the new one is
+/// queued. Nothing is dropped for a message that would not fit anyway.
 pub fn admit(
     sizes: impl Iterator<Item = usize>,
     len: usize,
     bytes: usize,
-    cap: usize,
-    room: usize,
+    b: &Bound,
     add: usize,
     policy: Overflow,
 ) -> (usize, bool) {
-    if !overflows(len, bytes, cap, room, add) {
+    if !overflows(len, bytes, b, add) {
         return (0, true);
     }
     match policy {
@@ -44,14 +105,17 @@ pub fn admit(
         Overflow::DropOldest => {
             let (mut n, mut len, mut bytes) = (0, len, bytes);
             for s in sizes {
-                if !overflows(len, bytes, cap, room, add) {
+                if !overflows(len, bytes, b, add) {
                     break;
                 }
                 n += 1;
                 len -= 1;
                 bytes -= s;
             }
-            (n, true)
+            match overflows(len, bytes, b, add) {
+                false => (n, true),
+                true => (0, false),
+            }
         }
     }
 }
@@ -97,38 +161,48 @@ mod tests {
 
     #[test]
     fn empty_queue_takes_anything() {
-        assert!(!overflows(0, 0, 1, 0, 1 << 30));
-        assert!(!overflows(0, 0, 0, 10, 11));
-        assert!(overflows(1, 5, 0, 10, 1), "cap 0 counts as 1");
+        assert!(!overflows(0, 0, &Bound::single(1, 0), 1 << 30));
+        assert!(!overflows(0, 0, &Bound::single(0, 10), 11));
+        assert!(
+            overflows(1, 5, &Bound::single(0, 10), 1),
+            "cap 0 counts as 1"
+        );
     }
 
     #[test]
     fn bounds_by_count_and_bytes() {
-        assert!(!overflows(3, 30, 4, 100, 70));
-        assert!(overflows(3, 30, 4, 100, 71));
-        assert!(overflows(4, 4, 4, 100, 1));
-        assert!(!overflows(
-            usize::MAX - 1,
-            usize::MAX - 1,
-            usize::MAX,
-            usize::MAX,
-            0
-        ));
-        assert!(
-            overflows(1, usize::MAX, 8, usize::MAX - 1, usize::MAX),
-            "no wrap"
-        );
+        assert!(!overflows(3, 30, &Bound::single(4, 100), 70));
+        assert!(overflows(3, 30, &Bound::single(4, 100), 71));
+        assert!(overflows(4, 4, &Bound::single(4, 100), 1));
+        let all = Bound::single(usize::MAX, usize::MAX);
+        assert!(!overflows(usize::MAX - 1, usize::MAX - 1, &all, 0));
+        let b = Bound::single(8, usize::MAX - 1);
+        assert!(overflows(1, usize::MAX, &b, usize::MAX), "no wrap");
     }
 
     #[test]
     fn drop_new_keeps_the_queue() {
         let sizes = [10, 10, 10];
         assert_eq!(
-            admit(sizes.into_iter(), 3, 30, 3, 1000, 1, Overflow::DropNew),
+            admit(
+                sizes.into_iter(),
+                3,
+                30,
+                &Bound::single(3, 1000),
+                1,
+                Overflow::DropNew
+            ),
             (0, false)
         );
         assert_eq!(
-            admit(sizes.into_iter(), 3, 30, 4, 1000, 1, Overflow::DropNew),
+            admit(
+                sizes.into_iter(),
+                3,
+                30,
+                &Bound::single(4, 1000),
+                1,
+                Overflow::DropNew
+            ),
             (0, true)
         );
     }
@@ -138,18 +212,95 @@ mod tests {
         // Four of 10 bytes under 45 bytes: a message of 20 needs two gone.
         let sizes = [10, 10, 10, 10];
         assert_eq!(
-            admit(sizes.into_iter(), 4, 40, 8, 45, 20, Overflow::DropOldest),
+            admit(
+                sizes.into_iter(),
+                4,
+                40,
+                &Bound::single(8, 45),
+                20,
+                Overflow::DropOldest
+            ),
             (2, true)
         );
         // At the count bound, one goes.
         assert_eq!(
-            admit(sizes.into_iter(), 4, 40, 4, 1000, 1, Overflow::DropOldest),
+            admit(
+                sizes.into_iter(),
+                4,
+                40,
+                &Bound::single(4, 1000),
+                1,
+                Overflow::DropOldest
+            ),
             (1, true)
         );
         // Larger than the room: everything goes, and it is queued alone.
         assert_eq!(
-            admit(sizes.into_iter(), 4, 40, 8, 45, 100, Overflow::DropOldest),
+            admit(
+                sizes.into_iter(),
+                4,
+                40,
+                &Bound::single(8, 45),
+                100,
+                Overflow::DropOldest
+            ),
             (4, true)
+        );
+    }
+
+    #[test]
+    fn send_budget_spans_the_pipes() {
+        const A: usize = PIPE_SEND_ALLOWANCE;
+        // 64 KiB of SO_SNDBUF, 60 KiB queued on another pipe.
+        let s = SendBudget {
+            cap: 1000,
+            sndbuf: 64 << 10,
+            total: 60 << 10,
+        };
+        let empty = s.pipe(0);
+        assert_eq!(empty.others, 60 << 10);
+        // An empty pipe takes a message within its allowance, or within
+        // what the other pipe leaves, but not a larger one.
+        assert!(!overflows(0, 0, &empty, A));
+        assert!(overflows(0, 0, &empty, A + 1));
+        // The pipe that holds the 60 KiB may grow to the budget only.
+        let full = s.pipe(60 << 10);
+        assert_eq!(full.others, 0);
+        assert!(!overflows(2, 60 << 10, &full, 4 << 10));
+        assert!(overflows(2, 60 << 10, &full, (4 << 10) + 1));
+        // Its own allowance still counts for the small pipe once it holds
+        // something: 16 KiB in all, not 16 KiB more each time.
+        assert!(!overflows(1, A - 10, &empty, 10));
+        assert!(overflows(1, A - 10, &empty, 11));
+        // The message count bounds each queue.
+        assert!(overflows(1000, 1000, &s.pipe(1000), 1));
+        // A socket that holds nothing takes any one message.
+        let idle = SendBudget { total: 0, ..s };
+        assert!(!overflows(0, 0, &idle.pipe(0), 1 << 30));
+        // A total read before the pipe's own bytes were counted in it.
+        assert_eq!(SendBudget { total: 5, ..s }.pipe(10).others, 0);
+    }
+
+    #[test]
+    fn drop_oldest_drops_nothing_in_vain() {
+        // Three of 10 bytes, 40 bytes of budget held elsewhere, 45 in all:
+        // even an empty queue would not take 20 bytes beyond no allowance.
+        let b = Bound {
+            cap: 8,
+            room: 45,
+            others: 40,
+            allowance: 0,
+        };
+        let sizes = [10, 10, 10];
+        assert_eq!(
+            admit(sizes.into_iter(), 3, 30, &b, 20, Overflow::DropOldest),
+            (0, false)
+        );
+        // With an allowance of 25 they all go: 20 bytes alone fit in it.
+        let b = Bound { allowance: 25, ..b };
+        assert_eq!(
+            admit(sizes.into_iter(), 3, 30, &b, 20, Overflow::DropOldest),
+            (3, true)
         );
     }
 

@@ -136,9 +136,11 @@
  * starts once TCP is established.  A socket holds at most SP_MAXPIPES
  * connections (a listener closes connections beyond it, a dialer waits)
  * and SP_MAXENDPOINTS endpoints (bind() and connect() fail with ENOBUFS
- * beyond).  Everything a socket holds is bounded in bytes too: a pipe's
- * queue of replies, requests or publications by SO_SNDBUF (a REP blocks,
- * or fails with EAGAIN; a PUB drops the oldest), the received messages and
+ * beyond).  Everything a socket holds is bounded in bytes too: its send
+ * queue and every pipe's queue of replies, requests or publications
+ * together by SO_SNDBUF, which SIOCOUTQ reads, beyond 16 KiB a pipe may
+ * always hold (a REP blocks, or fails with EAGAIN; a PUB drops the oldest,
+ * BUS and SURVEYOR the new message), the received messages and
  * partly received frames of all pipes by SO_RCVBUF (beyond it, pipes leave
  * data in TCP).  That memory is charged to the socket's memory cgroup.
  *
