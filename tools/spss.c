@@ -227,6 +227,11 @@ int main(int argc, char **argv)
 			     SP_DIAG_SHOW_MEMINFO | SP_DIAG_SHOW_STATS
 			   : SP_DIAG_SHOW_ENDPOINTS;
 	n = ino ? spd_get(rows, ino, none, show) : spd_dump(rows, 4096, type, show);
+	if (n < 0 && errno == ENOENT && !ino) {
+		/* The kernel loads no family for a sock_diag request. */
+		fprintf(stderr, "spss: the sp module is not loaded\n");
+		return 1;
+	}
 	if (n < 0) {
 		fprintf(stderr, "spss: %s\n", strerror(errno));
 		return 1;
