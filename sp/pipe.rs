@@ -33,7 +33,7 @@ use crate::net::tcp::{
 };
 use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, queue};
 use crate::proto::flow::{admit, overflows, Bound, Overflow, SendBudget};
-use crate::proto::frame::{self, Deframer, Step};
+use crate::proto::frame::{self, Deframer, Framing, Step};
 use crate::proto::header::{self, Handshake};
 use crate::proto::options::Options;
 use crate::queue::{msg_gfp, Msg, OutQueue, TxBytes};
@@ -145,17 +145,23 @@ enum Phase {
 struct Tx {
     msg: Msg,
     off: usize,
+    /// The length of its prefix in the pipe's framing.
+    pre: usize,
 }
 
 impl Tx {
-    /// A frame of `msg`, nothing of it sent yet.
-    fn new(msg: Msg) -> Self {
-        Tx { msg, off: 0 }
+    /// A frame of `msg` in framing `f`, nothing of it sent yet.
+    fn new(msg: Msg, f: Framing) -> Self {
+        Tx {
+            msg,
+            off: 0,
+            pre: f.prefix_len(),
+        }
     }
 
     /// Bytes of the frame still to send.
     fn left(&self) -> usize {
-        frame::LEN_PREFIX + self.msg.len() - self.off
+        self.pre + self.msg.len() - self.off
     }
 }
 
@@ -277,7 +283,7 @@ impl Pipe {
                     tcp: None,
                     phase,
                     hs: Handshake::new(ours, peer),
-                    deframer: Deframer::new(opts.frame_max()),
+                    deframer: Deframer::new(Framing::Tcp, opts.frame_max()),
                     rx: None,
                     rx_held: None,
                     tx: None,
@@ -761,7 +767,7 @@ impl Pipe {
         };
         let mut bytes = t.left();
         for m in st.tx_more.iter() {
-            bytes += frame::LEN_PREFIX + m.len();
+            bytes += st.deframer.framing().prefix_len() + m.len();
         }
         while st.tx_more.len() + 1 < TX_GATHER && bytes < TX_GATHER_BYTES {
             if st.tx_more.capacity() == 0 {
@@ -777,7 +783,7 @@ impl Pipe {
             let Some(m) = self.next_send() else {
                 return true;
             };
-            bytes += frame::LEN_PREFIX + m.len();
+            bytes += st.deframer.framing().prefix_len() + m.len();
             // Within the capacity reserved above: it cannot fail.
             if let Err(e) = st.tx_more.push_within_capacity(m) {
                 drop(e);
@@ -799,7 +805,8 @@ impl Pipe {
             }
             n -= left;
             done += 1;
-            st.tx = st.tx_more.remove(0).ok().map(Tx::new);
+            let f = st.deframer.framing();
+            st.tx = st.tx_more.remove(0).ok().map(|m| Tx::new(m, f));
         }
         done
     }
@@ -823,7 +830,7 @@ impl Pipe {
                     self.tx_busy.store(false, Ordering::Release);
                     return Ok(false);
                 };
-                st.tx = Some(Tx::new(msg));
+                st.tx = Some(Tx::new(msg, st.deframer.framing()));
                 if moved >= BUDGET {
                     // Started on the next run.
                     return Ok(true);
@@ -831,26 +838,32 @@ impl Pipe {
             }
             dry = self.gather(st);
             let PipeState {
-                tcp, tx, tx_more, ..
+                tcp,
+                tx,
+                tx_more,
+                deframer,
+                ..
             } = &*st;
             let (Some(tcp), Some(t)) = (tcp.as_ref(), tx.as_ref()) else {
                 return Ok(false);
             };
-            let mut pre = [[0u8; frame::LEN_PREFIX]; TX_GATHER];
-            pre[0] = frame::encode_len(t.msg.len() as u64);
+            let f = deframer.framing();
+            let n = f.prefix_len();
+            let mut pre = [[0u8; frame::PREFIX_MAX]; TX_GATHER];
+            pre[0] = f.prefix(t.msg.len() as u64);
             for (p, m) in pre[1..].iter_mut().zip(tx_more.iter()) {
-                *p = frame::encode_len(m.len() as u64);
+                *p = f.prefix(m.len() as u64);
             }
             let mut bufs: [&[u8]; SEND_VEC_MAX] = [&[]; SEND_VEC_MAX];
-            if t.off < frame::LEN_PREFIX {
-                bufs[0] = &pre[0][t.off..];
+            if t.off < n {
+                bufs[0] = &pre[0][t.off..n];
                 bufs[1] = &t.msg[..];
             } else {
-                bufs[1] = &t.msg[t.off - frame::LEN_PREFIX..];
+                bufs[1] = &t.msg[t.off - n..];
             }
             let mut k = 2;
             for (p, m) in pre[1..].iter().zip(tx_more.iter()) {
-                bufs[k] = p;
+                bufs[k] = &p[..n];
                 bufs[k + 1] = m;
                 k += 2;
             }
@@ -974,14 +987,18 @@ impl Reader<'_> {
             // frame on, on pipes already up too.
             self.deframer.set_max(self.max);
         }
-        let mut pre = [0u8; frame::LEN_PREFIX];
-        let k = avail.min(frame::LEN_PREFIX);
+        let mut pre = [0u8; frame::PREFIX_MAX];
+        let k = avail.min(self.deframer.framing().prefix_len());
         c.copy_to(at, &mut pre[..k])?;
         let (used, step) = match self.deframer.step(&pre[..k]) {
             Ok(s) => s,
             Err(frame::Error::TooLong { len, .. }) => {
                 log::ratelimited(c"dropping pipe: frame over SP_RCVMAXSIZE", len as i64);
                 return Err(EMSGSIZE);
+            }
+            Err(frame::Error::BadType(t)) => {
+                log::ratelimited(c"dropping pipe: IPC frame of an unknown type", i64::from(t));
+                return Err(EPROTO);
             }
         };
         if step == Step::Start(0) {
