@@ -1,20 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The seed's REP: bind port 5566, print each request, reply "World". */
+/*
+ * The seed's REP: bind port 5566 (or, given a path as argv[2], that Unix
+ * socket: SP over IPC), print each of argv[1] requests, reply "World".
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/un.h>
 #include <netinet/sp.h>
 
 int main(int argc, char **argv)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(5566),
 				    .sin_addr.s_addr = htonl(INADDR_ANY) };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr *a = (struct sockaddr *)&addr;
+	socklen_t alen = sizeof(addr);
 	int n = argc > 1 ? atoi(argv[1]) : 1;
 	int fd = socket(PF_SP, SOCK_REP, IPPROTO_TCP);
 	char buf[256];
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+	if (argc > 2) {
+		strncpy(sun.sun_path, argv[2], sizeof(sun.sun_path) - 1);
+		unlink(sun.sun_path);
+		a = (struct sockaddr *)&sun;
+		alen = sizeof(sun);
+	}
+	if (fd < 0 || bind(fd, a, alen)) {
 		perror("rep");
 		return 1;
 	}

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The seed's REQ: connect to localhost:5566 (or the port in argv[1]), send
- * "Hello", print the reply.
+ * The seed's REQ: connect to localhost:5566 (or the port in argv[1], or,
+ * given a path there, that Unix socket: SP over IPC), send "Hello", print
+ * the reply.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/un.h>
 #include <netinet/sp.h>
 
 int main(int argc, char **argv)
@@ -14,11 +16,19 @@ int main(int argc, char **argv)
 	int port = argc > 1 ? atoi(argv[1]) : 5566;
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons(port),
 				    .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct sockaddr *a = (struct sockaddr *)&addr;
+	socklen_t alen = sizeof(addr);
 	int fd = socket(PF_SP, SOCK_REQ, IPPROTO_TCP);
 	char buf[256];
 	ssize_t len;
 
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
+	if (argc > 1 && argv[1][0] == '/') {
+		strncpy(sun.sun_path, argv[1], sizeof(sun.sun_path) - 1);
+		a = (struct sockaddr *)&sun;
+		alen = sizeof(sun);
+	}
+	if (fd < 0 || connect(fd, a, alen)) {
 		perror("req");
 		return 1;
 	}

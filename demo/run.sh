@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM (see 'make demo'): the seed's examples as plain C,
-# then one exchange of each further pattern: PUSH/PULL, SURVEYOR/RESPONDENT
+# REQ/REP over IPC with NNG's nngcat at the other end, then one exchange of
+# each further pattern: PUSH/PULL, SURVEYOR/RESPONDENT
 # and BUS; then the same programs through in-kernel devices: a REQ/REP
 # broker and a PUB/SUB relay.
 set -e
@@ -13,6 +14,18 @@ echo "== REQ/REP on port 5566"
 ./rep 1 &
 rep=$!
 ./req
+wait $rep
+echo "== REQ/REP over IPC: an sp REQ, NNG's nngcat as the REP on ipc:///tmp/sp-demo.sock"
+rm -f /tmp/sp-demo.sock
+nngcat --rep --listen ipc:///tmp/sp-demo.sock --data World --count 1 --ascii &
+cat=$!
+./req /tmp/sp-demo.sock
+wait $cat
+echo "== REQ/REP over IPC: nngcat as the REQ, an sp REP on ipc:///tmp/sp-demo.sock"
+./rep 1 /tmp/sp-demo.sock &
+rep=$!
+sleep 0.3
+nngcat --req --dial ipc:///tmp/sp-demo.sock --data Hello --ascii
 wait $rep
 echo "== PUB/SUB on port 5566"
 ./pub 50 &

@@ -4,7 +4,7 @@
 # Install what building and testing sp needs on a Debian bookworm host.
 # Idempotent: every step checks first and does nothing when it is done.
 #
-#   qemu/deps.sh     compilers, qemu, busybox, NNG (interop peers),
+#   qemu/deps.sh     compilers, qemu, busybox, NNG and nanocat (interop peers),
 #                    groff (the man page's check), bindgen, rust-src
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -14,6 +14,8 @@ pkgs=(clang-19 lld-19 llvm-19 libclang-19-dev qemu-system-x86 busybox-static
       bc flex bison libelf-dev libssl-dev cpio kmod make gcc libc6-dev
       python3 xz-utils groff-base)
 pkgs+=(libnng-dev nng-utils pkg-config)
+# nanomsg's nanocat, the other interop peer over ipc:// (selftests/sp_ipc).
+pkgs+=(nanomsg-utils)
 
 missing=()
 for p in "${pkgs[@]}"; do

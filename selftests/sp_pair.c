@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "sp_lib.h"
@@ -698,15 +697,16 @@ TEST(ipv6_loopback)
 
 TEST(bad_sockaddr)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	/* A family sp has no transport for (AF_UNIX is IPC: sp_ipc). */
+	struct sockaddr_storage other = { .ss_family = AF_PACKET };
 	struct sockaddr_in sin = sp_loopback(0);
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	int fd = socket(PF_SP, SOCK_PAIR, 0);
 
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&other, sizeof(other)));
 	EXPECT_EQ(EAFNOSUPPORT, errno);
-	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&sun, sizeof(sun)));
+	EXPECT_EQ(-1, connect(fd, (struct sockaddr *)&other, sizeof(other)));
 	EXPECT_EQ(EAFNOSUPPORT, errno);
 	EXPECT_EQ(-1, bind(fd, (struct sockaddr *)&sin, 8));
 	EXPECT_EQ(EINVAL, errno);

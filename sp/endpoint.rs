@@ -2,28 +2,24 @@
 
 //! Endpoints: a listener per `bind()`, a dialer per `connect()`.
 
+use crate::net::addr::SockAddr;
 use crate::net::random;
-use crate::net::socket::{current_cred, SockRef};
-use crate::net::tcp::{SockAddr, TcpEvents, TcpSocket, TcpWatcher};
+use crate::net::socket::SockRef;
 use crate::net::work::{cancel_delayed_sync, queue};
 use crate::pipe::{Pipe, PipeEnd, PipeOwner};
 use crate::proto::backoff::Backoff;
+use crate::transport::{Caller, Conn, Events, Listen, Watcher};
 use core::sync::atomic::{AtomicU32, Ordering};
-use kernel::cred::Credential;
 use kernel::prelude::*;
-use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow, Mutex};
 use kernel::time::msecs_to_jiffies;
 use kernel::workqueue::{DelayedWork, WorkItem};
-
-/// Listen backlog of each listener.
-const BACKLOG: i32 = 128;
 
 /// Connections accepted per work run before yielding.
 const ACCEPT_BUDGET: usize = 64;
 
 /// Accepted connections that may be in their SP handshake at once. Beyond
-/// that, connections wait in TCP's accept queue: a flood of peers that
+/// that, connections wait in the accept queue: a flood of peers that
 /// never send their header holds at most this many pipes (each until
 /// `SP_HANDSHAKE_TIMEOUT`), and well-behaved peers queue behind them.
 pub(crate) const MAX_HANDSHAKING: u32 = 256;
@@ -39,7 +35,7 @@ const MAX_HANDSHAKING_PER_SOURCE: u32 = MAX_HANDSHAKING / 4;
 const ACCEPT_RETRY_MS: u32 = 20;
 
 /// A peer's IP address (IPv4 in the first 4 bytes), without the port: what
-/// the handshake slots are counted by.
+/// the handshake slots are counted by. (All IPC peers share one.)
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct SrcKey([u8; 16]);
 
@@ -49,7 +45,7 @@ impl SrcKey {
     }
 }
 
-/// A TCP listener that turns every connection into a pipe.
+/// A listener that turns every connection into a pipe.
 #[pin_data]
 pub(crate) struct Listener {
     sock: Arc<dyn PipeOwner>,
@@ -62,7 +58,7 @@ pub(crate) struct Listener {
     #[pin]
     work: DelayedWork<Listener>,
     #[pin]
-    tcp: Mutex<Option<TcpSocket<Listener>>>,
+    listen: Mutex<Option<Listen<Listener>>>,
 }
 
 kernel::impl_has_delayed_work! {
@@ -76,8 +72,8 @@ impl Listener {
         sk: &SockRef,
         addr: &SockAddr,
     ) -> Result<Arc<Self>> {
-        let tcp = TcpSocket::listen(sk, addr, BACKLOG, sock.opts().v6only)?;
-        let bound = tcp.name(false)?;
+        let listen = Listen::new(sk, addr, &sock.opts())?;
+        let bound = listen.name()?;
         let l = Arc::pin_init(
             try_pin_init!(Listener {
                 sock: sock.clone(),
@@ -85,17 +81,18 @@ impl Listener {
                 handshaking: AtomicU32::new(0),
                 sources <- kernel::new_mutex!(KVec::new()),
                 work <- kernel::new_delayed_work!("sp_listener_work"),
-                tcp <- kernel::new_mutex!(None),
+                listen <- kernel::new_mutex!(None),
             }),
             GFP_KERNEL,
         )?;
-        tcp.watch(l.clone())?;
-        *l.tcp.lock() = Some(tcp);
+        listen.watch(l.clone())?;
+        *l.listen.lock() = Some(listen);
         l.kick();
         Ok(l)
     }
 
-    /// The bound address (the real port when 0 was asked for).
+    /// The bound address (the real port when 0 was asked for, the
+    /// autobound name when none was).
     pub(crate) fn addr(&self) -> &SockAddr {
         &self.addr
     }
@@ -145,8 +142,8 @@ impl Listener {
 
     /// Closes the listener; established pipes stay.
     pub(crate) fn stop(self: &Arc<Self>) {
-        let tcp = self.tcp.lock().take();
-        drop(tcp);
+        let listen = self.listen.lock().take();
+        drop(listen);
         cancel_delayed_sync(self);
     }
 }
@@ -164,8 +161,8 @@ impl WorkItem for Listener {
 
 impl Listener {
     fn accept_some(this: Arc<Listener>) {
-        let g = this.tcp.lock();
-        let Some(tcp) = g.as_ref() else {
+        let g = this.listen.lock();
+        let Some(listen) = g.as_ref() else {
             return;
         };
         for _ in 0..ACCEPT_BUDGET {
@@ -173,7 +170,7 @@ impl Listener {
             if this.handshaking.load(Ordering::Acquire) >= MAX_HANDSHAKING {
                 return;
             }
-            match tcp.accept::<Pipe>() {
+            match listen.accept::<Pipe>() {
                 Ok(Some(conn)) => {
                     // Beyond SP_MAXPIPES, or its source's share of the
                     // handshake slots, a connection is closed at once.
@@ -239,8 +236,8 @@ impl PipeEnd for Accepted {
     fn closed(&self) {}
 }
 
-impl TcpWatcher for Listener {
-    fn event(this: ArcBorrow<'_, Self>, ev: TcpEvents) {
+impl Watcher for Listener {
+    fn event(this: ArcBorrow<'_, Self>, ev: Events) {
         if ev.readable() {
             let l: Arc<Listener> = this.into();
             l.kick();
@@ -258,9 +255,9 @@ struct DialState {
 pub(crate) struct Dialer {
     sock: Arc<dyn PipeOwner>,
     addr: SockAddr,
-    /// The credentials of the `connect()` caller: every (re)connect is
-    /// checked by the LSM as theirs.
-    cred: ARef<Credential>,
+    /// The `connect()` caller: every (re)connect is checked by the LSM as
+    /// theirs, and resolves a path in their root and working directory.
+    caller: Caller,
     #[pin]
     work: DelayedWork<Dialer>,
     #[pin]
@@ -281,11 +278,12 @@ impl Dialer {
     /// starts it.
     pub(crate) fn new(sock: &Arc<dyn PipeOwner>, addr: &SockAddr) -> Result<Arc<Self>> {
         let ivl = sock.opts().reconnect_ivl;
+        let who = Caller::current(addr.is_unix_path())?;
         Arc::pin_init(
             try_pin_init!(Dialer {
                 sock: sock.clone(),
                 addr: *addr,
-                cred: current_cred(),
+                caller: who,
                 work <- kernel::new_delayed_work!("sp_dialer_work"),
                 st <- kernel::new_mutex!(DialState {
                     stopped: false,
@@ -351,10 +349,10 @@ impl Dialer {
         if self.sock.pipes_full() {
             return Err(ENOBUFS);
         }
-        let v6only = self.sock.opts().v6only;
-        let tcp = sk.charged(|| TcpSocket::connect(&sk, &self.cred, &self.addr, v6only))?;
+        let opts = self.sock.opts();
+        let conn = sk.charged(|| Conn::dial(&sk, &self.caller, &self.addr, &opts))?;
         let end = Arc::new(Dialed(self.clone()), GFP_KERNEL)?;
-        Pipe::start(&self.sock, end, true, tcp)?;
+        Pipe::start(&self.sock, end, true, conn)?;
         Ok(())
     }
 }

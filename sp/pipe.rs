@@ -1,22 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A pipe: one TCP connection to one peer, speaking the SP-over-TCP
-//! mapping. I/O runs in process context, under the pipe's state lock: in
-//! the pipe's work item, which the TCP callbacks queue; in a sender's
-//! context when the pipe is idle (`flush`); and in a blocked REQ or REP
-//! reader's context when TCP data was left to it (`pull`). The callbacks
-//! themselves never read or write.
+//! A pipe: one connection to one peer, over a transport
+//! ([`crate::transport`], which the pipe names only through its
+//! interface) in the transport's framing. I/O runs in process context,
+//! under the pipe's state lock: in the pipe's work item, which the
+//! socket callbacks queue; in a sender's context when the pipe is idle
+//! (`flush`); and in a blocked REQ or REP reader's context when data was
+//! left to it (`pull`). The callbacks themselves never read or write.
 //!
-//! Receive: a `tcp_read_sock` actor (`Reader`) deframes straight from
-//! TCP's receive queue into each message body (one copy, no scratch
-//! buffer) and hands every whole message to the socket as it completes,
-//! so one read takes all that TCP holds. It stops at a message the
+//! Receive: a read actor (`Reader`) deframes straight from the
+//! transport's receive buffers (TCP's own, by `tcp_read_sock`) into each
+//! message body (one copy, no scratch buffer) and hands every whole
+//! message to the socket as it completes, so one read takes all that the
+//! connection holds. It stops at a message the
 //! socket has no room for (kept in `rx_held` until the socket kicks the
 //! pipe), at the receive budget, or at a bad frame.
 //!
-//! Transmit: one TCP write carries the frame being sent and up to
-//! `TX_GATHER - 1` more queued behind it (`gather`); what TCP did not
-//! take waits in `tx_more`. A `sendmmsg()` batch (`MSG_BATCH`, or
+//! Transmit: one write carries the frame being sent and up to
+//! `TX_GATHER - 1` more queued behind it (`gather`); what the socket did
+//! not take waits in `tx_more`. A `sendmmsg()` batch (`MSG_BATCH`, or
 //! `MSG_MORE`) is written when its last message is queued (`defer`).
 //!
 //! Measured (issue 15's closing note has the tables): under TCG, sampling
@@ -26,17 +28,16 @@
 //! work for PAIR/PULL/REQ/REP, REQ/REP data read only in recv()/poll()
 //! (it delays dropping a peer that sends garbage until the user reads).
 
+use crate::net::addr::SockAddr;
 use crate::net::log;
 use crate::net::socket::{PollMask, SockRef};
-use crate::net::tcp::{
-    RxChunk, SockAddr, TcpEvents, TcpSocket, TcpState, TcpWatcher, SEND_VEC_MAX,
-};
 use crate::net::work::{cancel_delayed_sync, cancel_sync, enqueue_on, queue};
 use crate::proto::flow::{admit, overflows, Bound, Overflow, SendBudget};
 use crate::proto::frame::{self, Deframer, Framing, Step};
 use crate::proto::header::{self, Handshake};
 use crate::proto::options::Options;
 use crate::queue::{msg_gfp, Msg, OutQueue, TxBytes};
+use crate::transport::{Conn, ConnState, Events, PeerCred, RxChunk, Watcher, SEND_VEC_MAX};
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::lock::{mutex::MutexBackend, Guard};
@@ -167,7 +168,7 @@ impl Tx {
 
 struct PipeState {
     /// The connection; `None` once the pipe is closed.
-    tcp: Option<TcpSocket<Pipe>>,
+    conn: Option<Conn<Pipe>>,
     phase: Phase,
     hs: Handshake,
     deframer: Deframer,
@@ -212,8 +213,10 @@ pub(crate) struct Pipe {
     /// TCP data was left to the socket's blocked readers; cleared by
     /// whoever takes the job of reading it.
     rx_wanted: AtomicBool,
-    /// The sp socket's sock, to wake its readers from the TCP callback.
+    /// The sp socket's sock, to wake its readers from the socket callback.
     sk: Option<SockRef>,
+    /// The peer's credentials, if the transport knows them (IPC).
+    peer: Option<PeerCred>,
     /// Messages routed to this pipe (REQ requests, REP replies). A leaf
     /// lock: nothing else is taken while it is held.
     #[pin]
@@ -246,13 +249,13 @@ impl Pipe {
         self.wire
     }
 
-    /// Starts a pipe on `tcp` (connecting when `dialed`, else accepted)
+    /// Starts a pipe on `conn` (connecting when `dialed`, else accepted)
     /// made by `end`, and registers it with `sock`.
     pub(crate) fn start(
         sock: &Arc<dyn PipeOwner>,
         end: Arc<dyn PipeEnd>,
         dialed: bool,
-        tcp: TcpSocket<Pipe>,
+        conn: Conn<Pipe>,
     ) -> Result<Arc<Pipe>> {
         let opts = sock.opts();
         // The timer bounds the TCP connect of a dialed pipe, then (re-armed
@@ -262,8 +265,10 @@ impl Pipe {
         } else {
             (Phase::Handshake, opts.handshake_timeout)
         };
-        let (ours, peer) = sock.proto_ids();
-        tcp.set_nodelay(opts.tcp_nodelay);
+        let (ours, theirs) = sock.proto_ids();
+        conn.tune(&opts);
+        let framing = conn.framing();
+        let cred = conn.peer_cred();
         let p = Arc::pin_init(
             try_pin_init!(Pipe {
                 sock: sock.clone(),
@@ -278,12 +283,13 @@ impl Pipe {
                 up: AtomicBool::new(false),
                 rx_wanted: AtomicBool::new(false),
                 sk: sock.sk(),
+                peer: cred,
                 outq <- kernel::new_mutex!(OutQueue::new(sock.tx_bytes())),
                 st <- kernel::new_mutex!(PipeState {
-                    tcp: None,
+                    conn: None,
                     phase,
-                    hs: Handshake::new(ours, peer),
-                    deframer: Deframer::new(Framing::Tcp, opts.frame_max()),
+                    hs: Handshake::new(ours, theirs),
+                    deframer: Deframer::new(framing, opts.frame_max()),
                     rx: None,
                     rx_held: None,
                     tx: None,
@@ -296,13 +302,13 @@ impl Pipe {
         sock.add_pipe(&p)?;
         {
             let mut st = p.st.lock();
-            if let Err(e) = tcp.watch(p.clone()) {
+            if let Err(e) = conn.watch(p.clone()) {
                 // The caller (listener or dialer) handles the failure.
                 drop(st);
                 p.sock.detach(&p);
                 return Err(e);
             }
-            st.tcp = Some(tcp);
+            st.conn = Some(conn);
         }
         let _ = queue().enqueue_delayed::<_, 1>(p.clone(), msecs_to_jiffies(timeout));
         p.kick();
@@ -336,22 +342,27 @@ impl Pipe {
         !self.outq.lock().is_empty()
     }
 
-    /// The TCP peer's address (`ENOTCONN` once the pipe has closed).
+    /// The peer's credentials (`SO_PEERCRED` of an IPC connection).
+    pub(crate) fn peer_cred(&self) -> Option<&PeerCred> {
+        self.peer.as_ref()
+    }
+
+    /// The peer's address (`ENOTCONN` once the pipe has closed).
     pub(crate) fn peer_addr(&self) -> Result<SockAddr> {
-        self.st.lock().tcp.as_ref().ok_or(ENOTCONN)?.name(true)
+        self.st.lock().conn.as_ref().ok_or(ENOTCONN)?.name(true)
     }
 
     /// What sock_diag shows of the pipe: whether its handshake is done,
-    /// its TCP socket's own and peer addresses and inode (`ENOTCONN` once
+    /// its connection's own and peer addresses and inode (`ENOTCONN` once
     /// it has closed).
     pub(crate) fn diag(&self) -> Result<(bool, SockAddr, SockAddr, u64)> {
         let st = self.st.lock();
-        let tcp = st.tcp.as_ref().ok_or(ENOTCONN)?;
+        let conn = st.conn.as_ref().ok_or(ENOTCONN)?;
         Ok((
             self.up.load(Ordering::Acquire),
-            tcp.name(false)?,
-            tcp.name(true)?,
-            tcp.ino(),
+            conn.name(false)?,
+            conn.name(true)?,
+            conn.ino(),
         ))
     }
 
@@ -418,15 +429,15 @@ impl Pipe {
 
     /// Closes the pipe from `close()` of the socket: no dialer is told.
     pub(crate) fn stop(self: &Arc<Self>) {
-        let tcp = {
+        let conn = {
             let mut st = self.st.lock();
             self.drop_held(&mut st);
-            st.tcp.take()
+            st.conn.take()
         };
         // What waits unsent no longer counts against SO_SNDBUF.
         self.outq.lock().clear();
         // Dropping the socket clears its callbacks: no new events.
-        drop(tcp);
+        drop(conn);
         cancel_delayed_sync::<_, 1>(self);
         cancel_sync::<_, 0>(self);
     }
@@ -483,7 +494,7 @@ impl Pipe {
             self.kick();
             return;
         };
-        if st.phase != Phase::Ready || st.tcp.is_none() {
+        if st.phase != Phase::Ready || st.conn.is_none() {
             drop(st);
             self.kick();
             return;
@@ -511,7 +522,7 @@ impl Pipe {
         // What the pipe allocates is charged to the socket's memcg.
         sk.charged(|| {
             let mut st = self.st.lock();
-            if st.tcp.is_none() {
+            if st.conn.is_none() {
                 return;
             }
             if let Err(e) = self.io(&mut st) {
@@ -529,8 +540,8 @@ impl Pipe {
 
     /// TCP refused data: if nothing is queued in it, it lacked memory and
     /// no write-space callback will come; try again shortly.
-    fn retry_if_nomem(self: &Arc<Self>, tcp: &TcpSocket<Pipe>) {
-        if tcp.send_queue_empty() {
+    fn retry_if_nomem(self: &Arc<Self>, conn: &Conn<Pipe>) {
+        if conn.tx_idle() {
             self.retry();
         }
     }
@@ -559,25 +570,25 @@ impl Pipe {
         self.handshake_over(false);
         self.sock.note_closed(refused);
         self.drop_held(&mut st);
-        let tcp = st.tcp.take();
+        let conn = st.conn.take();
         self.tx_busy.store(false, Ordering::Release);
         drop(st);
-        drop(tcp);
+        drop(conn);
         self.closed(e);
     }
 
     fn io(self: &Arc<Self>, st: &mut PipeState) -> Result {
-        let Some(tcp) = st.tcp.as_ref() else {
+        let Some(conn) = st.conn.as_ref() else {
             return Ok(());
         };
         if st.phase == Phase::Connecting {
-            match tcp.state() {
-                TcpState::Connecting if self.timed_out.load(Ordering::Acquire) => {
-                    log::ratelimited(c"TCP connect timed out (SP_CONNECT_TIMEOUT)", 0);
+            match conn.state() {
+                ConnState::Connecting if self.timed_out.load(Ordering::Acquire) => {
+                    log::ratelimited(c"connect timed out (SP_CONNECT_TIMEOUT)", 0);
                     return Err(ETIMEDOUT);
                 }
-                TcpState::Connecting => return Ok(()),
-                TcpState::Established => {
+                ConnState::Connecting => return Ok(()),
+                ConnState::Established => {
                     // The handshake gets its own SP_HANDSHAKE_TIMEOUT from now.
                     cancel_delayed_sync::<_, 1>(self);
                     self.timed_out.store(false, Ordering::Release);
@@ -585,8 +596,8 @@ impl Pipe {
                     let _ = queue().enqueue_delayed::<_, 1>(self.clone(), msecs_to_jiffies(ms));
                     st.phase = Phase::Handshake;
                 }
-                TcpState::Closed => {
-                    tcp.take_error()?;
+                ConnState::Closed => {
+                    conn.take_error()?;
                     return Err(ECONNREFUSED);
                 }
             }
@@ -620,20 +631,20 @@ impl Pipe {
     /// Sends our header and reads the peer's; true once both are done
     /// and the peer's checked out.
     fn handshake(self: &Arc<Self>, st: &mut PipeState) -> Result<bool> {
-        let PipeState { tcp, hs, .. } = st;
-        let Some(tcp) = tcp.as_ref() else {
+        let PipeState { conn, hs, .. } = st;
+        let Some(conn) = conn.as_ref() else {
             return Ok(false);
         };
         while !hs.to_send().is_empty() {
-            match tcp.send_vec(&[hs.to_send()]) {
+            match conn.send_vec(&[hs.to_send()]) {
                 Ok(n) => hs.sent(n),
-                // The handshake's deadline bounds a TCP out of memory.
+                // The handshake's deadline bounds a socket out of memory.
                 Err(e) if e == EAGAIN => break,
                 Err(e) => return Err(e),
             }
         }
         while !hs.recv_buf().is_empty() {
-            let n = match tcp.recv(hs.recv_buf()) {
+            let n = match conn.recv(hs.recv_buf()) {
                 Ok(0) => return Err(ECONNRESET),
                 Ok(n) => n,
                 Err(e) if e == EAGAIN => break,
@@ -674,7 +685,7 @@ impl Pipe {
             }
             if drained {
                 if eof {
-                    tcp_closed(st)?;
+                    stream_closed(st)?;
                 }
                 return Ok(false);
             }
@@ -687,19 +698,19 @@ impl Pipe {
                 return Ok(false);
             }
             let PipeState {
-                tcp,
+                conn,
                 deframer,
                 rx,
                 rx_held,
                 held,
                 ..
             } = st;
-            let Some(tcp) = tcp.as_ref() else {
+            let Some(conn) = conn.as_mut() else {
                 return Ok(false);
             };
             // Checked before the read: once TCP is closed no data follows,
             // so a read that finds none is at the end of the stream.
-            let closed = tcp.state() == TcpState::Closed;
+            let closed = conn.state() == ConnState::Closed;
             let mut rd = Reader {
                 pipe: self,
                 deframer,
@@ -711,7 +722,14 @@ impl Pipe {
                 err: None,
                 declined: false,
             };
-            let n = tcp.read(&mut |c| rd.take(c))?;
+            let n = match conn.read(&mut |c| rd.take(c)) {
+                // The data stays in the socket; try again shortly.
+                Err(e) if e == ENOMEM => {
+                    self.retry();
+                    return Ok(false);
+                }
+                r => r?,
+            };
             let err = rd.err;
             drained = !rd.declined;
             eof = closed && drained;
@@ -726,7 +744,7 @@ impl Pipe {
             }
             if n == 0 && st.rx_held.is_none() {
                 if closed {
-                    tcp_closed(st)?;
+                    stream_closed(st)?;
                 }
                 return Ok(false);
             }
@@ -838,13 +856,13 @@ impl Pipe {
             }
             dry = self.gather(st);
             let PipeState {
-                tcp,
+                conn,
                 tx,
                 tx_more,
                 deframer,
                 ..
             } = &*st;
-            let (Some(tcp), Some(t)) = (tcp.as_ref(), tx.as_ref()) else {
+            let (Some(conn), Some(t)) = (conn.as_ref(), tx.as_ref()) else {
                 return Ok(false);
             };
             let f = deframer.framing();
@@ -867,7 +885,7 @@ impl Pipe {
                 bufs[k + 1] = m;
                 k += 2;
             }
-            match tcp.send_vec(&bufs[..k]) {
+            match conn.send_vec(&bufs[..k]) {
                 Ok(n) => {
                     moved += n;
                     if Self::sent(st, n) > 0 {
@@ -882,7 +900,7 @@ impl Pipe {
                 }
                 // The write-space callback kicks us, or the retry.
                 Err(e) if e == EAGAIN => {
-                    self.retry_if_nomem(tcp);
+                    self.retry_if_nomem(conn);
                     return Ok(false);
                 }
                 Err(e) => return Err(e),
@@ -892,9 +910,9 @@ impl Pipe {
 }
 
 /// The end of a pipe's stream: the peer's error, or its orderly close.
-fn tcp_closed(st: &PipeState) -> Result {
-    if let Some(tcp) = st.tcp.as_ref() {
-        tcp.take_error()?;
+fn stream_closed(st: &PipeState) -> Result {
+    if let Some(conn) = st.conn.as_ref() {
+        conn.take_error()?;
     }
     Err(ECONNRESET)
 }
@@ -1040,8 +1058,8 @@ impl WorkItem<1> for Pipe {
     }
 }
 
-impl TcpWatcher for Pipe {
-    fn event(this: ArcBorrow<'_, Self>, ev: TcpEvents) {
+impl Watcher for Pipe {
+    fn event(this: ArcBorrow<'_, Self>, ev: Events) {
         // Data on an established pipe while a REQ or REP reader sleeps in
         // recv(): wake it to read the data itself. The data is announced
         // before looking for readers, and a leaving reader does the

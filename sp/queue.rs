@@ -2,6 +2,7 @@
 
 //! A FIFO of messages that grows on demand and counts its bytes.
 
+use crate::proto::options::Options;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::alloc::Flags;
 use kernel::prelude::*;
@@ -72,6 +73,20 @@ impl<P> Item<P> {
             msg,
             pipe: None,
             hdr: 0,
+        }
+    }
+
+    /// A message received from `pipe`, its header the first `hdr` bytes:
+    /// the pipe is kept with it only when `SO_PASSCRED` asks for the
+    /// sender's credentials (a REP's requests always keep theirs).
+    pub(crate) fn from_pipe(pipe: &P, msg: Msg, hdr: usize, o: &Options) -> Self
+    where
+        P: Clone,
+    {
+        Item {
+            msg,
+            pipe: o.passcred.then(|| pipe.clone()),
+            hdr,
         }
     }
 

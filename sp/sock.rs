@@ -22,6 +22,7 @@
 
 use crate::device::{Device, DeviceEnd};
 use crate::endpoint::{Dialer, Listener};
+use crate::net::addr::SockAddr;
 use crate::net::diag::DiagMsg;
 use crate::net::family::{with_fd, Data, Family, Shutdown, SIOCINQ, SIOCOUTQ};
 use crate::net::msg::{
@@ -30,10 +31,10 @@ use crate::net::msg::{
 };
 use crate::net::random;
 use crate::net::socket::{sigpipe, PollMask, SockRef, Socket, Timeout};
-use crate::net::tcp::{SockAddr, IPPROTO_IPV6, IPV6_V6ONLY};
+use crate::net::stream::{IPPROTO_IPV6, IPV6_V6ONLY, SCM_CREDENTIALS, SOL_SOCKET, SO_PASSCRED};
 use crate::pattern::{Core, Out, Proto, Stats};
 use crate::pipe::{Delivery, Pipe, PipeOwner};
-use crate::proto::inet::Inet;
+use crate::proto::inet::{Inet, UnixName};
 use crate::proto::options::{self, Options};
 use crate::proto::pattern::Pattern;
 use crate::proto::uapi;
@@ -260,6 +261,12 @@ impl SpSock {
         core.stalled.reserve(want, GFP_KERNEL)?;
         core.ready.push(p.clone(), GFP_KERNEL)?;
         proto.attached(core, p);
+        // A PAIR's one peer is what SO_PEERCRED names (an IPC peer's).
+        if self.pattern == Pattern::Pair {
+            if let Some(sk) = &core.sk {
+                sk.set_peer(p.peer_cred());
+            }
+        }
         core.wake(PollMask::WRITABLE);
         Ok(())
     }
@@ -275,6 +282,11 @@ impl SpSock {
         remove(&mut core.ready, p);
         if was_ready {
             proto.detached(core, p);
+            if self.pattern == Pattern::Pair {
+                if let Some(sk) = &core.sk {
+                    sk.set_peer(None);
+                }
+            }
         }
         // Blocked senders re-check; they may now time out or wait.
         core.wake(PollMask::WRITABLE);
@@ -973,13 +985,17 @@ fn data_arc(d: &Data<'_, SpFamily>) -> Arc<SpSock> {
 pub(crate) struct SpFamily;
 
 /// The text form of `a`, for `/proc` and fdinfo.
-fn inet(a: &SockAddr) -> Inet {
-    Inet {
+fn addr_fmt(a: &SockAddr, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+    if a.is_unix() {
+        return core::fmt::Display::fmt(&UnixName(a.unix_name()), f);
+    }
+    let i = Inet {
         v6: a.is_v6(),
         ip: a.ip_bytes(),
         port: a.port(),
         scope: a.scope_id(),
-    }
+    };
+    core::fmt::Display::fmt(&i, f)
 }
 
 /// What `/proc/net/sp` and fdinfo show of a socket.
@@ -1022,7 +1038,7 @@ struct Or<'a>(&'a Option<SockAddr>);
 impl kernel::fmt::Display for Or<'_> {
     fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
         match self.0 {
-            Some(a) => core::fmt::Display::fmt(&inet(a), f),
+            Some(a) => addr_fmt(a, f),
             None => f.write_str("*"),
         }
     }
@@ -1033,6 +1049,7 @@ impl Family for SpFamily {
     type OwnerModule = crate::SpModule;
     type Ptr = Arc<SpSock>;
     const FAMILY: i32 = uapi::AF_SP;
+    const SOL_SOCKET_OPTS: &'static [i32] = &[SO_PASSCRED];
     const PROC_HEADER: &'static str =
         "Inode      Type       Raw Pipes Listen Dial RecvQ  TxMsgs     RxMsgs     TxDrop   RxDrop   Dev Local Remote\n";
 
@@ -1271,6 +1288,13 @@ impl Family for SpFamily {
                 msg.put_cmsg(uapi::SOL_SP, uapi::cmsg::HDR, &h)?;
             }
         }
+        // SO_PASSCRED: who sent it, if an IPC peer did (the pipe is kept
+        // with messages received while it is set).
+        if let Some(c) = it.pipe.as_ref().and_then(|p| p.peer_cred()) {
+            if data.opts().passcred {
+                msg.put_cmsg(SOL_SOCKET, SCM_CREDENTIALS, &c.ucred())?;
+            }
+        }
         let m = it.payload();
         let n = m.len().min(len);
         msg.copy_from(&m[..n])?;
@@ -1290,6 +1314,14 @@ impl Family for SpFamily {
     ) -> Result {
         if level == IPPROTO_IPV6 && name == IPV6_V6ONLY {
             return data.set_v6only(val);
+        }
+        if level == SOL_SOCKET && name == SO_PASSCRED {
+            let v = match val.get(..4) {
+                Some(b) => i32::from_ne_bytes([b[0], b[1], b[2], b[3]]) != 0,
+                None => return Err(EINVAL),
+            };
+            data.opts.lock().passcred = v;
+            return Ok(());
         }
         if level != uapi::SOL_SP {
             return Err(ENOPROTOOPT);

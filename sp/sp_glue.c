@@ -7,9 +7,11 @@
  * Rust's reach. This file holds:
  *  - struct sp_sock and its struct proto (sk_alloc() needs the size);
  *  - waking the socket's sleepers under RCU (an orphan has no queue);
- *  - the sk_user_data callback swap on kernel TCP sockets, and accept,
- *    which resets what a child inherits, under sk_callback_lock;
- *  - moving a TCP socket into its owner's cgroup and memcg;
+ *  - the sk_user_data callback swap on kernel stream sockets (TCP, Unix),
+ *    and accept, which resets what a child inherits, under
+ *    sk_callback_lock;
+ *  - moving such a socket into its owner's cgroup and memcg;
+ *  - a snapshot of the caller's fs_struct for a dialer's later lookups;
  *  - the list of sp socks, the per-netns /proc/net/sp file, and the
  *    netlink side of sock_diag;
  *  - one-line shims of static inlines and fields, named after them.
@@ -20,6 +22,7 @@
 
 #include <linux/cgroup.h>
 #include <linux/cred.h>
+#include <linux/fs_struct.h>
 #include <linux/memcontrol.h>
 #include <linux/module.h>
 #include <linux/proc_fs.h>
@@ -32,11 +35,11 @@
 #include <net/sock.h>
 #include <net/tcp.h>
 
-/* Mirrored by sp/net/tcp.rs. */
-enum sp_tcp_event {
-	SP_TCP_READABLE	= 1,
-	SP_TCP_WRITABLE	= 2,
-	SP_TCP_STATE	= 4,
+/* Mirrored by sp/net/stream.rs. */
+enum sp_stream_event {
+	SP_STREAM_READABLE	= 1,
+	SP_STREAM_WRITABLE	= 2,
+	SP_STREAM_STATE	= 4,
 };
 
 /*
@@ -85,6 +88,8 @@ int sp_glue_sock_create(struct net *net, struct socket *sock, int kern,
 	sock->state = SS_UNCONNECTED;
 	sock_init_data(sock, sk);
 	sk->sk_protocol = IPPROTO_TCP;
+	/* The family's setsockopt() sees SOL_SOCKET: it takes SO_PASSCRED. */
+	set_bit(SOCK_CUSTOM_SOCKOPT, &sock->flags);
 	sk->sk_destruct = destruct;
 	sp_sk(sk)->priv = NULL;
 	INIT_LIST_HEAD(&sp_sk(sk)->link);
@@ -177,9 +182,68 @@ int sp_glue_sk_state(struct sock *sk)
 	return READ_ONCE(sk->sk_state);
 }
 
-int sp_glue_sk_wmem_queued(struct sock *sk)
+/* Nothing the socket was given waits in it: not queued (TCP), not unread
+ * by the peer (AF_UNIX charges its skbs to the sender until read). */
+bool sp_glue_sk_tx_idle(struct sock *sk)
 {
-	return READ_ONCE(sk->sk_wmem_queued);
+	return !READ_ONCE(sk->sk_wmem_queued) && !sk_wmem_alloc_get(sk);
+}
+
+/* The socket layer's SOL_SOCKET options, for those the family does not take. */
+int sp_glue_sock_setsockopt(struct socket *sock, int level, int op, const sockptr_t *optval,
+			    unsigned int optlen)
+{
+	return sock_setsockopt(sock, level, op, *optval, optlen);
+}
+
+/*
+ * A Unix socket's peer credentials, counted: its peer's pid and cred at
+ * connect() (on a listener's side) or at listen() (on a dialer's).
+ */
+void sp_glue_sk_peer_get(struct sock *sk, struct pid **pid, const struct cred **cred)
+{
+	spin_lock(&sk->sk_peer_lock);
+	*pid = get_pid(sk->sk_peer_pid);
+	*cred = get_cred(sk->sk_peer_cred);
+	spin_unlock(&sk->sk_peer_lock);
+}
+
+/* Make @pid and @cred (counted here; NULL for none) @sk's SO_PEERCRED. */
+void sp_glue_sk_peer_set(struct sock *sk, struct pid *pid, const struct cred *cred)
+{
+	struct pid *old_pid;
+	const struct cred *old_cred;
+
+	spin_lock(&sk->sk_peer_lock);
+	old_pid = sk->sk_peer_pid;
+	old_cred = sk->sk_peer_cred;
+	sk->sk_peer_pid = get_pid(pid);
+	sk->sk_peer_cred = cred ? get_cred(cred) : NULL;
+	spin_unlock(&sk->sk_peer_lock);
+	put_pid(old_pid);
+	put_cred(old_cred);
+}
+
+void sp_glue_peer_put(struct pid *pid, const struct cred *cred)
+{
+	put_pid(pid);
+	put_cred(cred);
+}
+
+/* struct ucred of @pid and @cred as the caller sees them (cred_to_ucred()). */
+void sp_glue_ucred(struct pid *pid, const struct cred *cred, struct ucred *uc)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	uc->pid = pid_vnr(pid);
+	uc->uid = from_kuid_munged(ns, cred->euid);
+	uc->gid = from_kgid_munged(ns, cred->egid);
+}
+
+/* The peer will send nothing more (a TCP FIN, a Unix peer's close). */
+bool sp_glue_sk_rcv_shutdown(struct sock *sk)
+{
+	return READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN;
 }
 
 int sp_glue_sock_error(struct sock *sk)
@@ -206,6 +270,56 @@ const struct cred *sp_glue_revert_creds(const struct cred *cred)
 	return revert_creds(cred);
 }
 
+/*
+ * A private copy of the caller's root, working directory and umask, for
+ * the path lookups a work item makes later on its behalf: a dialer's
+ * reconnect to a Unix socket file resolves the path as the caller's own
+ * connect() would, inside its chroot and mount namespace (the mounts
+ * under its root), never in a kworker's fs (userspace_init_fs). It is
+ * copy_fs_struct(), which is not exported; nothing but sp holds it, so
+ * its users count stays 1.
+ */
+struct fs_struct *sp_glue_fs_snapshot(void)
+{
+	struct fs_struct *fs = kzalloc(sizeof(*fs), GFP_KERNEL_ACCOUNT);
+
+	if (!fs)
+		return NULL;
+	fs->users = 1;
+	seqlock_init(&fs->seq);
+	fs->umask = current_umask();
+	get_fs_root(current->fs, &fs->root);
+	get_fs_pwd(current->fs, &fs->pwd);
+	return fs;
+}
+
+void sp_glue_fs_free(struct fs_struct *fs)
+{
+	path_put(&fs->root);
+	path_put(&fs->pwd);
+	kfree(fs);
+}
+
+/*
+ * Resolve paths in @fs until sp_glue_fs_revert(): what scoped_with_init_fs()
+ * (include/linux/fs_struct.h) does with userspace_init_fs for the kernel's
+ * own lookups (coredump sockets in unix_find_bsd(), firmware loading),
+ * with the caller's snapshot instead. current->real_fs is untouched.
+ */
+struct fs_struct *sp_glue_fs_override(struct fs_struct *fs)
+{
+	struct fs_struct *old = current->fs;
+
+	WRITE_ONCE(current->fs, fs);
+	return old;
+}
+
+void sp_glue_fs_revert(struct fs_struct *fs, struct fs_struct *old)
+{
+	VFS_WARN_ON_ONCE(current->fs != fs);
+	WRITE_ONCE(current->fs, old);
+}
+
 struct mem_cgroup *sp_glue_mem_cgroup_from_sk(struct sock *sk)
 {
 	return mem_cgroup_from_sk(sk);
@@ -220,7 +334,7 @@ struct mem_cgroup *sp_glue_set_active_memcg(struct mem_cgroup *memcg)
  * Put @sk, a TCP socket made for the user of @owner, in @owner's cgroup and
  * memcg, as mptcp_attach_cgroup() does (a no-op in the user's own context).
  */
-void sp_glue_tcp_inherit(struct sock *owner, struct sock *sk)
+void sp_glue_stream_inherit(struct sock *owner, struct sock *sk)
 {
 #ifdef SP_HAVE_POLICY_EXPORTS
 #ifdef CONFIG_SOCK_CGROUP_DATA
@@ -239,9 +353,9 @@ void sp_glue_tcp_inherit(struct sock *owner, struct sock *sk)
  * What sp installs on a kernel TCP socket: the original callbacks, and
  * @event(@ctx, ev), run in softirq context under sk_callback_lock. It is
  * sk_user_data, tagged SK_USER_DATA_NOCOPY: a listener's children start
- * with none, but with its callbacks until sp_glue_tcp_accept() resets them.
+ * with none, but with its callbacks until sp_glue_stream_accept() resets them.
  */
-struct sp_tcp_cb {
+struct sp_stream_cb {
 	void (*data_ready)(struct sock *sk);
 	void (*write_space)(struct sock *sk);
 	void (*state_change)(struct sock *sk);
@@ -249,12 +363,12 @@ struct sp_tcp_cb {
 	void *ctx;
 };
 
-static struct sp_tcp_cb *sp_tcp_cb(struct sock *sk)
+static struct sp_stream_cb *sp_stream_cb(struct sock *sk)
 {
 	return __locked_read_sk_user_data_with_flags(sk, SK_USER_DATA_NOCOPY);
 }
 
-static void sp_tcp_restore(struct sock *sk, const struct sp_tcp_cb *cb)
+static void sp_stream_restore(struct sock *sk, const struct sp_stream_cb *cb)
 {
 	sk->sk_data_ready = cb->data_ready;
 	sk->sk_write_space = cb->write_space;
@@ -262,10 +376,10 @@ static void sp_tcp_restore(struct sock *sk, const struct sp_tcp_cb *cb)
 }
 
 /* Accept without blocking (-EAGAIN); the child gets the original callbacks. */
-int sp_glue_tcp_accept(struct socket *sock, struct socket **res)
+int sp_glue_stream_accept(struct socket *sock, struct socket **res)
 {
 	struct sock *sk = sock->sk, *child;
-	struct sp_tcp_cb orig, *cb;
+	struct sp_stream_cb orig, *cb;
 	int err;
 
 	/* The child inherits the listener's netns reference (sk_clone). */
@@ -274,50 +388,50 @@ int sp_glue_tcp_accept(struct socket *sock, struct socket **res)
 		return err;
 	/* And its callbacks: ours, if installed (one callback lock at a time). */
 	read_lock_bh(&sk->sk_callback_lock);
-	cb = sp_tcp_cb(sk);
-	orig = cb ? *cb : (struct sp_tcp_cb){ .data_ready = sk->sk_data_ready,
+	cb = sp_stream_cb(sk);
+	orig = cb ? *cb : (struct sp_stream_cb){ .data_ready = sk->sk_data_ready,
 		.write_space = sk->sk_write_space, .state_change = sk->sk_state_change };
 	read_unlock_bh(&sk->sk_callback_lock);
 
 	child = (*res)->sk;
 	write_lock_bh(&child->sk_callback_lock);
-	sp_tcp_restore(child, &orig);
+	sp_stream_restore(child, &orig);
 	write_unlock_bh(&child->sk_callback_lock);
 	return 0;
 }
 
-static void sp_tcp_event(struct sock *sk, unsigned int ev)
+static void sp_stream_event(struct sock *sk, unsigned int ev)
 {
-	struct sp_tcp_cb *cb;
+	struct sp_stream_cb *cb;
 
 	read_lock_bh(&sk->sk_callback_lock);
-	cb = sp_tcp_cb(sk);
+	cb = sp_stream_cb(sk);
 	if (cb)
 		cb->event(cb->ctx, ev);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
-static void sp_tcp_data_ready(struct sock *sk)
+static void sp_stream_data_ready(struct sock *sk)
 {
-	sp_tcp_event(sk, SP_TCP_READABLE);
+	sp_stream_event(sk, SP_STREAM_READABLE);
 }
 
-static void sp_tcp_write_space(struct sock *sk)
+static void sp_stream_write_space(struct sock *sk)
 {
-	sp_tcp_event(sk, SP_TCP_WRITABLE);
+	sp_stream_event(sk, SP_STREAM_WRITABLE);
 }
 
-static void sp_tcp_state_change(struct sock *sk)
+static void sp_stream_state_change(struct sock *sk)
 {
-	sp_tcp_event(sk, SP_TCP_STATE);
+	sp_stream_event(sk, SP_STREAM_STATE);
 }
 
 /* Route @sock's events to @event, which must not sleep; it owns @ctx. */
-int sp_glue_tcp_set_callbacks(struct socket *sock, void (*event)(void *ctx, unsigned int ev),
+int sp_glue_stream_set_callbacks(struct socket *sock, void (*event)(void *ctx, unsigned int ev),
 			      void *ctx)
 {
 	struct sock *sk = sock->sk;
-	struct sp_tcp_cb *cb = kzalloc(sizeof(*cb), GFP_KERNEL);
+	struct sp_stream_cb *cb = kzalloc(sizeof(*cb), GFP_KERNEL);
 
 	if (!cb)
 		return -ENOMEM;
@@ -329,25 +443,25 @@ int sp_glue_tcp_set_callbacks(struct socket *sock, void (*event)(void *ctx, unsi
 	cb->write_space = sk->sk_write_space;
 	cb->state_change = sk->sk_state_change;
 	__rcu_assign_sk_user_data_with_flags(sk, cb, SK_USER_DATA_NOCOPY);
-	sk->sk_data_ready = sp_tcp_data_ready;
-	sk->sk_write_space = sp_tcp_write_space;
-	sk->sk_state_change = sp_tcp_state_change;
+	sk->sk_data_ready = sp_stream_data_ready;
+	sk->sk_write_space = sp_stream_write_space;
+	sk->sk_state_change = sp_stream_state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
 	return 0;
 }
 
-/* Undo sp_glue_tcp_set_callbacks(): no event runs once it returns @ctx. */
-void *sp_glue_tcp_clear_callbacks(struct socket *sock)
+/* Undo sp_glue_stream_set_callbacks(): no event runs once it returns @ctx. */
+void *sp_glue_stream_clear_callbacks(struct socket *sock)
 {
 	struct sock *sk = sock->sk;
-	struct sp_tcp_cb *cb;
+	struct sp_stream_cb *cb;
 	void *ctx = NULL;
 
 	write_lock_bh(&sk->sk_callback_lock);
-	cb = sp_tcp_cb(sk);
+	cb = sp_stream_cb(sk);
 	if (cb) {
 		rcu_assign_sk_user_data(sk, NULL);
-		sp_tcp_restore(sk, cb);
+		sp_stream_restore(sk, cb);
 		ctx = cb->ctx;
 	}
 	write_unlock_bh(&sk->sk_callback_lock);

@@ -27,6 +27,7 @@ mod proto;
 mod queue;
 mod sock;
 mod timer;
+mod transport;
 
 module! {
     type: SpModule,
@@ -52,7 +53,7 @@ pub struct SpModule {
 
 impl kernel::InPlaceModule for SpModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        if !net::tcp::POLICY_CHECKED {
+        if !net::stream::POLICY_CHECKED {
             pr_warn!(
                 "this kernel does not export security_socket_connect() and the socket cgroup helpers (qemu/patches/): LSM rules and cgroup data do not reach sp's TCP sockets\n"
             );

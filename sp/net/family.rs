@@ -5,11 +5,11 @@
 //! C headers: [`include/linux/net.h`](srctree/include/linux/net.h),
 //! [`include/net/sock.h`](srctree/include/net/sock.h) (through the C glue).
 
+use super::addr::SockAddr;
 use super::diag::DiagMsg;
 use super::glue;
 use super::msg::{MsgDst, MsgSrc};
 use super::socket::{PollMask, SockRef, Socket};
-use super::tcp::SockAddr;
 use core::marker::PhantomData;
 use kernel::bindings;
 use kernel::error::{from_result, to_result, VTABLE_DEFAULT_ERROR};
@@ -72,6 +72,10 @@ pub(crate) trait Family: Sized {
 
     /// The first line of `/proc/net/<family>`, with its newline.
     const PROC_HEADER: &'static str;
+
+    /// The `SOL_SOCKET` options that [`Family::setsockopt`] takes itself;
+    /// the socket layer's `sock_setsockopt()` handles the others.
+    const SOL_SOCKET_OPTS: &'static [i32] = &[];
 
     /// The line of `/proc/net/<family>` of a socket whose inode is `ino`,
     /// with its newline. It may sleep; the list of sockets is held.
@@ -344,6 +348,14 @@ impl<T: Family> Ops<T> {
         optlen: c_uint,
     ) -> c_int {
         from_result(|| {
+            // CAST: `SOL_SOCKET` is 1.
+            if level == bindings::SOL_SOCKET as c_int && !T::SOL_SOCKET_OPTS.contains(&name) {
+                // SAFETY: The socket layer's own arguments, passed on.
+                return to_result(unsafe {
+                    glue::sp_glue_sock_setsockopt(sock, level, name, &optval, optlen)
+                })
+                .map(|()| 0);
+            }
             // CAST: `c_uint` fits in `usize` on every Linux target.
             let len = optlen as usize;
             if len > OPT_MAX {

@@ -67,7 +67,6 @@ extern "C" {
     pub(crate) fn sp_glue_sk_sndbuf(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sk_lingertime(sk: *mut bindings::sock) -> c_long;
     pub(crate) fn sp_glue_sk_state(sk: *mut bindings::sock) -> c_int;
-    pub(crate) fn sp_glue_sk_wmem_queued(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_sock_error(sk: *mut bindings::sock) -> c_int;
     pub(crate) fn sp_glue_get_current_cred() -> *const bindings::cred;
     pub(crate) fn sp_glue_override_creds(cred: *const bindings::cred) -> *const bindings::cred;
@@ -76,17 +75,46 @@ extern "C" {
     pub(crate) fn sp_glue_set_active_memcg(
         m: *mut bindings::mem_cgroup,
     ) -> *mut bindings::mem_cgroup;
-    pub(crate) fn sp_glue_tcp_inherit(owner: *mut bindings::sock, sk: *mut bindings::sock);
-    pub(crate) fn sp_glue_tcp_accept(
+    pub(crate) fn sp_glue_sock_setsockopt(
+        sock: *mut bindings::socket,
+        level: c_int,
+        op: c_int,
+        optval: *const bindings::sockptr_t,
+        optlen: c_uint,
+    ) -> c_int;
+    pub(crate) fn sp_glue_sk_tx_idle(sk: *mut bindings::sock) -> bool;
+    pub(crate) fn sp_glue_sk_peer_get(
+        sk: *mut bindings::sock,
+        pid: *mut *mut bindings::pid,
+        cred: *mut *const bindings::cred,
+    );
+    pub(crate) fn sp_glue_sk_peer_set(
+        sk: *mut bindings::sock,
+        pid: *mut bindings::pid,
+        cred: *const bindings::cred,
+    );
+    pub(crate) fn sp_glue_peer_put(pid: *mut bindings::pid, cred: *const bindings::cred);
+    pub(crate) fn sp_glue_ucred(
+        pid: *mut bindings::pid,
+        cred: *const bindings::cred,
+        uc: *mut bindings::ucred,
+    );
+    pub(crate) fn sp_glue_sk_rcv_shutdown(sk: *mut bindings::sock) -> bool;
+    pub(crate) fn sp_glue_fs_snapshot() -> *mut bindings::fs_struct;
+    pub(crate) fn sp_glue_fs_free(fs: *mut bindings::fs_struct);
+    pub(crate) fn sp_glue_fs_override(fs: *mut bindings::fs_struct) -> *mut bindings::fs_struct;
+    pub(crate) fn sp_glue_fs_revert(fs: *mut bindings::fs_struct, old: *mut bindings::fs_struct);
+    pub(crate) fn sp_glue_stream_inherit(owner: *mut bindings::sock, sk: *mut bindings::sock);
+    pub(crate) fn sp_glue_stream_accept(
         sock: *mut bindings::socket,
         res: *mut *mut bindings::socket,
     ) -> c_int;
-    pub(crate) fn sp_glue_tcp_set_callbacks(
+    pub(crate) fn sp_glue_stream_set_callbacks(
         sock: *mut bindings::socket,
         event: Option<unsafe extern "C" fn(ctx: *mut c_void, ev: c_uint)>,
         ctx: *mut c_void,
     ) -> c_int;
-    pub(crate) fn sp_glue_tcp_clear_callbacks(sock: *mut bindings::socket) -> *mut c_void;
+    pub(crate) fn sp_glue_stream_clear_callbacks(sock: *mut bindings::socket) -> *mut c_void;
 }
 
 // Exported by `net/core/sock.c` and `net/ipv4/tcp.c`; declared here

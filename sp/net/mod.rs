@@ -6,16 +6,19 @@
 //! It is shaped like a future `rust/kernel/net/socket.rs`: a [`Family`]
 //! trait that a protocol implements in safe Rust, a [`Registration`] that
 //! registers it with the socket layer, and thin wrappers for the objects the
-//! callbacks receive ([`Socket`], [`MsgSrc`], [`MsgDst`]) and for the
-//! in-kernel TCP sockets under a family ([`TcpSocket`]).
+//! callbacks receive ([`Socket`], [`MsgSrc`], [`MsgDst`]), for the
+//! in-kernel stream sockets that sp's transports run over
+//! ([`StreamSocket`]) and the addresses they take ([`SockAddr`]).
 //!
 //! [`Family`]: family::Family
 //! [`Registration`]: family::Registration
 //! [`Socket`]: socket::Socket
 //! [`MsgSrc`]: msg::MsgSrc
 //! [`MsgDst`]: msg::MsgDst
-//! [`TcpSocket`]: tcp::TcpSocket
+//! [`StreamSocket`]: stream::StreamSocket
+//! [`SockAddr`]: addr::SockAddr
 
+pub(crate) mod addr;
 pub(crate) mod diag;
 pub(crate) mod family;
 mod glue;
@@ -23,5 +26,5 @@ pub(crate) mod log;
 pub(crate) mod msg;
 pub(crate) mod random;
 pub(crate) mod socket;
-pub(crate) mod tcp;
+pub(crate) mod stream;
 pub(crate) mod work;

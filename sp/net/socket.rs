@@ -225,6 +225,15 @@ impl SockRef {
         unsafe { glue::sp_glue_net_bindv6only(glue::sp_glue_sock_net(self.0)) != 0 }
     }
 
+    /// Makes `peer` (or no one) what `SO_PEERCRED` on the socket answers;
+    /// the sock's destructor puts what is set last.
+    pub(crate) fn set_peer(&self, peer: Option<&super::stream::PeerCred>) {
+        let (pid, cred) = peer.map_or((core::ptr::null_mut(), core::ptr::null()), |p| p.as_raw());
+        // SAFETY: The sock is live; `pid` and `cred` are live or null, and
+        // the glue takes its own references.
+        unsafe { glue::sp_glue_sk_peer_set(self.0, pid, cred) };
+    }
+
     /// `SO_RCVBUF`, in bytes.
     pub(crate) fn rcvbuf(&self) -> usize {
         // SAFETY: The sock is live.

@@ -449,31 +449,23 @@ impl Proto {
     /// A message arrived on `p`: route it, queue it, drop it, or close `p`.
     pub(crate) fn deliver(&mut self, c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
         match self {
-            Proto::Pair(_) | Proto::Pull(_) => c.queue(p, Item::plain(m), o),
-            Proto::Req(r) => r.deliver(c, m),
+            Proto::Pair(_) | Proto::Pull(_) => c.queue(p, Item::from_pipe(p, m, 0, o), o),
+            Proto::Req(r) => r.deliver(c, p, m, o),
             Proto::Rep(r) | Proto::Respondent(r) => r.deliver(c, p, m, o),
-            Proto::Sub(s) => s.deliver(c, m, o),
-            Proto::Surveyor(s) => s.deliver(c, m, o),
-            Proto::Bus(_) => c.queue_lossy(Item::plain(m), o, Overflow::DropNew),
+            Proto::Sub(s) => s.deliver(c, p, m, o),
+            Proto::Surveyor(s) => s.deliver(c, p, m, o),
+            Proto::Bus(_) => c.queue_lossy(Item::from_pipe(p, m, 0, o), o, Overflow::DropNew),
             // A SUB sends nothing after its header: NNG's pub0 closes it.
             Proto::Pub(_) => Delivery::Close(EPROTO),
             // NNG's push0 discards what a PULL sends.
             Proto::Push(_) => Delivery::Done,
             Proto::XReq(_) | Proto::XSurveyor => match m.len() >= crate::proto::reqrep::WORD {
                 // The first word, the id the peer sent back, is the header.
-                true => c.queue(
-                    p,
-                    Item {
-                        msg: m,
-                        pipe: None,
-                        hdr: crate::proto::reqrep::WORD,
-                    },
-                    o,
-                ),
+                true => c.queue(p, Item::from_pipe(p, m, crate::proto::reqrep::WORD, o), o),
                 false => Delivery::Close(EPROTO),
             },
             Proto::XRep | Proto::XRespondent => reqrep::deliver_request(c, p, m, o),
-            Proto::XSub => c.queue_lossy(Item::plain(m), o, Overflow::DropOldest),
+            Proto::XSub => c.queue_lossy(Item::from_pipe(p, m, 0, o), o, Overflow::DropOldest),
             Proto::XBus => c.queue_lossy(
                 Item {
                     msg: m,

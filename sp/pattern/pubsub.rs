@@ -10,13 +10,14 @@
 //! Called with the socket's `inner` lock held.
 
 use super::Core;
-use crate::pipe::Delivery;
+use crate::pipe::{Delivery, Pipe};
 use crate::proto::flow::Overflow;
 use crate::proto::options::Options;
 use crate::proto::subs::{self, Node, NodeStore};
 use crate::proto::uapi::opt;
 use crate::queue::{Item, Msg};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// A PUB: no state of its own.
 pub(crate) struct Pub;
@@ -35,11 +36,11 @@ impl Sub {
 
     /// Queues `m` if it is subscribed to, dropping the oldest queued
     /// messages when there is no room.
-    pub(crate) fn deliver(&mut self, c: &mut Core, m: Msg, o: &Options) -> Delivery {
+    pub(crate) fn deliver(&mut self, c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
         if !self.subs.matches(&m) {
             return Delivery::Done;
         }
-        c.queue_lossy(Item::plain(m), o, Overflow::DropOldest)
+        c.queue_lossy(Item::from_pipe(p, m, 0, o), o, Overflow::DropOldest)
     }
 
     /// `SP_SUBSCRIBE` and `SP_UNSUBSCRIBE`.

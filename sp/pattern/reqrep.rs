@@ -95,7 +95,7 @@ impl Req {
 
     /// A reply: queued if it answers the outstanding request; stale and
     /// unknown ones are dropped, malformed ones close the pipe.
-    pub(crate) fn deliver(&mut self, c: &mut Core, m: Msg) -> Delivery {
+    pub(crate) fn deliver(&mut self, c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
         let Ok(id) = reqrep::reply_id(&m) else {
             return Delivery::Close(EPROTO);
         };
@@ -104,11 +104,7 @@ impl Req {
         }
         self.req = None;
         // Room is certain: a new request clears the queue.
-        let _ = c.recvq.push(Item {
-            msg: m,
-            pipe: None,
-            hdr: reqrep::WORD,
-        });
+        let _ = c.recvq.push(Item::from_pipe(p, m, reqrep::WORD, o));
         c.stats.rx_msgs += 1;
         c.wake(PollMask::READABLE);
         Delivery::Done

@@ -60,22 +60,14 @@ impl Surveyor {
 
     /// A response: queued if it answers the survey in time, else dropped;
     /// one without an id word closes the pipe.
-    pub(crate) fn deliver(&mut self, c: &mut Core, m: Msg, o: &Options) -> Delivery {
+    pub(crate) fn deliver(&mut self, c: &mut Core, p: &Arc<Pipe>, m: Msg, o: &Options) -> Delivery {
         let Ok(id) = reqrep::reply_id(&m) else {
             return Delivery::Close(EPROTO);
         };
         if !self.s.accepts(id, c.now()) {
             return Delivery::Done;
         }
-        c.queue_lossy(
-            Item {
-                msg: m,
-                pipe: None,
-                hdr: reqrep::WORD,
-            },
-            o,
-            Overflow::DropNew,
-        )
+        c.queue_lossy(Item::from_pipe(p, m, reqrep::WORD, o), o, Overflow::DropNew)
     }
 
     /// The next response; `EINVAL` with no survey, `ETIMEDOUT` (once)

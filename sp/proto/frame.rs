@@ -38,10 +38,6 @@ pub enum Framing {
     /// The 8-byte length, then the body.
     Tcp,
     /// A type byte ([`IPC_MSG`]), the 8-byte length, then the body.
-    // TODO(issue 19): the IPC transport (sp/transport/ipc.rs, next) makes
-    // its pipes with it; until then only the host tests and the fuzz
-    // target do, and the module build would warn.
-    #[allow(dead_code)]
     Ipc,
 }
 

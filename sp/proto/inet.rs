@@ -5,7 +5,10 @@
 //! `%pI6c` prints (the longest run of two or more zero groups, the first
 //! of equal runs, as `::`; lowercase hex without leading zeros), with
 //! `%scope` when the scope id is not 0, and a v4-mapped address as
-//! `::ffff:a.b.c.d`.
+//! `::ffff:a.b.c.d`. A Unix name is `ipc://` and its path, or
+//! `abstract://` and its abstract name (as NNG's URLs spell them), with
+//! bytes outside printable ASCII, space and `\` as `\xNN` (one field
+//! of a `/proc` line).
 
 use core::fmt;
 
@@ -65,6 +68,33 @@ impl fmt::Display for Inet {
     }
 }
 
+/// A Unix socket name to print: a path, or an abstract name with its
+/// leading NUL; empty for an unnamed socket (printed as `ipc://`).
+pub struct UnixName<'a>(pub &'a [u8]);
+
+impl fmt::Display for UnixName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self.0.split_first() {
+            Some((0, rest)) => {
+                f.write_str("abstract://")?;
+                rest
+            }
+            _ => {
+                f.write_str("ipc://")?;
+                self.0
+            }
+        };
+        for &b in name {
+            if (0x21..0x7f).contains(&b) && b != b'\\' {
+                write!(f, "{}", char::from(b))?;
+            } else {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +128,20 @@ mod tests {
             scope: 0,
         };
         assert_eq!(format!("{a}"), "127.0.0.1:5555");
+    }
+
+    #[test]
+    fn unix_names() {
+        assert_eq!(format!("{}", UnixName(b"/tmp/a.sock")), "ipc:///tmp/a.sock");
+        assert_eq!(format!("{}", UnixName(b"rel")), "ipc://rel");
+        assert_eq!(format!("{}", UnixName(b"\0srv")), "abstract://srv");
+        assert_eq!(
+            format!("{}", UnixName(b"\0a\0b\n")),
+            "abstract://a\\x00b\\x0a"
+        );
+        assert_eq!(format!("{}", UnixName(b"/a\\b")), "ipc:///a\\x5cb");
+        assert_eq!(format!("{}", UnixName(b"")), "ipc://");
+        assert_eq!(format!("{}", UnixName(b"/a b")), "ipc:///a\\x20b");
     }
 
     #[test]

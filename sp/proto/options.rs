@@ -67,6 +67,9 @@ pub struct Options {
     /// `IPV6_V6ONLY` (level `IPPROTO_IPV6`) for the socket's IPv6 TCP
     /// sockets; `None` leaves them the namespace's `bindv6only`.
     pub v6only: Option<bool>,
+    /// `SO_PASSCRED` (level `SOL_SOCKET`): messages received from an IPC
+    /// peer from now on carry its credentials (`SCM_CREDENTIALS`).
+    pub passcred: bool,
 }
 
 impl Default for Options {
@@ -162,6 +165,7 @@ impl Options {
             maxendpoints: 64,
             surveyor_deadline: 1000,
             v6only: None,
+            passcred: false,
         }
     }
 

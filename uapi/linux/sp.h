@@ -23,7 +23,15 @@
  *    wake.  poll() then reports POLLIN|POLLRDHUP, POLLOUT, and POLLHUP
  *    for both.  Only the caller's side is shut: nothing goes to peers.
  *    Another direction gives EINVAL.
- *  - getpeername(): a PAIR's current peer, the TCP peer of its one pipe;
+ *  - SO_PASSCRED (setsockopt() only: the socket layer answers getsockopt()
+ *    of it for AF_UNIX alone): each message then received from an IPC
+ *    peer carries an SCM_CREDENTIALS control message, struct ucred, with
+ *    the pid, euid and egid that its Unix socket's SO_PEERCRED gave when
+ *    it connected (for a dialer that reconnected, the pid is a kernel
+ *    worker's), in the receiver's namespaces.  Messages from TCP peers
+ *    carry none.  SO_PEERCRED on a PAIR gives its IPC peer's.
+ *  - getpeername(): a PAIR's current peer, the TCP or Unix peer of its
+ *    one pipe (a Unix peer that did not bind has an empty name);
  *    ENOTCONN without one, and always for every other type, which has
  *    many peers or none to name.
  *  - recv(MSG_PEEK): the message the next recv() returns, left queued,
@@ -76,9 +84,24 @@
  *	SOCK_RESPONDENT	9	0x63	SURVEYOR
  *	SOCK_BUS	10	0x70	BUS
  *
- * Any other type fails with ESOCKTNOSUPPORT.  The protocol argument is 0
- * or IPPROTO_TCP (the only transport); anything else fails with
- * EPROTONOSUPPORT.
+ * Any other type fails with ESOCKTNOSUPPORT.
+ *
+ * Transports.  Each endpoint's transport follows the address that bind()
+ * or connect() is given, as an NNG URL's scheme does, so one socket may
+ * listen on TCP and IPC at once:
+ *  - struct sockaddr_in, sockaddr_in6: SP over TCP.
+ *  - struct sockaddr_un: SP over a Unix stream socket, NNG's and
+ *    nanomsg's ipc:// (a path) and NNG's abstract:// (sun_path[0] == 0,
+ *    the name in the socket's network namespace; bind() with only the
+ *    family autobinds one).  The socket file is made by bind() with the
+ *    caller's credentials and umask, and stays after close(); an
+ *    existing path, stale or not, gives EADDRINUSE (unlink() it first).
+ *    A dialer resolves the path as the caller of connect(), on later
+ *    reconnects too (its credentials, root and working directory);
+ *    ENOENT and ECONNREFUSED are retried in the background.
+ * The protocol argument names what an IP address carries: 0 or
+ * IPPROTO_TCP (the seed's), TCP.  Anything else fails with
+ * EPROTONOSUPPORT.  A Unix address is IPC whatever the protocol.
  */
 #define SOCK_PAIR	1
 #define SOCK_PUB	2

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! In-kernel TCP sockets and the socket addresses that name them.
+//! In-kernel stream sockets (TCP, `AF_UNIX` `SOCK_STREAM`) that sp's
+//! transports run over, and the caller's context that they are made in.
 
+use super::addr::{SockAddr, AF_INET6, AF_UNIX};
 use super::glue;
 use super::socket::SockRef;
 use core::marker::PhantomData;
@@ -11,112 +13,25 @@ use kernel::cred::Credential;
 use kernel::error::to_result;
 use kernel::ffi::{c_int, c_uint, c_void};
 use kernel::prelude::*;
+use kernel::sync::aref::ARef;
 use kernel::sync::{Arc, ArcBorrow};
-
-// CAST: address families fit in the 16 bits of `sa_family_t`.
-const AF_INET: u16 = bindings::AF_INET as u16;
-const AF_INET6: u16 = bindings::AF_INET6 as u16;
 
 /// The `IPPROTO_IPV6` option level.
 pub(crate) const IPPROTO_IPV6: i32 = bindings::IPPROTO_IPV6 as i32;
 /// `IPV6_V6ONLY`.
 pub(crate) const IPV6_V6ONLY: i32 = bindings::IPV6_V6ONLY as i32;
-const SOCKADDR_IN_LEN: usize = core::mem::size_of::<bindings::sockaddr_in>();
-const SOCKADDR_IN6_LEN: usize = core::mem::size_of::<bindings::sockaddr_in6>();
+/// `IPPROTO_TCP`.
+pub(crate) const IPPROTO_TCP: i32 = bindings::IPPROTO_TCP as i32;
 
-/// Most buffers one [`TcpSocket::send_vec`] takes.
+/// The `SOL_SOCKET` option level.
+pub(crate) const SOL_SOCKET: i32 = bindings::SOL_SOCKET as i32;
+/// `SO_PASSCRED`.
+pub(crate) const SO_PASSCRED: i32 = bindings::SO_PASSCRED as i32;
+/// `SCM_CREDENTIALS`, a `SOL_SOCKET` control message.
+pub(crate) const SCM_CREDENTIALS: i32 = bindings::SCM_CREDENTIALS as i32;
+
+/// Most buffers one [`StreamSocket::send_vec`] takes.
 pub(crate) const SEND_VEC_MAX: usize = 16;
-
-/// An IPv4 or IPv6 socket address (`sockaddr_in`/`sockaddr_in6`).
-///
-/// # Invariants
-///
-/// `buf[..len]` holds a `sockaddr_in` (`len == 16`) or a `sockaddr_in6`
-/// (`len == 28`) whose family field matches.
-#[derive(Clone, Copy)]
-pub(crate) struct SockAddr {
-    buf: [u8; SOCKADDR_IN6_LEN],
-    len: usize,
-}
-
-impl SockAddr {
-    /// Parses a user address of `raw.len()` bytes.
-    ///
-    /// A length too short for its family gives `EINVAL`; a family other
-    /// than `AF_INET`/`AF_INET6` gives `EAFNOSUPPORT`.
-    pub(crate) fn parse(raw: &[u8]) -> Result<SockAddr> {
-        let fam = match raw.get(..2) {
-            Some(&[a, b]) => u16::from_ne_bytes([a, b]),
-            _ => return Err(EINVAL),
-        };
-        let need = match fam {
-            AF_INET => SOCKADDR_IN_LEN,
-            // RFC 2133's 24-byte form lacks the scope id; take it as inet6 does.
-            AF_INET6 if raw.len() >= 24 => raw.len().min(SOCKADDR_IN6_LEN),
-            AF_INET6 => return Err(EINVAL),
-            _ => return Err(EAFNOSUPPORT),
-        };
-        if raw.len() < need {
-            return Err(EINVAL);
-        }
-        let mut buf = [0u8; SOCKADDR_IN6_LEN];
-        buf[..need].copy_from_slice(&raw[..need]);
-        let len = if fam == AF_INET {
-            SOCKADDR_IN_LEN
-        } else {
-            SOCKADDR_IN6_LEN
-        };
-        // INVARIANT: the family was checked and the length set to match.
-        Ok(SockAddr { buf, len })
-    }
-
-    /// The address family.
-    pub(crate) fn family(&self) -> u16 {
-        u16::from_ne_bytes([self.buf[0], self.buf[1]])
-    }
-
-    /// The IP address without the port: IPv4 in the first 4 bytes, the
-    /// rest zero; IPv6 in all 16.
-    pub(crate) fn ip_bytes(&self) -> [u8; 16] {
-        let mut ip = [0u8; 16];
-        if self.family() == AF_INET {
-            ip[..4].copy_from_slice(&self.buf[4..8]);
-        } else {
-            ip.copy_from_slice(&self.buf[8..24]);
-        }
-        ip
-    }
-
-    /// Whether this is a `sockaddr_in6`.
-    pub(crate) fn is_v6(&self) -> bool {
-        self.family() == AF_INET6
-    }
-
-    /// The port, in host order.
-    pub(crate) fn port(&self) -> u16 {
-        u16::from_be_bytes([self.buf[2], self.buf[3]])
-    }
-
-    /// The IPv6 scope id (0 for IPv4).
-    pub(crate) fn scope_id(&self) -> u32 {
-        let b = &self.buf;
-        if self.is_v6() {
-            u32::from_ne_bytes([b[24], b[25], b[26], b[27]])
-        } else {
-            0
-        }
-    }
-
-    /// The raw bytes (a `sockaddr_in` or `sockaddr_in6`).
-    pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
-    fn as_raw(&self) -> (*mut bindings::sockaddr_unsized, c_int) {
-        // CAST: the kernel only reads the address; `len` is at most 28.
-        (self.buf.as_ptr().cast_mut().cast(), self.len as c_int)
-    }
-}
 
 // `include/net/tcp_states.h`, which the bindings do not include.
 const TCP_ESTABLISHED: c_int = 1;
@@ -124,12 +39,12 @@ const TCP_SYN_SENT: c_int = 2;
 const TCP_SYN_RECV: c_int = 3;
 const TCP_LISTEN: c_int = 10;
 
-// `enum sp_tcp_event` in `sp/sp_glue.c`.
-const SP_TCP_READABLE: u32 = 1;
+// `enum sp_stream_event` in `sp/sp_glue.c`.
+const SP_STREAM_READABLE: u32 = 1;
 
-/// The TCP connection states sp cares about.
+/// The connection states sp cares about (a Unix socket uses TCP's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TcpState {
+pub(crate) enum ConnState {
     /// `TCP_SYN_SENT`/`TCP_SYN_RECV`: connecting.
     Connecting,
     /// `TCP_ESTABLISHED`.
@@ -138,34 +53,55 @@ pub(crate) enum TcpState {
     Closed,
 }
 
-/// Events that a kernel TCP socket reports.
+/// Events that a kernel stream socket reports.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct TcpEvents(u32);
+pub(crate) struct Events(u32);
 
-impl TcpEvents {
+impl Events {
     /// Data arrived (or a connection is waiting on a listener).
     pub(crate) fn readable(self) -> bool {
-        self.0 & SP_TCP_READABLE != 0
+        self.0 & SP_STREAM_READABLE != 0
     }
 
     /// Data arrived, and nothing else happened.
     pub(crate) fn is_readable_only(self) -> bool {
-        self.0 == SP_TCP_READABLE
+        self.0 == SP_STREAM_READABLE
     }
 }
 
-/// A run of received bytes in one of TCP's receive buffers, lent to the
-/// actor of [`TcpSocket::read`].
+/// Where a run of received bytes is.
+enum RxBytes<'a> {
+    /// In one of TCP's receive buffers: `len` bytes of `skb` from `off` on.
+    Skb {
+        skb: NonNull<bindings::sk_buff>,
+        off: c_uint,
+        _skb: PhantomData<&'a bindings::sk_buff>,
+    },
+    /// Copied out already (a transport without `read_sock`).
+    Buf(&'a [u8]),
+}
+
+/// A run of received bytes, lent to the actor of [`StreamSocket::read`]
+/// (or of a transport's own read loop).
 ///
 /// # Invariants
 ///
-/// `skb` is live for `'a` and holds `len` bytes of data from `off` on;
-/// `len` fits in a `c_int`.
+/// An `Skb` run's `skb` is live for `'a` and holds `len` bytes of data
+/// from `off` on; `len` fits in a `c_int`. A `Buf` run is `len` bytes long.
 pub(crate) struct RxChunk<'a> {
-    skb: NonNull<bindings::sk_buff>,
-    off: c_uint,
+    bytes: RxBytes<'a>,
     len: usize,
-    _skb: PhantomData<&'a bindings::sk_buff>,
+}
+
+impl<'a> RxChunk<'a> {
+    /// A run of bytes already in memory.
+    pub(crate) fn from_slice(b: &'a [u8]) -> Self {
+        // INVARIANT: `len` is the slice's.
+        RxChunk {
+            bytes: RxBytes::Buf(b),
+            len: b.len(),
+        }
+    }
 }
 
 impl RxChunk<'_> {
@@ -176,30 +112,36 @@ impl RxChunk<'_> {
 
     /// Copies the `dst.len()` bytes from `at` on into `dst`.
     pub(crate) fn copy_to(&self, at: usize, dst: &mut [u8]) -> Result {
-        if at.checked_add(dst.len()).is_none_or(|end| end > self.len) {
+        let end = at.checked_add(dst.len()).ok_or(EINVAL)?;
+        if end > self.len {
             return Err(EINVAL);
         }
-        let off = usize::try_from(self.off).map_err(|_| EINVAL)? + at;
+        let (skb, off) = match &self.bytes {
+            RxBytes::Buf(b) => {
+                dst.copy_from_slice(&b[at..end]);
+                return Ok(());
+            }
+            RxBytes::Skb { skb, off, .. } => (skb, off),
+        };
+        let off = usize::try_from(*off).map_err(|_| EINVAL)? + at;
         // CAST: `at + dst.len() <= len`, which fits in a `c_int`, as does
         // the skb offset of its data.
         let (off, n) = (off as c_int, dst.len() as c_int);
         // SAFETY: `skb` is live (the invariant) and holds `off + n` bytes;
         // `dst` is writable for `n` bytes.
-        to_result(unsafe {
-            bindings::skb_copy_bits(self.skb.as_ptr(), off, dst.as_mut_ptr().cast(), n)
-        })
+        to_result(unsafe { bindings::skb_copy_bits(skb.as_ptr(), off, dst.as_mut_ptr().cast(), n) })
     }
 }
 
-/// The receiver of a TCP socket's events.
-pub(crate) trait TcpWatcher: Send + Sync + Sized {
+/// The receiver of a stream socket's events.
+pub(crate) trait Watcher: Send + Sync + Sized {
     /// Called in softirq context under the socket's callback lock: must not
     /// sleep, allocate with `GFP_KERNEL` or take a mutex. Typically queues
     /// work.
-    fn event(this: ArcBorrow<'_, Self>, ev: TcpEvents);
+    fn event(this: ArcBorrow<'_, Self>, ev: Events);
 }
 
-/// Whether sp's TCP sockets pass the user's LSM rules and cgroup: this
+/// Whether sp's sockets pass the user's LSM rules and cgroup: this
 /// kernel exports the hooks (`qemu/patches/`), which `sp/Kbuild` detects.
 pub(crate) const POLICY_CHECKED: bool = cfg!(sp_policy_exports);
 
@@ -234,39 +176,172 @@ impl Drop for AsUser<'_> {
     }
 }
 
-/// An owned in-kernel TCP socket whose events go to a `W`.
+/// A private copy of the caller's root, working directory and umask
+/// (`sp_glue_fs_snapshot()`), for path lookups a work item makes later on
+/// its behalf.
 ///
 /// # Invariants
 ///
-/// `sock` is a live kernel socket owned by this value. When a watcher is
-/// installed, the socket's `sk_user_data` holds one `Arc<W>` reference.
-pub(crate) struct TcpSocket<W: TcpWatcher> {
+/// `fs` is a live `fs_struct` that this value owns.
+pub(crate) struct FsSnapshot {
+    fs: NonNull<bindings::fs_struct>,
+}
+
+// SAFETY: The snapshot is only read (by path walks, under its seqlock) once
+// made, from any thread; nothing changes it or its users count.
+unsafe impl Send for FsSnapshot {}
+// SAFETY: As above: concurrent path walks only read it.
+unsafe impl Sync for FsSnapshot {}
+
+impl FsSnapshot {
+    /// The current task's fs, copied.
+    pub(crate) fn current() -> Result<Self> {
+        // SAFETY: Called in process context, with a live `current->fs`.
+        let fs = unsafe { glue::sp_glue_fs_snapshot() };
+        // INVARIANT: a non-null result is a new fs_struct, ours.
+        Ok(FsSnapshot {
+            fs: NonNull::new(fs).ok_or(ENOMEM)?,
+        })
+    }
+}
+
+impl Drop for FsSnapshot {
+    fn drop(&mut self) {
+        // SAFETY: By the invariant `fs` is ours; no `InFs` borrows it.
+        unsafe { glue::sp_glue_fs_free(self.fs.as_ptr()) };
+    }
+}
+
+/// The current task resolving paths in a snapshot until dropped.
+///
+/// # Invariants
+///
+/// `old` was `current->fs` when the guard was made; the guard is dropped
+/// on the same task (it is not `Send`), before the snapshot (the borrow).
+struct InFs<'a> {
+    fs: &'a FsSnapshot,
+    old: *mut bindings::fs_struct,
+}
+
+impl<'a> InFs<'a> {
+    fn new(fs: &'a FsSnapshot) -> Self {
+        // SAFETY: `fs.fs` is live for `'a`, which the guard does not outlive.
+        let old = unsafe { glue::sp_glue_fs_override(fs.fs.as_ptr()) };
+        InFs { fs, old }
+    }
+}
+
+impl Drop for InFs<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the invariant this task installed `fs`, over `old`.
+        unsafe { glue::sp_glue_fs_revert(self.fs.fs.as_ptr(), self.old) };
+    }
+}
+
+/// A connection peer's credentials, as `SO_PEERCRED` gives them: its pid
+/// and cred when it connected (or, for a dialer, when its listener
+/// listened).
+///
+/// # Invariants
+///
+/// `pid` and `cred` are live, and this value owns one reference to each.
+pub(crate) struct PeerCred {
+    pid: NonNull<bindings::pid>,
+    cred: NonNull<bindings::cred>,
+}
+
+// SAFETY: A counted `struct pid` and `struct cred` may be read and put from
+// any thread; neither changes.
+unsafe impl Send for PeerCred {}
+// SAFETY: As above: they are only read.
+unsafe impl Sync for PeerCred {}
+
+impl PeerCred {
+    /// A `struct ucred` (pid, uid, gid) as the current task sees it, in
+    /// its pid and user namespaces, as `SO_PEERCRED` answers.
+    pub(crate) fn ucred(&self) -> [u8; 12] {
+        let mut uc = bindings::ucred::default();
+        // SAFETY: `pid` and `cred` are live (the invariant); `uc` is writable.
+        unsafe { glue::sp_glue_ucred(self.pid.as_ptr(), self.cred.as_ptr(), &mut uc) };
+        let mut b = [0u8; 12];
+        b[..4].copy_from_slice(&uc.pid.to_ne_bytes());
+        b[4..8].copy_from_slice(&uc.uid.to_ne_bytes());
+        b[8..].copy_from_slice(&uc.gid.to_ne_bytes());
+        b
+    }
+
+    /// The pid and cred, for `SockRef::set_peer`, which counts its own.
+    pub(super) fn as_raw(&self) -> (*mut bindings::pid, *const bindings::cred) {
+        (self.pid.as_ptr(), self.cred.as_ptr())
+    }
+}
+
+impl Drop for PeerCred {
+    fn drop(&mut self) {
+        // SAFETY: By the invariant we own a reference to each.
+        unsafe { glue::sp_glue_peer_put(self.pid.as_ptr(), self.cred.as_ptr()) };
+    }
+}
+
+/// Whom a connection is made for, and from where: the credentials of the
+/// `connect()` caller and, for transports that resolve a path, a copy of
+/// its fs. A reconnect from a work item acts with both, as the caller's
+/// own `connect(2)` would.
+pub(crate) struct Caller {
+    cred: ARef<Credential>,
+    fs: Option<FsSnapshot>,
+}
+
+impl Caller {
+    /// The current task; with its fs when `paths`.
+    pub(crate) fn current(paths: bool) -> Result<Self> {
+        Ok(Caller {
+            cred: super::socket::current_cred(),
+            fs: if paths {
+                Some(FsSnapshot::current()?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// An owned in-kernel stream socket whose events go to a `W`.
+///
+/// # Invariants
+///
+/// `sock` is a live kernel socket owned by this value, a TCP socket when
+/// `tcp`. When a watcher is installed, the socket's `sk_user_data` holds
+/// one `Arc<W>` reference.
+pub(crate) struct StreamSocket<W: Watcher> {
     sock: NonNull<bindings::socket>,
+    tcp: bool,
     _w: PhantomData<Arc<W>>,
 }
 
 // SAFETY: The socket may be used and released from any thread; concurrent
 // use is serialised by the owner (`&mut self` or its own lock).
-unsafe impl<W: TcpWatcher> Send for TcpSocket<W> {}
+unsafe impl<W: Watcher> Send for StreamSocket<W> {}
 // SAFETY: `&self` methods are safe to call concurrently on a kernel socket.
-unsafe impl<W: TcpWatcher> Sync for TcpSocket<W> {}
+unsafe impl<W: Watcher> Sync for StreamSocket<W> {}
 
-impl<W: TcpWatcher> TcpSocket<W> {
+impl<W: Watcher> StreamSocket<W> {
     /// The socket's `struct sock`, live as long as `self`.
     fn sk(&self) -> *mut bindings::sock {
         // SAFETY: By the type invariant the socket is live.
         unsafe { (*self.sock.as_ptr()).sk }
     }
 
-    /// A TCP socket for the user of `sk`: checked and labelled by the LSM
-    /// with `cred` (the caller's when `None`), as that user's own
-    /// `socket()` would be, not as a kernel socket; in the namespace (it
-    /// holds a reference, so its timers cannot outlive it), cgroup and
-    /// memcg of `sk`.
+    /// A stream socket of `family` and `protocol` for the user of `sk`:
+    /// checked and labelled by the LSM with `cred` (the caller's when
+    /// `None`), as that user's own `socket()` would be, not as a kernel
+    /// socket; in the namespace (it holds a reference, so its timers
+    /// cannot outlive it), cgroup and memcg of `sk`.
     fn create(
         sk: &SockRef,
         cred: Option<&Credential>,
         family: u16,
+        protocol: i32,
         v6only: Option<bool>,
     ) -> Result<Self> {
         let mut sock = core::ptr::null_mut();
@@ -277,7 +352,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
                 glue::sp_glue_sock_net(sk.as_ptr()),
                 c_int::from(family),
                 bindings::sock_type_SOCK_STREAM as c_int,
-                bindings::IPPROTO_TCP as c_int,
+                protocol,
                 &mut sock,
                 0,
             )
@@ -290,12 +365,13 @@ impl<W: TcpWatcher> TcpSocket<W> {
         }
         to_result(r)?;
         // INVARIANT: creation succeeded, so `sock` is a live socket we own.
-        let s = TcpSocket {
+        let s = StreamSocket {
             sock: NonNull::new(sock).ok_or(ENOMEM)?,
+            tcp: family != AF_UNIX && protocol == IPPROTO_TCP,
             _w: PhantomData,
         };
         // SAFETY: Both socks are live.
-        unsafe { glue::sp_glue_tcp_inherit(sk.as_ptr(), s.sk()) };
+        unsafe { glue::sp_glue_stream_inherit(sk.as_ptr(), s.sk()) };
         if let (AF_INET6, Some(v)) = (family, v6only) {
             s.set_int_opt(IPPROTO_IPV6, IPV6_V6ONLY, i32::from(v))?;
         }
@@ -314,7 +390,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
             ..Default::default()
         };
         p.set_is_kernel(true);
-        // SAFETY: `sock` is a live TCP socket, whose ops have a
+        // SAFETY: `sock` is a live socket, whose ops have a
         // `setsockopt`; `p` points to 4 readable bytes for the call.
         to_result(unsafe {
             match (*(*sock).ops).setsockopt {
@@ -324,23 +400,30 @@ impl<W: TcpWatcher> TcpSocket<W> {
         })
     }
 
-    /// A listening socket bound to `addr`, for the user of `sk`; call it
-    /// in the context of that user's `bind()`, whose LSM rules apply as to
-    /// `bind(2)` and `listen(2)`.
+    /// A listening socket of `protocol` bound to `addr`, for the user of
+    /// `sk`; call it in the context of that user's `bind()`, whose LSM
+    /// rules apply as to `bind(2)` and `listen(2)`, and whose credentials
+    /// and umask a Unix socket file is made with.
     /// `v6only` is the user's `IPV6_V6ONLY`, if set (else the namespace's
-    /// `bindv6only`, as for any new socket).
+    /// `bindv6only`, as for any new socket); `reuse` sets `SO_REUSEADDR`.
     pub(crate) fn listen(
         sk: &SockRef,
         addr: &SockAddr,
+        protocol: i32,
         backlog: i32,
         v6only: Option<bool>,
+        reuse: bool,
     ) -> Result<Self> {
-        let s = Self::create(sk, None, addr.family(), v6only)?;
+        let s = Self::create(sk, None, addr.family(), protocol, v6only)?;
         let sock = s.sock.as_ptr();
+        let mut addr = *addr;
         let (a, len) = addr.as_raw();
-        // SAFETY: `sock` is live; `a` holds `len` valid bytes.
+        // SAFETY: `sock` is live; `a` holds `len` valid bytes and one more,
+        // writable.
         unsafe {
-            glue::sock_set_reuseaddr(s.sk());
+            if reuse {
+                glue::sock_set_reuseaddr(s.sk());
+            }
             #[cfg(sp_policy_exports)]
             to_result(bindings::security_socket_bind(sock, a.cast(), len))?;
             to_result(bindings::kernel_bind(sock, a, len))?;
@@ -351,23 +434,28 @@ impl<W: TcpWatcher> TcpSocket<W> {
         Ok(s)
     }
 
-    /// A socket connecting to `addr` without blocking, for the user of
-    /// `sk` whose credentials (at its `connect()`) are `cred`: the LSM
-    /// decides as for that user's own `connect(2)`.
+    /// A socket of `protocol` connecting to `addr` without blocking, for
+    /// the user of `sk` who called `connect()` as `caller`: the LSM
+    /// decides as for that user's own `connect(2)`, and a path is resolved
+    /// and checked in the caller's root and working directory, with its
+    /// credentials.
     pub(crate) fn connect(
         sk: &SockRef,
-        cred: &Credential,
+        caller: &Caller,
         addr: &SockAddr,
+        protocol: i32,
         v6only: Option<bool>,
     ) -> Result<Self> {
-        let s = Self::create(sk, Some(cred), addr.family(), v6only)?;
+        let s = Self::create(sk, Some(&caller.cred), addr.family(), protocol, v6only)?;
         let sock = s.sock.as_ptr();
+        let mut addr = *addr;
         let (a, len) = addr.as_raw();
-        let _as_user = AsUser::new(cred);
+        let _as_user = AsUser::new(&caller.cred);
+        let _in_fs = caller.fs.as_ref().map(InFs::new);
         #[cfg(sp_policy_exports)]
         // SAFETY: `sock` is live; `a` holds `len` valid bytes.
         to_result(unsafe { bindings::security_socket_connect(sock, a.cast(), len) })?;
-        // SAFETY: As above.
+        // SAFETY: As above, and the byte after them is writable.
         let r = unsafe { bindings::kernel_connect(sock, a, len, bindings::O_NONBLOCK as c_int) };
         if r != 0 && r != EINPROGRESS.to_errno() {
             return Err(Error::from_errno(r));
@@ -376,19 +464,37 @@ impl<W: TcpWatcher> TcpSocket<W> {
     }
 
     /// Accepts one pending connection; `None` when none is waiting.
-    pub(crate) fn accept<V: TcpWatcher>(&self) -> Result<Option<TcpSocket<V>>> {
+    pub(crate) fn accept<V: Watcher>(&self) -> Result<Option<StreamSocket<V>>> {
         let mut sock = core::ptr::null_mut();
         // SAFETY: `self.sock` is a live socket; `sock` is writable.
-        let r = unsafe { glue::sp_glue_tcp_accept(self.sock.as_ptr(), &mut sock) };
+        let r = unsafe { glue::sp_glue_stream_accept(self.sock.as_ptr(), &mut sock) };
         if r == EAGAIN.to_errno() {
             return Ok(None);
         }
         to_result(r)?;
         // INVARIANT: accept succeeded, so `sock` is a live socket we own.
-        Ok(Some(TcpSocket {
+        // A child is of its listener's protocol.
+        Ok(Some(StreamSocket {
             sock: NonNull::new(sock).ok_or(ENOMEM)?,
+            tcp: self.tcp,
             _w: PhantomData,
         }))
+    }
+
+    /// The peer's credentials: a Unix socket's; `None` for others.
+    pub(crate) fn peer_cred(&self) -> Option<PeerCred> {
+        let (mut pid, mut cred) = (core::ptr::null_mut(), core::ptr::null());
+        // SAFETY: The socket is live; `pid` and `cred` are writable.
+        unsafe { glue::sp_glue_sk_peer_get(self.sk(), &mut pid, &mut cred) };
+        match (NonNull::new(pid), NonNull::new(cred.cast_mut())) {
+            // INVARIANT: `sp_glue_sk_peer_get` counted both for us.
+            (Some(pid), Some(cred)) => Some(PeerCred { pid, cred }),
+            _ => {
+                // SAFETY: What was counted (either may be null) is ours.
+                unsafe { glue::sp_glue_peer_put(pid, cred) };
+                None
+            }
+        }
     }
 
     /// The socket's inode number, as `ss -e` shows it.
@@ -419,7 +525,7 @@ impl<W: TcpWatcher> TcpSocket<W> {
     }
 
     /// Sends `bufs` in order as one write (at most [`SEND_VEC_MAX`] of
-    /// them) without blocking: the bytes TCP took, possibly fewer than
+    /// them) without blocking: the bytes the socket took, possibly fewer than
     /// all, or `EAGAIN` when it took none.
     pub(crate) fn send_vec(&self, bufs: &[&[u8]]) -> Result<usize> {
         let mut iov = [bindings::kvec {
@@ -477,11 +583,12 @@ impl<W: TcpWatcher> TcpSocket<W> {
         Ok(r as usize)
     }
 
-    /// Reads what TCP has queued, in order and without blocking, straight
+    /// Reads what TCP has queued (a TCP socket only: `tcp_read_sock`), in
+    /// order and without blocking, straight
     /// from its receive queue: `actor` is lent each run of received bytes
     /// and returns how many it took; taking fewer than offered ends the
     /// read. Returns the bytes taken, 0 when there were none (at end of
-    /// stream too: see [`TcpSocket::state`]). TCP acknowledges and opens
+    /// stream too: see [`StreamSocket::state`]). TCP acknowledges and opens
     /// its window as after `recvmsg()`; the actor runs in process context
     /// with the TCP socket locked, so it may allocate but must not touch
     /// this socket.
@@ -511,10 +618,12 @@ impl<W: TcpWatcher> TcpSocket<W> {
             // INVARIANT: TCP lends `len` bytes from `off` for the call; no
             // more than `c_int` can be counted in the return value.
             let chunk = RxChunk {
-                skb,
-                off,
+                bytes: RxBytes::Skb {
+                    skb,
+                    off,
+                    _skb: PhantomData,
+                },
                 len: len.min(c_int::MAX as usize),
-                _skb: PhantomData,
             };
             let used = actor(&chunk).min(chunk.len);
             if used < len {
@@ -525,6 +634,9 @@ impl<W: TcpWatcher> TcpSocket<W> {
             used as c_int
         }
 
+        if !self.tcp {
+            return Err(EOPNOTSUPP);
+        }
         let mut actor: Actor<'_> = actor;
         let mut desc = bindings::read_descriptor_t {
             count: 1,
@@ -533,8 +645,9 @@ impl<W: TcpWatcher> TcpSocket<W> {
             },
             ..Default::default()
         };
-        // SAFETY: The socket is live, so is its `sk`; it is locked around
-        // the read as `tcp_read_sock` requires, and `desc` points to the
+        // SAFETY: The socket is live, so is its `sk`, a TCP sock (checked
+        // above, by the invariant); it is locked around the read as
+        // `tcp_read_sock` requires, and `desc` points to the
         // actor for the whole call.
         let r = unsafe {
             let sk = (*self.sock.as_ptr()).sk;
@@ -548,19 +661,27 @@ impl<W: TcpWatcher> TcpSocket<W> {
         Ok(r as usize)
     }
 
-    /// Whether nothing the socket was given waits in it unsent or unacked.
-    pub(crate) fn send_queue_empty(&self) -> bool {
+    /// Whether nothing the socket was given waits in it: unsent or
+    /// unacked (TCP), unread by the peer (`AF_UNIX`).
+    pub(crate) fn tx_idle(&self) -> bool {
         // SAFETY: The socket is live.
-        unsafe { glue::sp_glue_sk_wmem_queued(self.sk()) == 0 }
+        unsafe { glue::sp_glue_sk_tx_idle(self.sk()) }
     }
 
-    /// The connection state.
-    pub(crate) fn state(&self) -> TcpState {
+    /// The connection state. A connection whose peer will send nothing
+    /// more (a TCP FIN, a Unix peer's close) is closed.
+    pub(crate) fn state(&self) -> ConnState {
         // SAFETY: The socket is live.
-        match unsafe { glue::sp_glue_sk_state(self.sk()) } {
-            TCP_ESTABLISHED => TcpState::Established,
-            TCP_SYN_SENT | TCP_SYN_RECV => TcpState::Connecting,
-            _ => TcpState::Closed,
+        let (st, shut) = unsafe {
+            (
+                glue::sp_glue_sk_state(self.sk()),
+                glue::sp_glue_sk_rcv_shutdown(self.sk()),
+            )
+        };
+        match st {
+            TCP_SYN_SENT | TCP_SYN_RECV => ConnState::Connecting,
+            TCP_ESTABLISHED if !shut => ConnState::Established,
+            _ => ConnState::Closed,
         }
     }
 
@@ -570,10 +691,11 @@ impl<W: TcpWatcher> TcpSocket<W> {
         to_result(unsafe { glue::sp_glue_sock_error(self.sk()) })
     }
 
-    /// Sets `TCP_NODELAY` (when `on`; a new socket has it off).
+    /// Sets `TCP_NODELAY` (when `on`, on a TCP socket; a new one has it
+    /// off).
     pub(crate) fn set_nodelay(&self, on: bool) {
-        if on {
-            // SAFETY: The socket is live, and so is its sock.
+        if on && self.tcp {
+            // SAFETY: The socket is live, and so is its sock, a TCP one.
             unsafe { glue::tcp_sock_set_nodelay(self.sk()) };
         }
     }
@@ -583,17 +705,18 @@ impl<W: TcpWatcher> TcpSocket<W> {
         /// # Safety
         ///
         /// `ctx` must be the pointer installed by `watch`, still installed.
-        unsafe extern "C" fn event<W: TcpWatcher>(ctx: *mut c_void, ev: c_uint) {
+        unsafe extern "C" fn event<W: Watcher>(ctx: *mut c_void, ev: c_uint) {
             // SAFETY: `ctx` came from `Arc::into_raw` in `watch` and the
             // installation owns that reference until it is cleared, which
             // waits for running events (the callback lock).
             let w = unsafe { ArcBorrow::from_raw(ctx.cast::<W>()) };
-            W::event(w, TcpEvents(ev));
+            W::event(w, Events(ev));
         }
         let ctx = Arc::into_raw(w).cast_mut().cast::<c_void>();
         // SAFETY: The socket is live; `ctx` stays valid until cleared.
-        let r =
-            unsafe { glue::sp_glue_tcp_set_callbacks(self.sock.as_ptr(), Some(event::<W>), ctx) };
+        let r = unsafe {
+            glue::sp_glue_stream_set_callbacks(self.sock.as_ptr(), Some(event::<W>), ctx)
+        };
         if r != 0 {
             // SAFETY: Not installed, so the reference is still ours.
             drop(unsafe { Arc::from_raw(ctx.cast::<W>()) });
@@ -602,10 +725,10 @@ impl<W: TcpWatcher> TcpSocket<W> {
     }
 }
 
-impl<W: TcpWatcher> Drop for TcpSocket<W> {
+impl<W: Watcher> Drop for StreamSocket<W> {
     fn drop(&mut self) {
         // SAFETY: The socket is live and ours.
-        let ctx = unsafe { glue::sp_glue_tcp_clear_callbacks(self.sock.as_ptr()) };
+        let ctx = unsafe { glue::sp_glue_stream_clear_callbacks(self.sock.as_ptr()) };
         if !ctx.is_null() {
             // SAFETY: The installation owned this reference; no event runs
             // any more.
@@ -618,7 +741,7 @@ impl<W: TcpWatcher> Drop for TcpSocket<W> {
         if unsafe { glue::sp_glue_sk_state(self.sk()) } == TCP_LISTEN {
             let mut child = core::ptr::null_mut();
             // SAFETY: The socket is live; `child` is writable.
-            while unsafe { glue::sp_glue_tcp_accept(self.sock.as_ptr(), &mut child) } == 0 {
+            while unsafe { glue::sp_glue_stream_accept(self.sock.as_ptr(), &mut child) } == 0 {
                 // SAFETY: `child` was just accepted, and nothing else has it.
                 unsafe { bindings::sock_release(child) };
             }
