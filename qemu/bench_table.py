@@ -13,6 +13,9 @@ spread (min-max). A ratio whose spread is wider than the gap between it
 and 1.00 is marked "~": the run does not establish that gap. A target
 whose bound lies inside the spread is "met?" or "MISSED?".
 
+Rows marked "(IPC)" ran over Unix stream sockets: sp's IPC transport,
+NNG's ipc://, and in the tcp column raw AF_UNIX with the same framing.
+
 PUSH->PULL rows come in msg/s and in MB/s.  PUSH->PULL has no tcp run of its
 own: with one puller its tcp column is the PAIR stream's tcp figure (one
 lossless TCP stream), noted in the last column.
@@ -52,6 +55,8 @@ for line in sys.stdin:
         "push": "PUSH->PULL, %s puller%s" % (kv["subs"], plural),
         "survey": "SURVEY, %s respondent%s" % (kv["subs"], plural),
     }[test]
+    if kv.get("transport") == "ipc":
+        name += " (IPC)"
     key = (name, int(kv["size"]))
     rnd = int(kv.get("round", "1"))
     rows.setdefault(key, {"unit": kv["unit"]}).setdefault(be, {})[rnd] = float(kv["value"])
@@ -81,11 +86,12 @@ targets = {
     ("REQ/REP round trip, 1 client", 64): [("tcp", "<=", 1.15), ("nng", "<=", 0.5)],
     ("PUB->SUB, 1 sub", 64): [("nng", ">=", 2.0), ("tcp", ">=", 0.7)],
     ("PUB->SUB, 16 subs", 64): [("nng", ">=", 2.0)],
+    ("REQ/REP round trip, 1 client (IPC)", 64): [("tcp", "<=", 1.15), ("nng", "<=", 0.5)],
 }
 order = ["REQ/REP round trip, 1 client", "REQ/REP, 8 clients", "PUB->SUB, 1 sub",
          "PUB->SUB, 16 subs", "PAIR stream", "PUSH->PULL, 1 puller",
          "PUSH->PULL, 1 puller MB/s", "PUSH->PULL, 4 pullers", "PUSH->PULL, 4 pullers MB/s",
-         "SURVEY, 8 respondents"]
+         "SURVEY, 8 respondents", "REQ/REP round trip, 1 client (IPC)", "PUB->SUB, 1 sub (IPC)"]
 
 
 def fmt(v):
@@ -117,7 +123,7 @@ def show(q):
 
 
 rounds = max((len(v) for r in rows.values() for k, v in r.items() if k != "unit"), default=0)
-hdr = "%-30s %6s %5s %8s %8s %8s %7s %11s %7s %11s  %s" % (
+hdr = "%-36s %6s %5s %8s %8s %8s %7s %11s %7s %11s  %s" % (
     "benchmark", "size", "unit", "sp", "tcp", "nng", "sp/tcp", "spread", "sp/nng", "spread",
     "targets")
 print(hdr)
@@ -140,8 +146,10 @@ for key in sorted(rows, key=lambda k: (order.index(k[0]) if k[0] in order else l
                                              "" if sure else "?"))
     if key in notes:
         marks.append(notes[key])
+    if key[0].endswith("(IPC)"):
+        marks.append("tcp: raw AF_UNIX")
     (rt, st), (rn, sn) = show(q["tcp"]), show(q["nng"])
-    print("%-30s %6d %5s %8s %8s %8s %7s %11s %7s %11s  %s" % (
+    print("%-36s %6d %5s %8s %8s %8s %7s %11s %7s %11s  %s" % (
         key[0], key[1], r["unit"], fmt(median(sp)), fmt(median(r.get("tcp", {}))),
         fmt(median(r.get("nng", {}))), rt, st, rn, sn, "; ".join(marks)))
 print()

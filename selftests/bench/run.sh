@@ -77,6 +77,9 @@ while [ "$round" -le "$R" ]; do
 		# No tcp: the pair stream above is PUSH/PULL's raw TCP analogue.
 		each "$round" "$two" -t push -s "$size" -d "$D" -k 1
 		each "$round" "$two" -t push -s "$size" -d "$D" -k 4
+		# IPC: sp over Unix sockets, NNG's ipc://, raw AF_UNIX.
+		each "$round" "$all" -t lat -s "$size" -d "$D" -x ipc
+		each "$round" "$all" -t pubsub -s "$size" -d "$D" -k 1 -x ipc
 	done
 	[ "${SP_BENCH_ONLY:-all}" = hop ] || each "$round" "$all" -t survey -s 64 -d "$D" -k 8
 	# One hop: direct and through an intermediary, sp and NNG, rotating.

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * sp_bench: PF_SP sockets against NNG and raw TCP, over 127.0.0.1.
+ * sp_bench: PF_SP sockets against NNG and raw TCP, over 127.0.0.1; with
+ * -x ipc, over Unix stream sockets instead (sp's IPC transport, NNG's
+ * ipc://, and raw AF_UNIX for the tcp backend, with the same framing).
  *
- *	sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|push|survey|mem [options]
+ *	sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|push|survey|mem [-x ipc] [options]
  *
  * Every test is written once against a small backend interface (struct
  * backend); the three backends are
@@ -21,6 +23,8 @@
  *
  *	bench test=lat backend=sp size=64 clients=1 subs=0 value=23.41 unit=us extra=rt_per_s:42717
  *
+ * (with -x ipc, transport=ipc follows backend=)
+ *
  * and everything else goes to stderr.  Any failure (socket error, timeout,
  * nothing received) exits non-zero.
  */
@@ -36,6 +40,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <nng/nng.h>
 #include <nng/protocol/pair0/pair.h>
 #include <nng/protocol/pipeline0/pull.h>
@@ -69,7 +74,8 @@ static void usage(void)
 		"  -Q MSGS   pubsub, pair, push: sp and nng queue length in messages,\n"
 		"            PUB/PAIR/PUSH send and SUB/PAIR/PULL receive (default 128,\n"
 		"            sp's default; 0 leaves each library's default)\n"
-		"  -T MS     timeout before a stalled run fails (default 30000)\n");
+		"  -T MS     timeout before a stalled run fails (default 30000)\n"
+		"  -x ipc    over Unix stream sockets in /tmp (default: TCP on 127.0.0.1)\n");
 	exit(2);
 }
 
@@ -82,6 +88,7 @@ static struct {
 	int subs;
 	int queue;
 	int safety_ms;
+	bool ipc;
 } opt = {
 	.size = 64,
 	.secs = 2,
@@ -282,9 +289,56 @@ static void sp_prep(struct sk *s)
 		sp_setint(s, SP_RCVMAXSIZE, rcvmaxsize(), "SP_RCVMAXSIZE");
 }
 
+/*
+ * -x ipc: listener number @n is the Unix socket /tmp/sp_bench.<pid>.<n>
+ * (in @sun), @n standing in for a port.
+ */
+static socklen_t ipc_addr(struct sockaddr_un *sun, uint16_t n)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "/tmp/sp_bench.%d.%u", getpid(), n);
+	return sizeof(*sun);
+}
+
+/* A new listener number, its old socket file gone. */
+static uint16_t ipc_next(struct sockaddr_un *sun)
+{
+	static uint16_t n;
+
+	ipc_addr(sun, ++n);
+	unlink(sun->sun_path);
+	return n;
+}
+
+/* A @family stream (or PF_SP @type) socket bound and listening at a new name. */
+static int ipc_listen(int family, int type, uint16_t *port)
+{
+	struct sockaddr_un sun;
+	int fd = socket(family, type, 0);
+
+	*port = ipc_next(&sun);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) ||
+	    (family == AF_UNIX && listen(fd, 1024)))
+		return -1;
+	return fd;
+}
+
+static int ipc_dial(int family, int type, uint16_t port)
+{
+	struct sockaddr_un sun;
+	socklen_t len = ipc_addr(&sun, port);
+	int fd = socket(family, type, 0);
+
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, len))
+		return -1;
+	return fd;
+}
+
 static void sp_do_listen(struct sk *s, uint16_t *port)
 {
-	s->fd = sp_listen_any(sp_types[s->pat], port);
+	s->fd = opt.ipc ? ipc_listen(PF_SP, sp_types[s->pat], port)
+			: sp_listen_any(sp_types[s->pat], port);
 	if (s->fd < 0)
 		die_errno("sp: %s socket/bind", pat_name[s->pat]);
 	sp_prep(s);
@@ -292,7 +346,7 @@ static void sp_do_listen(struct sk *s, uint16_t *port)
 
 static void sp_do_dial(struct sk *s, uint16_t port)
 {
-	s->fd = sp_dial(sp_types[s->pat], port);
+	s->fd = opt.ipc ? ipc_dial(PF_SP, sp_types[s->pat], port) : sp_dial(sp_types[s->pat], port);
 	if (s->fd < 0)
 		die_errno("sp: %s socket/connect", pat_name[s->pat]);
 	sp_prep(s);
@@ -423,6 +477,15 @@ static void nng_do_listen(struct sk *s, uint16_t *port)
 	int p;
 
 	nng_prep(s);
+	if (opt.ipc) {
+		struct sockaddr_un sun;
+		char url[160];
+
+		*port = ipc_next(&sun);
+		snprintf(url, sizeof(url), "ipc://%s", sun.sun_path);
+		nng_check(nng_listen(s->ns, url, NULL, 0), s, "listen");
+		return;
+	}
 	nng_check(nng_listen(s->ns, "tcp://127.0.0.1:0", &l, 0), s, "listen");
 	nng_check(nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &p), s, "port");
 	*port = p;
@@ -430,10 +493,15 @@ static void nng_do_listen(struct sk *s, uint16_t *port)
 
 static void nng_do_dial(struct sk *s, uint16_t port)
 {
-	char url[64];
+	struct sockaddr_un sun;
+	char url[160];
 
 	nng_prep(s);
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
+	ipc_addr(&sun, port);
+	if (opt.ipc)
+		snprintf(url, sizeof(url), "ipc://%s", sun.sun_path);
+	else
+		snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", port);
 	nng_check(nng_dial(s->ns, url, NULL, 0), s, "dial");
 }
 
@@ -520,7 +588,7 @@ static void tcp_add_conn(struct sk *s, int fd)
 	int one = 1;
 	struct conn *c;
 
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+	if (!opt.ipc && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
 		die_errno("tcp: TCP_NODELAY");
 	s->conns = realloc(s->conns, (s->nconns + 1) * sizeof(*s->conns));
 	s->pfds = realloc(s->pfds, (s->nconns + 1) * sizeof(*s->pfds));
@@ -539,6 +607,12 @@ static void tcp_listen(struct sk *s, uint16_t *port)
 	struct sockaddr_in sin = sp_loopback(0);
 	socklen_t len = sizeof(sin);
 
+	if (opt.ipc) {
+		s->fd = ipc_listen(AF_UNIX, SOCK_STREAM, port);
+		if (s->fd < 0)
+			die_errno("unix: listen");
+		return;
+	}
 	s->fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    listen(s->fd, 1024) ||
@@ -549,7 +623,7 @@ static void tcp_listen(struct sk *s, uint16_t *port)
 
 static void tcp_dial(struct sk *s, uint16_t port)
 {
-	int fd = sp_raw_connect(port);
+	int fd = opt.ipc ? ipc_dial(AF_UNIX, SOCK_STREAM, port) : sp_raw_connect(port);
 
 	if (fd < 0)
 		die_errno("tcp: connect");
@@ -908,8 +982,9 @@ result(const char *test, size_t size, int clients, int subs, double value,
 	va_start(ap, fmt);
 	vsnprintf(extra, sizeof(extra), fmt, ap);
 	va_end(ap);
-	printf("bench test=%s backend=%s size=%zu clients=%d subs=%d value=%.*f unit=%s extra=%s\n",
-	       test, be->name, size, clients, subs, strcmp(unit, "us") ? 0 : 2,
+	printf("bench test=%s backend=%s%s size=%zu clients=%d subs=%d value=%.*f unit=%s extra=%s\n",
+	       test, be->name, opt.ipc ? " transport=ipc" : "", size, clients, subs,
+	       strcmp(unit, "us") ? 0 : 2,
 	       value, unit, extra);
 	fflush(stdout);
 }
@@ -1773,7 +1848,7 @@ int main(int argc, char **argv)
 	char *end;
 	int c;
 
-	while ((c = getopt(argc, argv, "b:t:s:n:d:c:k:Q:T:h")) != -1) {
+	while ((c = getopt(argc, argv, "b:t:s:n:d:c:k:Q:T:x:h")) != -1) {
 		switch (c) {
 		case 'b':
 			bname = optarg;
@@ -1803,6 +1878,11 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			opt.safety_ms = num(optarg, 1, 3600000);
+			break;
+		case 'x':
+			if (strcmp(optarg, "ipc") && strcmp(optarg, "tcp"))
+				usage();
+			opt.ipc = !strcmp(optarg, "ipc");
 			break;
 		default:
 			usage();
