@@ -202,6 +202,7 @@ TEST(attributes)
 	a = (struct sockaddr_in *)&r.pipe[0].peer;
 	EXPECT_EQ(AF_INET, a->sin_family);
 	EXPECT_NE(port, ntohs(a->sin_port));
+	EXPECT_EQ(IPPROTO_TCP, r.pipe[0].proto);
 	EXPECT_NE(0, r.pipe[0].tcp_ino);
 	EXPECT_TRUE(tcp_has_ino(r.pipe[0].tcp_ino)) {
 		TH_LOG("TCP inode %u not in /proc/net/tcp", r.pipe[0].tcp_ino);

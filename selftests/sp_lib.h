@@ -24,15 +24,21 @@
 #include <netinet/tcp.h>
 #include <netinet/sp.h>
 
-static inline struct sockaddr_in sp_loopback(uint16_t port)
+/* IPv4 address @ip (dotted quad), port @port. */
+static inline struct sockaddr_in sp_in4(const char *ip, uint16_t port)
 {
 	struct sockaddr_in sin;
 
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(port);
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_addr.s_addr = inet_addr(ip);
 	return sin;
+}
+
+static inline struct sockaddr_in sp_loopback(uint16_t port)
+{
+	return sp_in4("127.0.0.1", port);
 }
 
 static inline int sp_set_timeo(int fd, int opt, int ms)
@@ -943,5 +949,88 @@ static inline long long sp_cg_read(const char *dir, const char *file, const char
 			return atoll(l + strlen(key) + 1);
 	return -1;
 }
+
+/* Sends @msg on @s until @r can read, then reads it back: 0 if it matches. */
+static inline int sp_one_way(int s, int r, const char *msg)
+{
+	char buf[64];
+	ssize_t n;
+
+	if (sp_send_until_readable(s, msg, strlen(msg), r, 50, 100))
+		return -1;
+	n = recv(r, buf, sizeof(buf), 0);
+	return n == (ssize_t)strlen(msg) && !memcmp(buf, msg, n) ? 0 : -1;
+}
+
+/* A request from @req answered by @rep: 0 if both arrive intact. */
+static inline int sp_req_rep(int req, int rep)
+{
+	char buf[64];
+
+	if (send(req, "ping", 4, 0) != 4 || recv(rep, buf, sizeof(buf), 0) != 4 ||
+	    memcmp(buf, "ping", 4))
+		return -1;
+	if (send(rep, "pong", 4, 0) != 4 || recv(req, buf, sizeof(buf), 0) != 4 ||
+	    memcmp(buf, "pong", 4))
+		return -1;
+	return 0;
+}
+
+/*
+ * A message each way the pattern allows between @a, of type @ta, and @b,
+ * its peer, connected (a SUB subscribes to everything first). 0 on
+ * success.
+ */
+static inline int sp_exchange(int ta, int a, int b)
+{
+	int r = -1;
+
+	switch (ta) {
+	case SOCK_REQ:
+		r = sp_req_rep(a, b);
+		break;
+	case SOCK_REP:
+		r = sp_req_rep(b, a);
+		break;
+	case SOCK_PUB:
+		if (!setsockopt(b, SOL_SP, SP_SUBSCRIBE, "", 0))
+			r = sp_one_way(a, b, "news");
+		break;
+	case SOCK_SUB:
+		if (!setsockopt(a, SOL_SP, SP_SUBSCRIBE, "", 0))
+			r = sp_one_way(b, a, "news");
+		break;
+	case SOCK_PUSH:
+		r = sp_one_way(a, b, "job");
+		break;
+	case SOCK_PULL:
+		r = sp_one_way(b, a, "job");
+		break;
+	case SOCK_SURVEYOR:
+	case SOCK_RESPONDENT: {
+		int sv = ta == SOCK_SURVEYOR ? a : b, rs = sv == a ? b : a;
+		char buf[16];
+
+		/* A survey sent before the respondent's pipe is up is lost. */
+		if (sp_one_way(sv, rs, "q"))
+			break;
+		r = send(rs, "yes", 3, 0) == 3 && recv(sv, buf, sizeof(buf), 0) == 3 ? 0 : -1;
+		break;
+	}
+	default: /* PAIR, BUS: both ways */
+		r = sp_one_way(a, b, "a->b") || sp_one_way(b, a, "b->a") ? -1 : 0;
+	}
+	return r;
+}
+
+/* Every socket type with a peer type, both ways round. */
+static const int sp_peers[][2] __attribute__((unused)) = {
+	{ SOCK_PAIR, SOCK_PAIR }, { SOCK_REQ, SOCK_REP }, { SOCK_REP, SOCK_REQ },
+	{ SOCK_PUB, SOCK_SUB }, { SOCK_SUB, SOCK_PUB }, { SOCK_PUSH, SOCK_PULL },
+	{ SOCK_PULL, SOCK_PUSH }, { SOCK_SURVEYOR, SOCK_RESPONDENT },
+	{ SOCK_RESPONDENT, SOCK_SURVEYOR }, { SOCK_BUS, SOCK_BUS },
+};
+
+#define SP_NPEERS ((int)(sizeof(sp_peers) / sizeof(sp_peers[0])))
 
 #endif /* SP_LIB_H */

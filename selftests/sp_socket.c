@@ -60,7 +60,7 @@ FIXTURE_TEARDOWN(create)
 {
 }
 
-/* Every protocol value against this type: 0 and TCP work, nothing else. */
+/* Every protocol value against this type: 0, TCP and SCTP work, nothing else. */
 TEST_F(create, protocols)
 {
 	static const int protos[] = {
@@ -71,7 +71,7 @@ TEST_F(create, protocols)
 
 	for (i = 0; i < sizeof(protos) / sizeof(protos[0]); i++) {
 		int proto = protos[i];
-		int ok = proto == 0 || proto == IPPROTO_TCP;
+		int ok = proto == 0 || proto == IPPROTO_TCP || proto == IPPROTO_SCTP;
 		int fd = socket(PF_SP, variant->type, proto);
 
 		if (!type_supported(variant->type)) {

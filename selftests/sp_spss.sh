@@ -48,11 +48,11 @@ if [ "$(echo "$req" | awk '{print $4, $5, $8, $9}')" = "0 1 * 127.0.0.1:$port" ]
 else
 	ktap_test_fail "the REQ: $req"
 fi
-# -e: the REP's pipe line, and its TCP socket's inode in /proc/net/tcp.
+# -e: the REP's pipe line (a TCP one), and its TCP socket's inode in /proc/net/tcp.
 ino=$(echo "$rep" | awk '{print $NF}')
 pipe=$("$spss" -e -i "$ino" | grep -E '^\s+pipe ')
 tcp_ino=$(echo "$pipe" | sed -n 's/.*tcp_ino:\([0-9]*\).*/\1/p')
-if echo "$pipe" | grep -q " up local:127.0.0.1:$port peer:127.0.0.1:" &&
+if echo "$pipe" | grep -q " up tcp local:127.0.0.1:$port peer:127.0.0.1:" &&
    [ -n "$tcp_ino" ] && awk '{print $10}' /proc/net/tcp | grep -qx "$tcp_ino"; then
 	ktap_test_pass "-e -i: the pipe, joined with /proc/net/tcp by inode"
 else
@@ -67,6 +67,7 @@ rep = [x for x in s if x["type"] == "rep"][0]
 assert t == ["rep", "req"], t
 assert rep["listeners"] == ["127.0.0.1:'$port'"], rep
 assert rep["pipe_list"][0]["up"] and "skmem" in rep and "stats" in rep, rep
+assert rep["pipe_list"][0]["transport"] == "tcp", rep
 ' && [ "$("$spss" -t req | tail -n +2 | awk '{print $1}')" = req ]; then
 	ktap_test_pass "-j is JSON of the same sockets; -t filters"
 else

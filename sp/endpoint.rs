@@ -8,7 +8,7 @@ use crate::net::socket::SockRef;
 use crate::net::work::{cancel_delayed_sync, queue};
 use crate::pipe::{Pipe, PipeEnd, PipeOwner};
 use crate::proto::backoff::Backoff;
-use crate::transport::{Caller, Conn, Events, Listen, Watcher};
+use crate::transport::{Caller, Conn, Events, Kind, Listen, Watcher};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::prelude::*;
 use kernel::sync::{Arc, ArcBorrow, Mutex};
@@ -66,13 +66,16 @@ kernel::impl_has_delayed_work! {
 }
 
 impl Listener {
-    /// Binds `addr` and starts accepting.
+    /// Binds `addr` (SCTP: and the `extra` local addresses) and starts
+    /// accepting with transport `kind`.
     pub(crate) fn start(
         sock: &Arc<dyn PipeOwner>,
         sk: &SockRef,
+        kind: Kind,
         addr: &SockAddr,
+        extra: &[SockAddr],
     ) -> Result<Arc<Self>> {
-        let listen = Listen::new(sk, addr, &sock.opts())?;
+        let listen = Listen::new(sk, kind, addr, extra, &sock.opts())?;
         let bound = listen.name()?;
         let l = Arc::pin_init(
             try_pin_init!(Listener {
@@ -237,11 +240,12 @@ impl PipeEnd for Accepted {
 }
 
 impl Watcher for Listener {
-    fn event(this: ArcBorrow<'_, Self>, ev: Events) {
-        if ev.readable() {
-            let l: Arc<Listener> = this.into();
-            l.kick();
-        }
+    /// A connection may be waiting: a TCP or Unix listener says so with
+    /// data-ready, an SCTP one with a state change (an association
+    /// established, `sctp_cmd_new_state()`), so any event tries accept.
+    fn event(this: ArcBorrow<'_, Self>, _ev: Events) {
+        let l: Arc<Listener> = this.into();
+        l.kick();
     }
 }
 
@@ -254,7 +258,10 @@ struct DialState {
 #[pin_data]
 pub(crate) struct Dialer {
     sock: Arc<dyn PipeOwner>,
+    kind: Kind,
     addr: SockAddr,
+    /// The local addresses an SCTP association is bound to (none: any).
+    local: KVec<SockAddr>,
     /// The `connect()` caller: every (re)connect is checked by the LSM as
     /// theirs, and resolves a path in their root and working directory.
     caller: Caller,
@@ -274,15 +281,22 @@ impl Dialer {
         &self.addr
     }
 
-    /// A dialer for `addr`, acting for the caller; [`Dialer::start`]
-    /// starts it.
-    pub(crate) fn new(sock: &Arc<dyn PipeOwner>, addr: &SockAddr) -> Result<Arc<Self>> {
+    /// A dialer for `addr` with transport `kind` (SCTP: from the `local`
+    /// addresses), acting for the caller; [`Dialer::start`] starts it.
+    pub(crate) fn new(
+        sock: &Arc<dyn PipeOwner>,
+        kind: Kind,
+        addr: &SockAddr,
+        local: KVec<SockAddr>,
+    ) -> Result<Arc<Self>> {
         let ivl = sock.opts().reconnect_ivl;
         let who = Caller::current(addr.is_unix_path())?;
         Arc::pin_init(
             try_pin_init!(Dialer {
                 sock: sock.clone(),
+                kind,
                 addr: *addr,
+                local,
                 caller: who,
                 work <- kernel::new_delayed_work!("sp_dialer_work"),
                 st <- kernel::new_mutex!(DialState {
@@ -350,7 +364,8 @@ impl Dialer {
             return Err(ENOBUFS);
         }
         let opts = self.sock.opts();
-        let conn = sk.charged(|| Conn::dial(&sk, &self.caller, &self.addr, &opts))?;
+        let conn = sk
+            .charged(|| Conn::dial(&sk, &self.caller, self.kind, &self.addr, &self.local, &opts))?;
         let end = Arc::new(Dialed(self.clone()), GFP_KERNEL)?;
         Pipe::start(&self.sock, end, true, conn)?;
         Ok(())

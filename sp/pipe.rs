@@ -355,7 +355,7 @@ impl Pipe {
     /// What sock_diag shows of the pipe: whether its handshake is done,
     /// its connection's own and peer addresses and inode (`ENOTCONN` once
     /// it has closed).
-    pub(crate) fn diag(&self) -> Result<(bool, SockAddr, SockAddr, u64)> {
+    pub(crate) fn diag(&self) -> Result<(bool, SockAddr, SockAddr, u64, u8)> {
         let st = self.st.lock();
         let conn = st.conn.as_ref().ok_or(ENOTCONN)?;
         Ok((
@@ -363,6 +363,7 @@ impl Pipe {
             conn.name(false)?,
             conn.name(true)?,
             conn.ino(),
+            conn.diag_proto(),
         ))
     }
 

@@ -34,12 +34,13 @@ use crate::net::socket::{sigpipe, PollMask, SockRef, Socket, Timeout};
 use crate::net::stream::{IPPROTO_IPV6, IPV6_V6ONLY, SCM_CREDENTIALS, SOL_SOCKET, SO_PASSCRED};
 use crate::pattern::{Core, Out, Proto, Stats};
 use crate::pipe::{Delivery, Pipe, PipeOwner};
-use crate::proto::inet::{Inet, UnixName};
+use crate::proto::inet::{split_packed, Inet, UnixName};
 use crate::proto::options::{self, Options};
 use crate::proto::pattern::Pattern;
 use crate::proto::uapi;
 use crate::queue::{msg_gfp, Item, Msg, TxBytes};
 use crate::timer::{Timer, TimerOwner};
+use crate::transport::Kind;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use kernel::prelude::*;
 use kernel::seq_file::SeqFile;
@@ -76,12 +77,17 @@ pub(crate) struct Inner {
     batched: KVec<Arc<Pipe>>,
     /// The in-kernel device this raw socket is an end of (`SP_DEVICE`).
     device: Option<Arc<Device>>,
+    /// `SP_SCTP_ADDRS`: the extra local addresses of the SCTP endpoints
+    /// made from now on.
+    sctp_addrs: KVec<SockAddr>,
 }
 
 /// The state of one sp socket.
 #[pin_data]
 pub(crate) struct SpSock {
     pub(crate) pattern: Pattern,
+    /// What IP addresses carry: TCP (0, `IPPROTO_TCP`) or SCTP.
+    protocol: i32,
     /// `SP_RAW`: no pattern state; headers travel in `SP_HDR` cmsgs.
     raw: AtomicBool,
     /// Taken while the socket joins a device, so that it joins one.
@@ -341,6 +347,55 @@ impl SpSock {
         }
         self.opts.lock().v6only = Some(v);
         Ok(())
+    }
+
+    /// The transport of an endpoint at `addr`, and (SCTP) the extra local
+    /// addresses it binds (`SP_SCTP_ADDRS`).
+    fn transport_of(&self, addr: &SockAddr) -> Result<(Kind, KVec<SockAddr>)> {
+        let kind = Kind::of(addr, self.protocol);
+        let mut extra = KVec::new();
+        if kind == Kind::Sctp {
+            let g = self.inner.lock();
+            extra.reserve(g.sctp_addrs.len(), msg_gfp())?;
+            for a in &g.sctp_addrs {
+                extra.push(*a, msg_gfp())?;
+            }
+        }
+        Ok((kind, extra))
+    }
+
+    /// `SP_SCTP_ADDRS`: a packed array of `sockaddr_in`/`sockaddr_in6`
+    /// (see `uapi/linux/sp.h`), on a socket made with `IPPROTO_SCTP`.
+    fn set_sctp_addrs(&self, val: &[u8]) -> Result {
+        if self.protocol != uapi::IPPROTO_SCTP {
+            return Err(ENOPROTOOPT);
+        }
+        let (ranges, n) = split_packed(val).ok_or(EINVAL)?;
+        // At most 8 of them, charged to the caller's memcg.
+        let mut v = KVec::with_capacity(n, msg_gfp())?;
+        for &(a, b) in &ranges[..n] {
+            v.push(SockAddr::parse(&val[a..b])?, msg_gfp())?;
+        }
+        self.inner.lock().sctp_addrs = v;
+        Ok(())
+    }
+
+    /// `SP_SCTP_ADDRS` read back: the packed array, `EINVAL` if `out`
+    /// cannot hold it.
+    fn get_sctp_addrs(&self, out: &mut [u8]) -> Result<usize> {
+        if self.protocol != uapi::IPPROTO_SCTP {
+            return Err(ENOPROTOOPT);
+        }
+        let g = self.inner.lock();
+        let mut n = 0;
+        for a in &g.sctp_addrs {
+            let b = a.as_bytes();
+            out.get_mut(n..n + b.len())
+                .ok_or(EINVAL)?
+                .copy_from_slice(b);
+            n += b.len();
+        }
+        Ok(n)
     }
 
     /// `SP_RAW`: switches the socket's mode, before it has any endpoint or
@@ -984,10 +1039,14 @@ fn data_arc(d: &Data<'_, SpFamily>) -> Arc<SpSock> {
 /// The `PF_SP` family.
 pub(crate) struct SpFamily;
 
-/// The text form of `a`, for `/proc` and fdinfo.
-fn addr_fmt(a: &SockAddr, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
+/// The text form of `a`, for `/proc` and fdinfo: an SCTP endpoint's with
+/// `sctp://` before it (a TCP one's is bare, as before SCTP).
+fn addr_fmt(a: &SockAddr, sctp: bool, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
     if a.is_unix() {
         return core::fmt::Display::fmt(&UnixName(a.unix_name()), f);
+    }
+    if sctp {
+        f.write_str("sctp://")?;
     }
     let i = Inet {
         v6: a.is_v6(),
@@ -1011,6 +1070,8 @@ struct Summary {
     stats: Stats,
     local: Option<SockAddr>,
     remote: Option<SockAddr>,
+    /// IP addresses carry SCTP.
+    sctp: bool,
 }
 
 impl SpSock {
@@ -1028,17 +1089,18 @@ impl SpSock {
             stats: g.core.stats,
             local: g.listeners.first().map(|l| *l.addr()),
             remote: g.dialers.first().map(|d| *d.addr()),
+            sctp: self.protocol == uapi::IPPROTO_SCTP,
         }
     }
 }
 
-/// An address, or `*`.
-struct Or<'a>(&'a Option<SockAddr>);
+/// An address (of an SCTP endpoint if `.1`), or `*`.
+struct Or<'a>(&'a Option<SockAddr>, bool);
 
 impl kernel::fmt::Display for Or<'_> {
     fn fmt(&self, f: &mut kernel::fmt::Formatter<'_>) -> kernel::fmt::Result {
         match self.0 {
-            Some(a) => addr_fmt(a, f),
+            Some(a) => addr_fmt(a, self.1, f),
             None => f.write_str("*"),
         }
     }
@@ -1070,8 +1132,8 @@ impl Family for SpFamily {
             s.stats.tx_dropped,
             s.stats.rx_dropped,
             u8::from(s.device),
-            Or(&s.local),
-            Or(&s.remote),
+            Or(&s.local, s.sctp),
+            Or(&s.remote, s.sctp),
         );
     }
 
@@ -1117,7 +1179,7 @@ impl Family for SpFamily {
         // Each pipe's own lock comes before the socket's: taken here with
         // the socket's released. A pipe that closed since is left out.
         for p in pipes.iter() {
-            let Ok((up, local, peer, ino)) = p.diag() else {
+            let Ok((up, local, peer, ino, proto)) = p.diag() else {
                 continue;
             };
             msg.nest(PIPE, |m| {
@@ -1125,7 +1187,8 @@ impl Family for SpFamily {
                 m.put(PIPE_UP, &[u8::from(up)])?;
                 m.put(PIPE_LOCAL, local.as_bytes())?;
                 m.put(PIPE_PEER, peer.as_bytes())?;
-                m.put(PIPE_TCP_INO, &u32::try_from(ino).unwrap_or(0).to_ne_bytes())
+                m.put(PIPE_TCP_INO, &u32::try_from(ino).unwrap_or(0).to_ne_bytes())?;
+                m.put(PIPE_PROTO, &[proto])
             })?;
         }
         if show & SHOW_MEMINFO != 0 {
@@ -1149,8 +1212,8 @@ impl Family for SpFamily {
             s.recvq,
             s.recvq_bytes,
             u8::from(s.device),
-            Or(&s.local),
-            Or(&s.remote),
+            Or(&s.local, s.sctp),
+            Or(&s.remote, s.sctp),
         );
         kernel::seq_print!(
             seq,
@@ -1168,7 +1231,7 @@ impl Family for SpFamily {
         // The same errnos as inet_create(): an unknown type first, then a
         // protocol the type does not speak.
         let pattern = Pattern::from_sock_type(sock.sock_type()).ok_or(ESOCKTNOSUPPORT)?;
-        if protocol != 0 && protocol != uapi::IPPROTO_TCP {
+        if protocol != 0 && protocol != uapi::IPPROTO_TCP && protocol != uapi::IPPROTO_SCTP {
             return Err(EPROTONOSUPPORT);
         }
         let sk = sock.sk_ref();
@@ -1195,7 +1258,9 @@ impl Family for SpFamily {
                     timer: None,
                     batched: KVec::new(),
                     device: None,
+                    sctp_addrs: KVec::new(),
                 }),
+                protocol,
             }),
             GFP_KERNEL,
         )
@@ -1210,14 +1275,16 @@ impl Family for SpFamily {
         // Checked again when it is added; this saves making a listener.
         data.endpoint_room(&data.inner.lock())?;
         let owner: Arc<dyn PipeOwner> = data_arc(&data);
-        let l = Listener::start(&owner, &sk, addr)?;
+        let (kind, extra) = data.transport_of(addr)?;
+        let l = Listener::start(&owner, &sk, kind, addr, &extra)?;
         data.add_listener(l.clone()).inspect_err(|_| l.stop())
     }
 
     fn connect(data: Data<'_, Self>, _sock: &Socket, addr: &SockAddr, _flags: i32) -> Result {
         // Like nn_connect(): the dialer keeps trying in the background.
         let owner: Arc<dyn PipeOwner> = data_arc(&data);
-        let d = Dialer::new(&owner, addr)?;
+        let (kind, local) = data.transport_of(addr)?;
+        let d = Dialer::new(&owner, kind, addr, local)?;
         data.add_dialer(d.clone())?;
         d.start().inspect_err(|_| data.remove_dialer(&d))
     }
@@ -1332,6 +1399,9 @@ impl Family for SpFamily {
         if name == uapi::opt::DEVICE {
             return data_arc(&data).set_device(sock, val);
         }
+        if name == uapi::opt::SCTP_ADDRS {
+            return data.set_sctp_addrs(val);
+        }
         if let Some(r) = data.inner.lock().proto.setsockopt(name, val) {
             return r;
         }
@@ -1367,6 +1437,9 @@ impl Family for SpFamily {
             let b = i32::from(data.raw.load(Ordering::Relaxed)).to_ne_bytes();
             out.get_mut(..4).ok_or(EINVAL)?.copy_from_slice(&b);
             return Ok(4);
+        }
+        if name == uapi::opt::SCTP_ADDRS {
+            return data.get_sctp_addrs(out);
         }
         if name == uapi::opt::STATS {
             let b = data.inner.lock().core.stats.to_bytes();

@@ -32,6 +32,7 @@
 #include <linux/sp.h>
 #include <linux/sp_diag.h>
 #include <net/netlink.h>
+#include <net/sctp/sctp.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -179,7 +180,20 @@ long sp_glue_sk_lingertime(struct sock *sk)
 
 int sp_glue_sk_state(struct sock *sk)
 {
-	return READ_ONCE(sk->sk_state);
+	int st = READ_ONCE(sk->sk_state);
+
+#if IS_ENABLED(CONFIG_IP_SCTP)
+	/*
+	 * A one-to-one SCTP socket stays SCTP_SS_CLOSED while its association
+	 * is set up (COOKIE_WAIT, COOKIE_ECHOED), and an association that
+	 * fails sets sk_err before it goes: connecting, as TCP's SYN_SENT.
+	 * Only the list head is read, never an association.
+	 */
+	if (st == TCP_CLOSE && sk->sk_protocol == IPPROTO_SCTP && !READ_ONCE(sk->sk_err) &&
+	    !list_empty(&sctp_sk(sk)->ep->asocs))
+		return TCP_SYN_SENT;
+#endif
+	return st;
 }
 
 /* Nothing the socket was given waits in it: not queued (TCP), not unread
@@ -361,6 +375,14 @@ struct sp_stream_cb {
 	void (*state_change)(struct sock *sk);
 	void (*event)(void *ctx, unsigned int ev);
 	void *ctx;
+	/*
+	 * SCTP frees send space in sctp_wfree() -> __sctp_write_space(),
+	 * which wakes the socket's wait queue but never calls
+	 * sk_write_space: an entry on that queue hears it, as vhost_poll
+	 * does (vhost_poll_wakeup()).  @wq_head is NULL for TCP and Unix.
+	 */
+	struct wait_queue_entry wq_entry;
+	wait_queue_head_t *wq_head;
 };
 
 static struct sp_stream_cb *sp_stream_cb(struct sock *sk)
@@ -426,6 +448,21 @@ static void sp_stream_state_change(struct sock *sk)
 	sp_stream_event(sk, SP_STREAM_STATE);
 }
 
+/*
+ * A wake-up on an SCTP socket's wait queue, under its lock with interrupts
+ * off: send space, if the key says so (or none is given).  The entry is
+ * removed before @ctx is given back, so the event runs with @ctx live.
+ */
+static int sp_stream_wq_wake(struct wait_queue_entry *wq_entry, unsigned int mode, int sync,
+			     void *key)
+{
+	struct sp_stream_cb *cb = container_of(wq_entry, struct sp_stream_cb, wq_entry);
+
+	if (!key || (key_to_poll(key) & EPOLLOUT))
+		cb->event(cb->ctx, SP_STREAM_WRITABLE);
+	return 0;
+}
+
 /* Route @sock's events to @event, which must not sleep; it owns @ctx. */
 int sp_glue_stream_set_callbacks(struct socket *sock, void (*event)(void *ctx, unsigned int ev),
 			      void *ctx)
@@ -447,6 +484,11 @@ int sp_glue_stream_set_callbacks(struct socket *sock, void (*event)(void *ctx, u
 	sk->sk_write_space = sp_stream_write_space;
 	sk->sk_state_change = sp_stream_state_change;
 	write_unlock_bh(&sk->sk_callback_lock);
+	if (sk->sk_protocol == IPPROTO_SCTP) {
+		init_waitqueue_func_entry(&cb->wq_entry, sp_stream_wq_wake);
+		cb->wq_head = sk_sleep(sk);
+		add_wait_queue(cb->wq_head, &cb->wq_entry);
+	}
 	return 0;
 }
 
@@ -465,6 +507,8 @@ void *sp_glue_stream_clear_callbacks(struct socket *sock)
 		ctx = cb->ctx;
 	}
 	write_unlock_bh(&sk->sk_callback_lock);
+	if (cb && cb->wq_head)
+		remove_wait_queue(cb->wq_head, &cb->wq_entry);
 	kfree(cb);
 	return ctx;
 }

@@ -21,7 +21,7 @@
 
 struct spd_pipe {
 	uint32_t id, tcp_ino;
-	int up;
+	int up, proto;
 	struct sockaddr_storage peer, local;
 };
 
@@ -78,6 +78,7 @@ static inline void spd_parse_pipe(struct spd_pipe *p, struct nlattr *nest)
 		case SP_DIAG_PIPE_PEER: memcpy(&p->peer, d, n < sizeof(p->peer) ? n : sizeof(p->peer)); break;
 		case SP_DIAG_PIPE_LOCAL: memcpy(&p->local, d, n < sizeof(p->local) ? n : sizeof(p->local)); break;
 		case SP_DIAG_PIPE_TCP_INO: if (n == 4) memcpy(&p->tcp_ino, d, 4); break;
+		case SP_DIAG_PIPE_PROTO: if (n == 1) p->proto = *(uint8_t *)d; break;
 		}
 	}
 }

@@ -5,8 +5,9 @@
  *
  *	spss [-e] [-j] [-t TYPE] [-i INODE]
  *
- *	-e	each socket's endpoints, pipes (with the TCP socket's inode,
- *		to join with ss -tie), SP_STATS and memory, a line each
+ *	-e	each socket's endpoints, pipes (with their transport, tcp,
+ *		sctp or ipc, and the carrier socket's inode, to join with
+ *		ss -tie), SP_STATS and memory, a line each
  *	-j	JSON: an array, one object a socket, with everything -e shows
  *	-t	only sockets of TYPE (pair, pub, sub, req, rep, push, pull,
  *		surveyor, respondent, bus)
@@ -33,6 +34,12 @@ static const char *type_name(unsigned int t)
 }
 
 /* An address as ss prints it: a.b.c.d:port, [v6%scope]:port, or "*". */
+/* A pipe's transport, from SP_DIAG_PIPE_PROTO. */
+static const char *transport(int proto)
+{
+	return proto == IPPROTO_TCP ? "tcp" : proto == IPPROTO_SCTP ? "sctp" : proto ? "?" : "ipc";
+}
+
 static const char *addr(const struct sockaddr_storage *ss, int have)
 {
 	static char out[4][INET6_ADDRSTRLEN + 24];
@@ -112,8 +119,9 @@ static void print_text(const struct spd_row *r, int ext)
 	for (k = 0; k < r->dialers && k < SPD_MAX; k++)
 		printf("\tdial %s\n", addr(&r->dialer[k], 1));
 	for (k = 0; k < r->pipes && k < SPD_MAX; k++)
-		printf("\tpipe id:%u %s local:%s peer:%s tcp_ino:%u\n", r->pipe[k].id,
-		       r->pipe[k].up ? "up" : "handshake", addr(&r->pipe[k].local, 1),
+		printf("\tpipe id:%u %s %s local:%s peer:%s tcp_ino:%u\n", r->pipe[k].id,
+		       r->pipe[k].up ? "up" : "handshake", transport(r->pipe[k].proto),
+		       addr(&r->pipe[k].local, 1),
 		       addr(&r->pipe[k].peer, 1), r->pipe[k].tcp_ino);
 	if (r->pipes > SPD_MAX)
 		printf("\t... %d pipes in all\n", r->pipes);
@@ -162,9 +170,11 @@ static void print_json(const struct spd_row *r, int first)
 	json_addrs("dialers", r->dialer, r->dialers);
 	printf(",\"pipe_list\":[");
 	for (k = 0; k < r->pipes && k < SPD_MAX; k++)
-		printf("%s{\"id\":%u,\"up\":%s,\"local\":\"%s\",\"peer\":\"%s\",\"tcp_inode\":%u}",
+		printf("%s{\"id\":%u,\"up\":%s,\"transport\":\"%s\",\"local\":\"%s\","
+		       "\"peer\":\"%s\",\"tcp_inode\":%u}",
 		       k ? "," : "", r->pipe[k].id, r->pipe[k].up ? "true" : "false",
-		       addr(&r->pipe[k].local, 1), addr(&r->pipe[k].peer, 1), r->pipe[k].tcp_ino);
+		       transport(r->pipe[k].proto), addr(&r->pipe[k].local, 1),
+		       addr(&r->pipe[k].peer, 1), r->pipe[k].tcp_ino);
 	printf("]");
 	if (r->stats_len) {
 		__u64 v[6];

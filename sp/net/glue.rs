@@ -130,6 +130,11 @@ extern "C" {
     ) -> c_int;
     pub(crate) fn tcp_sock_set_nodelay(sk: *mut bindings::sock);
     pub(crate) fn sock_set_reuseaddr(sk: *mut bindings::sock);
+    pub(crate) fn sock_bind_add(
+        sk: *mut bindings::sock,
+        addr: *mut bindings::sockaddr_unsized,
+        addr_len: c_int,
+    ) -> c_int;
     pub(crate) fn sock_diag_put_meminfo(
         sk: *mut bindings::sock,
         skb: *mut bindings::sk_buff,

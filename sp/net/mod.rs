@@ -19,6 +19,7 @@
 //! [`SockAddr`]: addr::SockAddr
 
 pub(crate) mod addr;
+pub(crate) mod cred;
 pub(crate) mod diag;
 pub(crate) mod family;
 mod glue;

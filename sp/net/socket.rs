@@ -227,7 +227,7 @@ impl SockRef {
 
     /// Makes `peer` (or no one) what `SO_PEERCRED` on the socket answers;
     /// the sock's destructor puts what is set last.
-    pub(crate) fn set_peer(&self, peer: Option<&super::stream::PeerCred>) {
+    pub(crate) fn set_peer(&self, peer: Option<&super::cred::PeerCred>) {
         let (pid, cred) = peer.map_or((core::ptr::null_mut(), core::ptr::null()), |p| p.as_raw());
         // SAFETY: The sock is live; `pid` and `cred` are live or null, and
         // the glue takes its own references.

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! In-kernel stream sockets (TCP, `AF_UNIX` `SOCK_STREAM`) that sp's
+//! In-kernel stream sockets (TCP, `AF_UNIX` `SOCK_STREAM`, one-to-one
+//! SCTP) that sp's
 //! transports run over, and the caller's context that they are made in.
 
 use super::addr::{SockAddr, AF_INET6, AF_UNIX};
+use super::cred::PeerCred;
 use super::glue;
 use super::socket::SockRef;
 use core::marker::PhantomData;
@@ -22,6 +24,8 @@ pub(crate) const IPPROTO_IPV6: i32 = bindings::IPPROTO_IPV6 as i32;
 pub(crate) const IPV6_V6ONLY: i32 = bindings::IPV6_V6ONLY as i32;
 /// `IPPROTO_TCP`.
 pub(crate) const IPPROTO_TCP: i32 = bindings::IPPROTO_TCP as i32;
+/// `IPPROTO_SCTP`.
+pub(crate) const IPPROTO_SCTP: i32 = bindings::IPPROTO_SCTP as i32;
 
 /// The `SOL_SOCKET` option level.
 pub(crate) const SOL_SOCKET: i32 = bindings::SOL_SOCKET as i32;
@@ -58,11 +62,6 @@ pub(crate) enum ConnState {
 pub(crate) struct Events(u32);
 
 impl Events {
-    /// Data arrived (or a connection is waiting on a listener).
-    pub(crate) fn readable(self) -> bool {
-        self.0 & SP_STREAM_READABLE != 0
-    }
-
     /// Data arrived, and nothing else happened.
     pub(crate) fn is_readable_only(self) -> bool {
         self.0 == SP_STREAM_READABLE
@@ -238,51 +237,6 @@ impl Drop for InFs<'_> {
     }
 }
 
-/// A connection peer's credentials, as `SO_PEERCRED` gives them: its pid
-/// and cred when it connected (or, for a dialer, when its listener
-/// listened).
-///
-/// # Invariants
-///
-/// `pid` and `cred` are live, and this value owns one reference to each.
-pub(crate) struct PeerCred {
-    pid: NonNull<bindings::pid>,
-    cred: NonNull<bindings::cred>,
-}
-
-// SAFETY: A counted `struct pid` and `struct cred` may be read and put from
-// any thread; neither changes.
-unsafe impl Send for PeerCred {}
-// SAFETY: As above: they are only read.
-unsafe impl Sync for PeerCred {}
-
-impl PeerCred {
-    /// A `struct ucred` (pid, uid, gid) as the current task sees it, in
-    /// its pid and user namespaces, as `SO_PEERCRED` answers.
-    pub(crate) fn ucred(&self) -> [u8; 12] {
-        let mut uc = bindings::ucred::default();
-        // SAFETY: `pid` and `cred` are live (the invariant); `uc` is writable.
-        unsafe { glue::sp_glue_ucred(self.pid.as_ptr(), self.cred.as_ptr(), &mut uc) };
-        let mut b = [0u8; 12];
-        b[..4].copy_from_slice(&uc.pid.to_ne_bytes());
-        b[4..8].copy_from_slice(&uc.uid.to_ne_bytes());
-        b[8..].copy_from_slice(&uc.gid.to_ne_bytes());
-        b
-    }
-
-    /// The pid and cred, for `SockRef::set_peer`, which counts its own.
-    pub(super) fn as_raw(&self) -> (*mut bindings::pid, *const bindings::cred) {
-        (self.pid.as_ptr(), self.cred.as_ptr())
-    }
-}
-
-impl Drop for PeerCred {
-    fn drop(&mut self) {
-        // SAFETY: By the invariant we own a reference to each.
-        unsafe { glue::sp_glue_peer_put(self.pid.as_ptr(), self.cred.as_ptr()) };
-    }
-}
-
 /// Whom a connection is made for, and from where: the credentials of the
 /// `connect()` caller and, for transports that resolve a path, a copy of
 /// its fs. A reconnect from a work item acts with both, as the caller's
@@ -400,15 +354,44 @@ impl<W: Watcher> StreamSocket<W> {
         })
     }
 
-    /// A listening socket of `protocol` bound to `addr`, for the user of
-    /// `sk`; call it in the context of that user's `bind()`, whose LSM
-    /// rules apply as to `bind(2)` and `listen(2)`, and whose credentials
-    /// and umask a Unix socket file is made with.
+    /// Binds the socket to `addr`, then (SCTP, `sock_bind_add()` as
+    /// `fs/dlm/lowcomms.c` does) to each of `extra` too, on the same port;
+    /// each passes the LSM's bind rules.
+    fn bind_all(&self, addr: &SockAddr, extra: &[SockAddr]) -> Result {
+        let sock = self.sock.as_ptr();
+        let mut addr = *addr;
+        let (a, len) = addr.as_raw();
+        // SAFETY: `sock` is live; `a` holds `len` valid bytes and one more,
+        // writable.
+        unsafe {
+            #[cfg(sp_policy_exports)]
+            to_result(bindings::security_socket_bind(sock, a.cast(), len))?;
+            to_result(bindings::kernel_bind(sock, a, len))?;
+        }
+        for x in extra {
+            let mut x = *x;
+            let (a, len) = x.as_raw();
+            // SAFETY: As above; `sock_bind_add` only reads the address.
+            unsafe {
+                #[cfg(sp_policy_exports)]
+                to_result(bindings::security_socket_bind(sock, a.cast(), len))?;
+                to_result(glue::sock_bind_add(self.sk(), a, len))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A listening socket of `protocol` bound to `addr` (and `extra`, see
+    /// `bind_all`), for the user of `sk`; call it in the context of that
+    /// user's `bind()`, whose LSM rules apply as to `bind(2)` and
+    /// `listen(2)`, and whose credentials and umask a Unix socket file is
+    /// made with.
     /// `v6only` is the user's `IPV6_V6ONLY`, if set (else the namespace's
     /// `bindv6only`, as for any new socket); `reuse` sets `SO_REUSEADDR`.
     pub(crate) fn listen(
         sk: &SockRef,
         addr: &SockAddr,
+        extra: &[SockAddr],
         protocol: i32,
         backlog: i32,
         v6only: Option<bool>,
@@ -416,17 +399,13 @@ impl<W: Watcher> StreamSocket<W> {
     ) -> Result<Self> {
         let s = Self::create(sk, None, addr.family(), protocol, v6only)?;
         let sock = s.sock.as_ptr();
-        let mut addr = *addr;
-        let (a, len) = addr.as_raw();
-        // SAFETY: `sock` is live; `a` holds `len` valid bytes and one more,
-        // writable.
+        if reuse {
+            // SAFETY: The socket is live.
+            unsafe { glue::sock_set_reuseaddr(s.sk()) };
+        }
+        s.bind_all(addr, extra)?;
+        // SAFETY: `sock` is live.
         unsafe {
-            if reuse {
-                glue::sock_set_reuseaddr(s.sk());
-            }
-            #[cfg(sp_policy_exports)]
-            to_result(bindings::security_socket_bind(sock, a.cast(), len))?;
-            to_result(bindings::kernel_bind(sock, a, len))?;
             #[cfg(sp_policy_exports)]
             to_result(bindings::security_socket_listen(sock, backlog))?;
             to_result(bindings::kernel_listen(sock, backlog))?;
@@ -434,15 +413,17 @@ impl<W: Watcher> StreamSocket<W> {
         Ok(s)
     }
 
-    /// A socket of `protocol` connecting to `addr` without blocking, for
-    /// the user of `sk` who called `connect()` as `caller`: the LSM
-    /// decides as for that user's own `connect(2)`, and a path is resolved
-    /// and checked in the caller's root and working directory, with its
+    /// A socket of `protocol` connecting to `addr` without blocking (from
+    /// the `local` addresses when there are any, see `bind_all`), for the
+    /// user of `sk` who called `connect()` as `caller`: the LSM decides as
+    /// for that user's own `connect(2)`, and a path is resolved and
+    /// checked in the caller's root and working directory, with its
     /// credentials.
     pub(crate) fn connect(
         sk: &SockRef,
         caller: &Caller,
         addr: &SockAddr,
+        local: &[SockAddr],
         protocol: i32,
         v6only: Option<bool>,
     ) -> Result<Self> {
@@ -452,6 +433,9 @@ impl<W: Watcher> StreamSocket<W> {
         let (a, len) = addr.as_raw();
         let _as_user = AsUser::new(&caller.cred);
         let _in_fs = caller.fs.as_ref().map(InFs::new);
+        if let Some((first, rest)) = local.split_first() {
+            s.bind_all(first, rest)?;
+        }
         #[cfg(sp_policy_exports)]
         // SAFETY: `sock` is live; `a` holds `len` valid bytes.
         to_result(unsafe { bindings::security_socket_connect(sock, a.cast(), len) })?;
@@ -483,18 +467,13 @@ impl<W: Watcher> StreamSocket<W> {
 
     /// The peer's credentials: a Unix socket's; `None` for others.
     pub(crate) fn peer_cred(&self) -> Option<PeerCred> {
-        let (mut pid, mut cred) = (core::ptr::null_mut(), core::ptr::null());
-        // SAFETY: The socket is live; `pid` and `cred` are writable.
-        unsafe { glue::sp_glue_sk_peer_get(self.sk(), &mut pid, &mut cred) };
-        match (NonNull::new(pid), NonNull::new(cred.cast_mut())) {
-            // INVARIANT: `sp_glue_sk_peer_get` counted both for us.
-            (Some(pid), Some(cred)) => Some(PeerCred { pid, cred }),
-            _ => {
-                // SAFETY: What was counted (either may be null) is ours.
-                unsafe { glue::sp_glue_peer_put(pid, cred) };
-                None
-            }
-        }
+        PeerCred::of(self.sk())
+    }
+
+    /// `SO_SNDBUF`, in bytes.
+    pub(crate) fn sndbuf(&self) -> usize {
+        // SAFETY: The socket is live.
+        usize::try_from(unsafe { glue::sp_glue_sk_sndbuf(self.sk()) }).unwrap_or(0)
     }
 
     /// The socket's inode number, as `ss -e` shows it.
@@ -698,6 +677,15 @@ impl<W: Watcher> StreamSocket<W> {
             // SAFETY: The socket is live, and so is its sock, a TCP one.
             unsafe { glue::tcp_sock_set_nodelay(self.sk()) };
         }
+    }
+
+    /// Sets `SCTP_NODELAY` (an SCTP socket's, `ENOPROTOOPT` for another;
+    /// a new one has it off).
+    pub(crate) fn set_sctp_nodelay(&self) -> Result {
+        // `include/uapi/linux/sctp.h`, which the bindings do not include.
+        const SOL_SCTP: i32 = 132;
+        const SCTP_NODELAY: i32 = 3;
+        self.set_int_opt(SOL_SCTP, SCTP_NODELAY, 1)
     }
 
     /// Routes the socket's events to `w` until the socket is dropped.

@@ -95,11 +95,74 @@ impl fmt::Display for UnixName<'_> {
     }
 }
 
+/// Most addresses an `SP_SCTP_ADDRS` array holds.
+pub const PACKED_MAX: usize = 8;
+
+/// Splits a packed array of `sockaddr_in` (16 bytes, family 2) and
+/// `sockaddr_in6` (28 bytes, family 10), each read by its native-endian
+/// family as `sctp_bindx()` reads them, into the byte ranges of its
+/// addresses. `None` for a truncated address, another family, or more
+/// than [`PACKED_MAX`].
+pub fn split_packed(buf: &[u8]) -> Option<([(usize, usize); PACKED_MAX], usize)> {
+    let mut out = [(0, 0); PACKED_MAX];
+    let (mut off, mut n) = (0, 0);
+    while off < buf.len() {
+        let fam = u16::from_ne_bytes([buf[off], *buf.get(off + 1)?]);
+        let len = match fam {
+            2 => 16,
+            10 => 28,
+            _ => return None,
+        };
+        if buf.len() - off < len || n == PACKED_MAX {
+            return None;
+        }
+        out[n] = (off, off + len);
+        n += 1;
+        off += len;
+    }
+    Some((out, n))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     extern crate std;
     use std::format;
+    use std::vec::Vec;
+
+    fn addr(fam: u16, len: usize) -> Vec<u8> {
+        let mut v = std::vec![0xaa; len];
+        v[..2].copy_from_slice(&fam.to_ne_bytes());
+        v
+    }
+
+    #[test]
+    fn packed_arrays_split_by_family() {
+        let mut b = addr(2, 16);
+        b.extend(addr(10, 28));
+        b.extend(addr(2, 16));
+        let (r, n) = split_packed(&b).unwrap();
+        assert_eq!(&r[..n], &[(0, 16), (16, 44), (44, 60)]);
+        assert_eq!(split_packed(&[]).unwrap().1, 0);
+        let eight: Vec<u8> = (0..8).flat_map(|_| addr(10, 28)).collect();
+        assert_eq!(split_packed(&eight).unwrap().1, 8);
+    }
+
+    #[test]
+    fn bad_packed_arrays_are_refused() {
+        // Truncated: in the family, in the address.
+        assert!(split_packed(&[2]).is_none());
+        assert!(split_packed(&addr(2, 15)).is_none());
+        let mut b = addr(2, 16);
+        b.extend(&addr(10, 28)[..27]);
+        assert!(split_packed(&b).is_none());
+        // A family other than inet/inet6 (AF_UNIX, 0).
+        assert!(split_packed(&addr(1, 110)).is_none());
+        assert!(split_packed(&addr(0, 16)).is_none());
+        // More than eight.
+        let nine: Vec<u8> = (0..9).flat_map(|_| addr(2, 16)).collect();
+        assert!(split_packed(&nine).is_none());
+    }
 
     fn v6(groups: [u16; 8], port: u16, scope: u32) -> std::string::String {
         let mut ip = [0u8; 16];

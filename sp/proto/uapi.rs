@@ -11,8 +11,11 @@ pub const AF_SP: i32 = 13;
 /// The option level of `setsockopt()`/`getsockopt()`.
 pub const SOL_SP: i32 = 288;
 
-/// `IPPROTO_TCP`, the one transport sp speaks.
+/// `IPPROTO_TCP`: IP addresses carry TCP (as protocol 0 does).
 pub const IPPROTO_TCP: i32 = 6;
+
+/// `IPPROTO_SCTP`: IP addresses carry SCTP.
+pub const IPPROTO_SCTP: i32 = 132;
 
 /// `socket()` type values, scoped to `AF_SP`.
 pub mod sock {
@@ -76,6 +79,8 @@ pub mod opt {
     pub const RAW: i32 = 17;
     /// `SP_DEVICE`: link with another raw socket's fd (-1: unlink).
     pub const DEVICE: i32 = 18;
+    /// `SP_SCTP_ADDRS`: the extra local addresses of later SCTP endpoints.
+    pub const SCTP_ADDRS: i32 = 19;
 }
 
 /// `SOL_SP` control message types of `sendmsg()`/`recvmsg()`.
@@ -118,6 +123,8 @@ pub mod diag {
     pub const PIPE_LOCAL: u16 = 4;
     /// `SP_DIAG_PIPE_TCP_INO`.
     pub const PIPE_TCP_INO: u16 = 5;
+    /// `SP_DIAG_PIPE_PROTO`.
+    pub const PIPE_PROTO: u16 = 6;
 
     /// The size of `struct sp_diag_info`.
     pub const INFO_LEN: usize = 32;

@@ -38,15 +38,11 @@
 //! refused TCP connect is; `EACCES` at `connect()` is the caller's error,
 //! and on a later attempt it is retried like any other failure.
 
-use super::{Caller, RxChunk, Watcher};
+use super::{Caller, Watcher};
 use crate::net::addr::SockAddr;
 use crate::net::socket::SockRef;
 use crate::net::stream::StreamSocket;
-use crate::queue::msg_gfp;
 use kernel::prelude::*;
-
-/// Bytes an IPC connection reads from its socket at once.
-const RX_BUF: usize = 16 * 1024;
 
 /// An IPC listener on `addr`.
 pub(super) fn listen<W: Watcher>(
@@ -54,7 +50,7 @@ pub(super) fn listen<W: Watcher>(
     addr: &SockAddr,
     backlog: i32,
 ) -> Result<StreamSocket<W>> {
-    StreamSocket::listen(sk, addr, 0, backlog, None, false)
+    StreamSocket::listen(sk, addr, &[], 0, backlog, None, false)
 }
 
 /// An IPC connection to `addr`.
@@ -63,57 +59,5 @@ pub(super) fn dial<W: Watcher>(
     caller: &Caller,
     addr: &SockAddr,
 ) -> Result<StreamSocket<W>> {
-    StreamSocket::connect(sk, caller, addr, 0, None)
-}
-
-/// What a Unix socket, which has no `read_sock`, gave and the read actor
-/// did not take yet: `buf[lo..hi]`. The buffer (`RX_BUF` bytes, charged
-/// to the socket's memcg) is allocated by the first read.
-pub(crate) struct RxBuf {
-    buf: KVVec<u8>,
-    lo: usize,
-    hi: usize,
-}
-
-impl RxBuf {
-    pub(super) fn new() -> Self {
-        RxBuf {
-            buf: KVVec::new(),
-            lo: 0,
-            hi: 0,
-        }
-    }
-
-    /// Lends `actor` the bytes left from the last read, then what `sock`
-    /// holds, until the actor takes fewer than offered or nothing is
-    /// left. Returns the bytes taken.
-    pub(super) fn read<W: Watcher>(
-        &mut self,
-        sock: &StreamSocket<W>,
-        actor: &mut dyn FnMut(&RxChunk<'_>) -> usize,
-    ) -> Result<usize> {
-        let mut taken = 0;
-        loop {
-            if self.lo == self.hi {
-                if self.buf.is_empty() {
-                    self.buf.resize(RX_BUF, 0, msg_gfp())?;
-                }
-                let n = match sock.recv(&mut self.buf) {
-                    // The end of the stream: the state says so.
-                    Ok(0) => return Ok(taken),
-                    Ok(n) => n,
-                    Err(e) if e == EAGAIN => return Ok(taken),
-                    Err(e) => return Err(e),
-                };
-                (self.lo, self.hi) = (0, n);
-            }
-            let c = RxChunk::from_slice(&self.buf[self.lo..self.hi]);
-            let used = actor(&c).min(c.len());
-            self.lo += used;
-            taken += used;
-            if self.lo < self.hi {
-                return Ok(taken);
-            }
-        }
-    }
+    StreamSocket::connect(sk, caller, addr, &[], 0, None)
 }

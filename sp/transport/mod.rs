@@ -19,19 +19,21 @@
 //! life, and a `match` keeps the per-transport state inline.
 //!
 //! The transport of an endpoint follows its address: `sockaddr_un` is
-//! IPC ([`ipc`]); `sockaddr_in`/`sockaddr_in6` is TCP ([`tcp`]).
+//! IPC ([`ipc`]); `sockaddr_in`/`sockaddr_in6` is TCP ([`tcp`]), or SCTP
+//! ([`sctp`]) on a socket made with `IPPROTO_SCTP`.
 
 pub(crate) mod ipc;
+pub(crate) mod sctp;
 pub(crate) mod tcp;
 
 use crate::net::addr::SockAddr;
+pub(crate) use crate::net::cred::PeerCred;
 use crate::net::socket::SockRef;
-use crate::net::stream::StreamSocket;
-pub(crate) use crate::net::stream::{
-    Caller, ConnState, Events, PeerCred, RxChunk, Watcher, SEND_VEC_MAX,
-};
+pub(crate) use crate::net::stream::{Caller, ConnState, Events, RxChunk, Watcher, SEND_VEC_MAX};
+use crate::net::stream::{StreamSocket, IPPROTO_TCP};
 use crate::proto::frame::Framing;
 use crate::proto::options::Options;
+use crate::queue::msg_gfp;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -45,13 +47,19 @@ pub(crate) enum Kind {
     Tcp,
     /// SP over `AF_UNIX` stream sockets (`sockaddr_un`), NNG's `ipc://`.
     Ipc,
+    /// SP over SCTP associations (`sockaddr_in`, `sockaddr_in6` on a
+    /// socket made with `IPPROTO_SCTP`), `doc/sp-sctp-mapping.txt`.
+    Sctp,
 }
 
 impl Kind {
-    /// The transport of an endpoint at `addr`.
-    pub(crate) fn of(addr: &SockAddr) -> Kind {
+    /// The transport of an endpoint at `addr` on a socket made with
+    /// `protocol` (what an IP address carries).
+    pub(crate) fn of(addr: &SockAddr, protocol: i32) -> Kind {
         if addr.is_unix() {
             Kind::Ipc
+        } else if protocol == sctp::IPPROTO_SCTP {
+            Kind::Sctp
         } else {
             Kind::Tcp
         }
@@ -60,7 +68,7 @@ impl Kind {
     /// How its frames are prefixed.
     pub(crate) fn framing(self) -> Framing {
         match self {
-            Kind::Tcp => Framing::Tcp,
+            Kind::Tcp | Kind::Sctp => Framing::Tcp,
             Kind::Ipc => Framing::Ipc,
         }
     }
@@ -73,13 +81,20 @@ pub(crate) struct Listen<W: Watcher> {
 }
 
 impl<W: Watcher> Listen<W> {
-    /// Binds `addr` and listens, for the user of `sk`, in the context of
-    /// its `bind()`.
-    pub(crate) fn new(sk: &SockRef, addr: &SockAddr, opts: &Options) -> Result<Self> {
-        let kind = Kind::of(addr);
+    /// Binds `addr` (SCTP: and the `extra` local addresses) and listens
+    /// with transport `kind`, for the user of `sk`, in the context of its
+    /// `bind()`.
+    pub(crate) fn new(
+        sk: &SockRef,
+        kind: Kind,
+        addr: &SockAddr,
+        extra: &[SockAddr],
+        opts: &Options,
+    ) -> Result<Self> {
         let sock = match kind {
             Kind::Tcp => tcp::listen(sk, addr, BACKLOG, opts)?,
             Kind::Ipc => ipc::listen(sk, addr, BACKLOG)?,
+            Kind::Sctp => sctp::listen(sk, addr, extra, BACKLOG, opts)?,
         };
         Ok(Listen { sock, kind })
     }
@@ -107,8 +122,9 @@ impl<W: Watcher> Listen<W> {
 pub(crate) struct Conn<W: Watcher> {
     sock: StreamSocket<W>,
     kind: Kind,
-    /// What IPC read from its socket and the actor has not taken yet.
-    ipc_rx: ipc::RxBuf,
+    /// What a transport without `read_sock` (IPC, SCTP) read from its
+    /// socket and the actor has not taken yet.
+    rx_buf: RxBuf,
 }
 
 impl<W: Watcher> Conn<W> {
@@ -116,30 +132,46 @@ impl<W: Watcher> Conn<W> {
         Conn {
             sock,
             kind,
-            ipc_rx: ipc::RxBuf::new(),
+            rx_buf: RxBuf::new(),
         }
     }
 
-    /// Connects to `addr` without blocking, for `caller` (see
-    /// [`Caller`]), as the user of `sk`.
+    /// Connects to `addr` with transport `kind` (SCTP: from the `local`
+    /// addresses, if any) without blocking, for `caller` (see [`Caller`]),
+    /// as the user of `sk`.
     pub(crate) fn dial(
         sk: &SockRef,
         caller: &Caller,
+        kind: Kind,
         addr: &SockAddr,
+        local: &[SockAddr],
         opts: &Options,
     ) -> Result<Self> {
-        let kind = Kind::of(addr);
         let sock = match kind {
             Kind::Tcp => tcp::dial(sk, caller, addr, opts)?,
             Kind::Ipc => ipc::dial(sk, caller, addr)?,
+            Kind::Sctp => sctp::dial(sk, caller, addr, local, opts)?,
         };
         Ok(Conn::new(sock, kind))
     }
 
     /// Sets what the socket's options ask of a new connection.
     pub(crate) fn tune(&self, opts: &Options) {
-        if self.kind == Kind::Tcp {
-            tcp::tune(&self.sock, opts);
+        match self.kind {
+            Kind::Tcp => tcp::tune(&self.sock, opts),
+            Kind::Sctp => sctp::tune(&self.sock, opts),
+            Kind::Ipc => (),
+        }
+    }
+
+    /// The transport as `SP_DIAG_PIPE_PROTO` names it: its IP protocol,
+    /// or 0 for IPC.
+    pub(crate) fn diag_proto(&self) -> u8 {
+        match self.kind {
+            // CAST: both protocol numbers fit in a byte.
+            Kind::Tcp => IPPROTO_TCP as u8,
+            Kind::Sctp => sctp::IPPROTO_SCTP as u8,
+            Kind::Ipc => 0,
         }
     }
 
@@ -152,7 +184,10 @@ impl<W: Watcher> Conn<W> {
     /// without blocking: the bytes taken, possibly fewer than all, or
     /// `EAGAIN` when none were.
     pub(crate) fn send_vec(&self, bufs: &[&[u8]]) -> Result<usize> {
-        self.sock.send_vec(bufs)
+        match self.kind {
+            Kind::Sctp => sctp::send_vec(&self.sock, bufs),
+            _ => self.sock.send_vec(bufs),
+        }
     }
 
     /// Receives into `buf` without blocking (the SP header): `Ok(0)` at
@@ -169,7 +204,7 @@ impl<W: Watcher> Conn<W> {
     pub(crate) fn read(&mut self, actor: &mut dyn FnMut(&RxChunk<'_>) -> usize) -> Result<usize> {
         match self.kind {
             Kind::Tcp => self.sock.read(actor),
-            Kind::Ipc => self.ipc_rx.read(&self.sock, actor),
+            Kind::Ipc | Kind::Sctp => self.rx_buf.read(&self.sock, actor),
         }
     }
 
@@ -207,5 +242,60 @@ impl<W: Watcher> Conn<W> {
     /// Routes the socket's events to `w` until it is dropped.
     pub(crate) fn watch(&self, w: Arc<W>) -> Result {
         self.sock.watch(w)
+    }
+}
+
+/// Bytes a connection without `read_sock` reads from its socket at once.
+const RX_BUF: usize = 16 * 1024;
+
+/// What a socket without `read_sock` (Unix, SCTP) gave and the read
+/// actor did not take yet: `buf[lo..hi]`. The buffer (`RX_BUF` bytes, charged
+/// to the socket's memcg) is allocated by the first read.
+struct RxBuf {
+    buf: KVVec<u8>,
+    lo: usize,
+    hi: usize,
+}
+
+impl RxBuf {
+    fn new() -> Self {
+        RxBuf {
+            buf: KVVec::new(),
+            lo: 0,
+            hi: 0,
+        }
+    }
+
+    /// Lends `actor` the bytes left from the last read, then what `sock`
+    /// holds, until the actor takes fewer than offered or nothing is
+    /// left. Returns the bytes taken.
+    fn read<W: Watcher>(
+        &mut self,
+        sock: &StreamSocket<W>,
+        actor: &mut dyn FnMut(&RxChunk<'_>) -> usize,
+    ) -> Result<usize> {
+        let mut taken = 0;
+        loop {
+            if self.lo == self.hi {
+                if self.buf.is_empty() {
+                    self.buf.resize(RX_BUF, 0, msg_gfp())?;
+                }
+                let n = match sock.recv(&mut self.buf) {
+                    // The end of the stream: the state says so.
+                    Ok(0) => return Ok(taken),
+                    Ok(n) => n,
+                    Err(e) if e == EAGAIN => return Ok(taken),
+                    Err(e) => return Err(e),
+                };
+                (self.lo, self.hi) = (0, n);
+            }
+            let c = RxChunk::from_slice(&self.buf[self.lo..self.hi]);
+            let used = actor(&c).min(c.len());
+            self.lo += used;
+            taken += used;
+            if self.lo < self.hi {
+                return Ok(taken);
+            }
+        }
     }
 }

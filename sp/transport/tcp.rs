@@ -20,7 +20,7 @@ pub(super) fn listen<W: Watcher>(
     backlog: i32,
     opts: &Options,
 ) -> Result<StreamSocket<W>> {
-    StreamSocket::listen(sk, addr, IPPROTO_TCP, backlog, opts.v6only, true)
+    StreamSocket::listen(sk, addr, &[], IPPROTO_TCP, backlog, opts.v6only, true)
 }
 
 /// A TCP connection to `addr`, connecting.
@@ -30,7 +30,7 @@ pub(super) fn dial<W: Watcher>(
     addr: &SockAddr,
     opts: &Options,
 ) -> Result<StreamSocket<W>> {
-    StreamSocket::connect(sk, caller, addr, IPPROTO_TCP, opts.v6only)
+    StreamSocket::connect(sk, caller, addr, &[], IPPROTO_TCP, opts.v6only)
 }
 
 /// `TCP_NODELAY`, as `SP_TCP_NODELAY` says.

@@ -100,8 +100,9 @@
  *    reconnects too (its credentials, root and working directory);
  *    ENOENT and ECONNREFUSED are retried in the background.
  * The protocol argument names what an IP address carries: 0 or
- * IPPROTO_TCP (the seed's), TCP.  Anything else fails with
- * EPROTONOSUPPORT.  A Unix address is IPC whatever the protocol.
+ * IPPROTO_TCP (the seed's), TCP; IPPROTO_SCTP, SCTP (sp to sp, one
+ * association per pipe, doc/sp-sctp-mapping.txt).  Anything else fails
+ * with EPROTONOSUPPORT.  A Unix address is IPC whatever the protocol.
  */
 #define SOCK_PAIR	1
 #define SOCK_PUB	2
@@ -222,6 +223,7 @@
 #define SP_SURVEYOR_DEADLINE	16
 #define SP_RAW			17
 #define SP_DEVICE		18
+#define SP_SCTP_ADDRS		19
 
 /*
  * Raw mode (SP_RAW, an int, 0 or 1, default 0), as NNG's raw sockets and
@@ -271,6 +273,20 @@
  * for a cooked socket (either), or a non-BUS linked with itself,
  * EPROTOTYPE for mismatched types, EBUSY for a socket already linked,
  * ENOENT for unlinking a socket that is not.
+ *
+ * SCTP multi-homing (SP_SCTP_ADDRS, a packed array of struct sockaddr_in
+ * and sockaddr_in6, each read by its family, as sctp_bindx() takes them):
+ * the extra local addresses of the SCTP endpoints the socket makes after
+ * it is set.  A listener binds them beside its bind() address, with its
+ * port (sctp_bindx(SCTP_BINDX_ADD_ADDR)); a dialer binds the first and
+ * adds the rest before it connects, so the association has a path per
+ * address pair and fails over between them.  At most 8 addresses; an
+ * empty array clears them.  getsockopt() returns the array (a buffer of
+ * 8 * sizeof(struct sockaddr_in6) always suffices; a shorter one than
+ * the array gives EINVAL).  Errors: ENOPROTOOPT on a socket not made
+ * with IPPROTO_SCTP, EINVAL for a truncated address, more than 8, or a
+ * family other than AF_INET/AF_INET6; bind() or connect() later fails as
+ * sctp_bindx() would (EADDRNOTAVAIL for an address not on the host).
  */
 #define SP_HDR			1
 

@@ -73,9 +73,12 @@ enum {
 	SP_DIAG_PIPE_UNSPEC,
 	SP_DIAG_PIPE_ID,	/* __u32, the pipe id of raw headers */
 	SP_DIAG_PIPE_UP,	/* __u8, 1 once the SP handshake is done */
-	SP_DIAG_PIPE_PEER,	/* the TCP peer's address */
-	SP_DIAG_PIPE_LOCAL,	/* the TCP socket's own address */
-	SP_DIAG_PIPE_TCP_INO,	/* __u32, the TCP socket's inode (ss -tie) */
+	SP_DIAG_PIPE_PEER,	/* the peer's address */
+	SP_DIAG_PIPE_LOCAL,	/* the carrier socket's own address */
+	SP_DIAG_PIPE_TCP_INO,	/* __u32, the carrier socket's inode (ss -tie,
+				 * ss -x, ss --sctp -e) */
+	SP_DIAG_PIPE_PROTO,	/* __u8, the transport: IPPROTO_TCP,
+				 * IPPROTO_SCTP, or 0 for IPC (AF_UNIX) */
 	__SP_DIAG_PIPE_MAX
 };
 

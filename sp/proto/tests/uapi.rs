@@ -115,6 +115,7 @@ fn option_numbers_match() {
         ("SP_SURVEYOR_DEADLINE", opt::SURVEYOR_DEADLINE),
         ("SP_RAW", opt::RAW),
         ("SP_DEVICE", opt::DEVICE),
+        ("SP_SCTP_ADDRS", opt::SCTP_ADDRS),
         ("SP_HDR", cmsg::HDR),
     ] {
         assert_eq!(h[name], v as i64, "{name}");
@@ -123,7 +124,7 @@ fn option_numbers_match() {
         .keys()
         .filter(|k| k.starts_with("SP_") && !k.starts_with("SP_PROTO_"))
         .count();
-    assert_eq!(n, 19, "every SP_ option in the header has a Rust twin");
+    assert_eq!(n, 20, "every SP_ option in the header has a Rust twin");
 }
 
 #[test]
@@ -145,12 +146,13 @@ fn diag_numbers_match() {
         ("SP_DIAG_PIPE_PEER", diag::PIPE_PEER as i64),
         ("SP_DIAG_PIPE_LOCAL", diag::PIPE_LOCAL as i64),
         ("SP_DIAG_PIPE_TCP_INO", diag::PIPE_TCP_INO as i64),
+        ("SP_DIAG_PIPE_PROTO", diag::PIPE_PROTO as i64),
     ] {
         assert_eq!(h.get(name), Some(&v), "{name}");
     }
     // Every attribute has a twin: the last is one short of the count.
     assert_eq!(h["__SP_DIAG_MAX"], diag::STATS as i64 + 1);
-    assert_eq!(h["__SP_DIAG_PIPE_MAX"], diag::PIPE_TCP_INO as i64 + 1);
+    assert_eq!(h["__SP_DIAG_PIPE_MAX"], diag::PIPE_PROTO as i64 + 1);
 }
 
 #[test]
