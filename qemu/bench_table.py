@@ -15,6 +15,9 @@ whose bound lies inside the spread is "met?" or "MISSED?".
 
 Rows marked "(IPC)" ran over Unix stream sockets: sp's IPC transport,
 NNG's ipc://, and in the tcp column raw AF_UNIX with the same framing.
+Rows marked "(SCTP)" ran over SCTP on 127.0.0.1: sp's SCTP transport, and
+in the tcp column raw one-to-one SCTP sockets with the same framing and
+SCTP_NODELAY; NNG has no SCTP.
 
 PUSH->PULL rows come in msg/s and in MB/s.  PUSH->PULL has no tcp run of its
 own: with one puller its tcp column is the PAIR stream's tcp figure (one
@@ -57,6 +60,8 @@ for line in sys.stdin:
     }[test]
     if kv.get("transport") == "ipc":
         name += " (IPC)"
+    elif kv.get("transport") == "sctp":
+        name += " (SCTP)"
     key = (name, int(kv["size"]))
     rnd = int(kv.get("round", "1"))
     rows.setdefault(key, {"unit": kv["unit"]}).setdefault(be, {})[rnd] = float(kv["value"])
@@ -91,7 +96,8 @@ targets = {
 order = ["REQ/REP round trip, 1 client", "REQ/REP, 8 clients", "PUB->SUB, 1 sub",
          "PUB->SUB, 16 subs", "PAIR stream", "PUSH->PULL, 1 puller",
          "PUSH->PULL, 1 puller MB/s", "PUSH->PULL, 4 pullers", "PUSH->PULL, 4 pullers MB/s",
-         "SURVEY, 8 respondents", "REQ/REP round trip, 1 client (IPC)", "PUB->SUB, 1 sub (IPC)"]
+         "SURVEY, 8 respondents", "REQ/REP round trip, 1 client (IPC)", "PUB->SUB, 1 sub (IPC)",
+         "REQ/REP round trip, 1 client (SCTP)", "PUB->SUB, 1 sub (SCTP)"]
 
 
 def fmt(v):
@@ -148,6 +154,8 @@ for key in sorted(rows, key=lambda k: (order.index(k[0]) if k[0] in order else l
         marks.append(notes[key])
     if key[0].endswith("(IPC)"):
         marks.append("tcp: raw AF_UNIX")
+    if key[0].endswith("(SCTP)"):
+        marks.append("tcp: raw SCTP")
     (rt, st), (rn, sn) = show(q["tcp"]), show(q["nng"])
     print("%-36s %6d %5s %8s %8s %8s %7s %11s %7s %11s  %s" % (
         key[0], key[1], r["unit"], fmt(median(sp)), fmt(median(r.get("tcp", {}))),

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The benchmark programs work: every benchmark of sp_bench runs briefly on
-# the PF_SP backend, exits 0 and prints its result line, and so does each
+# the PF_SP backend (over TCP, and the IPC and SCTP rows' over theirs), exits 0
+# and prints its result line, and so does each
 # mode of sp_hop (direct, in-kernel device, user-space forwarder, NNG's
 # direct and nng_device(), and the two PUB/SUB relays). Two results,
 # whatever the figures: numbers are for 'make bench' on the perf kernel,
@@ -38,6 +39,12 @@ run pair 0 -t pair -s 1024 -d 0.3
 run push 0 -t push -s 64 -d 0.3 -k 1
 run push 0 -t push -s 64 -d 0.3 -k 4
 run survey 0 -t survey -s 64 -n 20 -k 8
+# Over IPC (Unix sockets), the rows make bench adds.
+run lat 0 -t lat -s 64 -n 50 -x ipc
+run pubsub 0 -t pubsub -s 64 -d 0.3 -k 1 -x ipc
+# Over SCTP, likewise.
+run lat 0 -t lat -s 64 -n 50 -x sctp
+run pubsub 0 -t pubsub -s 64 -d 0.3 -k 1 -x sctp
 # Memory over a few sockets is noise of either sign: only the line counts.
 run mem_pipe - -t mem -n 20
 if [ "$fail" = 0 ]; then

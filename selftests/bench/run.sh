@@ -63,9 +63,9 @@ round=1
 while [ "$round" -le "$R" ]; do
 	# No backend always runs first (or right after another's teardown).
 	case $((round % 3)) in
-	1) all="tcp nng sp" two="nng sp" ;;
-	2) all="sp tcp nng" two="sp nng" ;;
-	*) all="nng sp tcp" two="nng sp" ;;
+	1) all="tcp nng sp" two="nng sp" nonng="tcp sp" ;;
+	2) all="sp tcp nng" two="sp nng" nonng="sp tcp" ;;
+	*) all="nng sp tcp" two="nng sp" nonng="tcp sp" ;;
 	esac
 	[ "${SP_BENCH_ONLY:-all}" = hop ] && SIZES=
 	for size in $SIZES; do
@@ -80,6 +80,9 @@ while [ "$round" -le "$R" ]; do
 		# IPC: sp over Unix sockets, NNG's ipc://, raw AF_UNIX.
 		each "$round" "$all" -t lat -s "$size" -d "$D" -x ipc
 		each "$round" "$all" -t pubsub -s "$size" -d "$D" -k 1 -x ipc
+		# SCTP: sp over SCTP, raw one-to-one SCTP (NNG has no SCTP).
+		each "$round" "$nonng" -t lat -s "$size" -d "$D" -x sctp
+		each "$round" "$nonng" -t pubsub -s "$size" -d "$D" -k 1 -x sctp
 	done
 	[ "${SP_BENCH_ONLY:-all}" = hop ] || each "$round" "$all" -t survey -s 64 -d "$D" -k 8
 	# One hop: direct and through an intermediary, sp and NNG, rotating.

@@ -2,9 +2,12 @@
 /*
  * sp_bench: PF_SP sockets against NNG and raw TCP, over 127.0.0.1; with
  * -x ipc, over Unix stream sockets instead (sp's IPC transport, NNG's
- * ipc://, and raw AF_UNIX for the tcp backend, with the same framing).
+ * ipc://, and raw AF_UNIX for the tcp backend, with the same framing);
+ * with -x sctp, over SCTP on 127.0.0.1 (sp's SCTP transport, and raw
+ * one-to-one SCTP sockets with SCTP_NODELAY for the tcp backend; NNG has
+ * no SCTP).
  *
- *	sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|push|survey|mem [-x ipc] [options]
+ *	sp_bench -b sp|nng|tcp -t lat|rrthr|pubsub|pair|push|survey|mem [-x ipc|sctp] [options]
  *
  * Every test is written once against a small backend interface (struct
  * backend); the three backends are
@@ -23,7 +26,7 @@
  *
  *	bench test=lat backend=sp size=64 clients=1 subs=0 value=23.41 unit=us extra=rt_per_s:42717
  *
- * (with -x ipc, transport=ipc follows backend=)
+ * (with -x ipc or sctp, transport=ipc or transport=sctp follows backend=)
  *
  * and everything else goes to stderr.  Any failure (socket error, timeout,
  * nothing received) exits non-zero.
@@ -54,6 +57,14 @@
 
 #include "sp_lib.h"
 
+/* <linux/sctp.h>'s, without its clash with the libc headers. */
+#ifndef SOL_SCTP
+#define SOL_SCTP 132
+#endif
+#ifndef SCTP_NODELAY
+#define SCTP_NODELAY 3
+#endif
+
 /* Receive timeout of loops that must notice a stop flag. */
 #define POLL_MS		200
 /* Read buffer of a raw TCP connection; bigger messages bypass it. */
@@ -75,7 +86,8 @@ static void usage(void)
 		"            PUB/PAIR/PUSH send and SUB/PAIR/PULL receive (default 128,\n"
 		"            sp's default; 0 leaves each library's default)\n"
 		"  -T MS     timeout before a stalled run fails (default 30000)\n"
-		"  -x ipc    over Unix stream sockets in /tmp (default: TCP on 127.0.0.1)\n");
+		"  -x ipc    over Unix stream sockets in /tmp (default: TCP on 127.0.0.1)\n"
+		"  -x sctp   over SCTP on 127.0.0.1 (sp and tcp only)\n");
 	exit(2);
 }
 
@@ -89,6 +101,7 @@ static struct {
 	int queue;
 	int safety_ms;
 	bool ipc;
+	bool sctp;
 } opt = {
 	.size = 64,
 	.secs = 2,
@@ -337,16 +350,36 @@ static int ipc_dial(int family, int type, uint16_t port)
 
 static void sp_do_listen(struct sk *s, uint16_t *port)
 {
-	s->fd = opt.ipc ? ipc_listen(PF_SP, sp_types[s->pat], port)
-			: sp_listen_any(sp_types[s->pat], port);
+	if (opt.sctp)
+		s->fd = sp_bind_any(socket(PF_SP, sp_types[s->pat], IPPROTO_SCTP), port);
+	else
+		s->fd = opt.ipc ? ipc_listen(PF_SP, sp_types[s->pat], port)
+				: sp_listen_any(sp_types[s->pat], port);
 	if (s->fd < 0)
 		die_errno("sp: %s socket/bind", pat_name[s->pat]);
 	sp_prep(s);
 }
 
+/* A @family socket of @type and @proto connected to 127.0.0.1:@port, or -1. */
+static int inet_dial(int family, int type, int proto, uint16_t port)
+{
+	struct sockaddr_in sin = sp_loopback(port);
+	int fd = socket(family, type, proto);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static void sp_do_dial(struct sk *s, uint16_t port)
 {
-	s->fd = opt.ipc ? ipc_dial(PF_SP, sp_types[s->pat], port) : sp_dial(sp_types[s->pat], port);
+	if (opt.sctp)
+		s->fd = inet_dial(PF_SP, sp_types[s->pat], IPPROTO_SCTP, port);
+	else
+		s->fd = opt.ipc ? ipc_dial(PF_SP, sp_types[s->pat], port)
+				: sp_dial(sp_types[s->pat], port);
 	if (s->fd < 0)
 		die_errno("sp: %s socket/connect", pat_name[s->pat]);
 	sp_prep(s);
@@ -464,6 +497,8 @@ static void nng_check(int rv, struct sk *s, const char *what)
 
 static void nng_prep(struct sk *s)
 {
+	if (opt.sctp)
+		die("nng: no SCTP transport");
 	nng_check(nng_opens[s->pat](&s->ns), s, "open");
 	/* NNG_OPT_RECVMAXSZ defaults to 1 MiB, like SP_RCVMAXSIZE. */
 	if (opt.size > (1 << 20))
@@ -588,7 +623,9 @@ static void tcp_add_conn(struct sk *s, int fd)
 	int one = 1;
 	struct conn *c;
 
-	if (!opt.ipc && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+	if (opt.sctp && setsockopt(fd, SOL_SCTP, SCTP_NODELAY, &one, sizeof(one)))
+		die_errno("sctp: SCTP_NODELAY");
+	if (!opt.ipc && !opt.sctp && setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
 		die_errno("tcp: TCP_NODELAY");
 	s->conns = realloc(s->conns, (s->nconns + 1) * sizeof(*s->conns));
 	s->pfds = realloc(s->pfds, (s->nconns + 1) * sizeof(*s->pfds));
@@ -613,7 +650,7 @@ static void tcp_listen(struct sk *s, uint16_t *port)
 			die_errno("unix: listen");
 		return;
 	}
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	s->fd = socket(AF_INET, SOCK_STREAM, opt.sctp ? IPPROTO_SCTP : 0);
 	if (s->fd < 0 || bind(s->fd, (struct sockaddr *)&sin, sizeof(sin)) ||
 	    listen(s->fd, 1024) ||
 	    getsockname(s->fd, (struct sockaddr *)&sin, &len))
@@ -623,7 +660,9 @@ static void tcp_listen(struct sk *s, uint16_t *port)
 
 static void tcp_dial(struct sk *s, uint16_t port)
 {
-	int fd = opt.ipc ? ipc_dial(AF_UNIX, SOCK_STREAM, port) : sp_raw_connect(port);
+	int fd = opt.ipc    ? ipc_dial(AF_UNIX, SOCK_STREAM, port)
+		 : opt.sctp ? inet_dial(AF_INET, SOCK_STREAM, IPPROTO_SCTP, port)
+			    : sp_raw_connect(port);
 
 	if (fd < 0)
 		die_errno("tcp: connect");
@@ -983,7 +1022,8 @@ result(const char *test, size_t size, int clients, int subs, double value,
 	vsnprintf(extra, sizeof(extra), fmt, ap);
 	va_end(ap);
 	printf("bench test=%s backend=%s%s size=%zu clients=%d subs=%d value=%.*f unit=%s extra=%s\n",
-	       test, be->name, opt.ipc ? " transport=ipc" : "", size, clients, subs,
+	       test, be->name, opt.ipc ? " transport=ipc" : opt.sctp ? " transport=sctp" : "",
+	       size, clients, subs,
 	       strcmp(unit, "us") ? 0 : 2,
 	       value, unit, extra);
 	fflush(stdout);
@@ -1880,9 +1920,10 @@ int main(int argc, char **argv)
 			opt.safety_ms = num(optarg, 1, 3600000);
 			break;
 		case 'x':
-			if (strcmp(optarg, "ipc") && strcmp(optarg, "tcp"))
+			if (strcmp(optarg, "ipc") && strcmp(optarg, "tcp") && strcmp(optarg, "sctp"))
 				usage();
 			opt.ipc = !strcmp(optarg, "ipc");
+			opt.sctp = !strcmp(optarg, "sctp");
 			break;
 		default:
 			usage();
