@@ -1108,4 +1108,29 @@ TEST(nngcat_over_ipc)
 	cat_interop(_metadata, "nngcat");
 }
 
+/* spss names an IPC pipe's transport and its abstract name, as /proc does. */
+TEST(spss_names_ipc_pipes)
+{
+	char name[108], cmd[96], line[512], want[160];
+	int rep, req, found = 0;
+	FILE *f;
+
+	tabstract(name, "spss");
+	rep = ipc_socket(SOCK_REP, name, 1);
+	req = ipc_socket(SOCK_REQ, name, 0);
+	ASSERT_LE(0, rep);
+	ASSERT_LE(0, req);
+	ASSERT_EQ(0, sp_req_rep(req, rep));
+	snprintf(cmd, sizeof(cmd), "../tools/spss -e -i %lu", sp_ino(rep));
+	snprintf(want, sizeof(want), " up ipc local:abstract://%s peer:", name + 1);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, "pipe id:") && strstr(line, want);
+	EXPECT_EQ(0, pclose(f));
+	EXPECT_TRUE(found) TH_LOG("no pipe line with '%s'", want);
+	close(req);
+	close(rep);
+}
+
 TEST_HARNESS_MAIN

@@ -143,6 +143,73 @@ TEST(large_messages)
 	free(in);
 }
 
+/* A raw one-to-one SCTP association to 127.0.0.1:@port, or -1. */
+static int raw_sctp(uint16_t port)
+{
+	struct sockaddr_in sin = sp_loopback(port);
+	int fd = socket(AF_INET, SOCK_STREAM, IPPROTO_SCTP);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Hostile SCTP peers (a wrong header, a length past SP_RCVMAXSIZE, a
+ * frame one byte an SCTP message) are dropped, or served, and the REP
+ * keeps answering a good REQ.
+ */
+TEST(hostile_peers_dropped)
+{
+	static const unsigned char bad[8] = { 0, 'S', 'P', 0, 0, 0x99, 0, 0 };
+	int rep = sctp_socket(SOCK_REP), req = sctp_socket(SOCK_REQ), fd, i;
+	unsigned char h[8], frame[8 + 4 + 2];
+	uint16_t p;
+
+	ASSERT_LE(0, sp_bind_any(rep, &p));
+	/* A protocol id REP cannot talk to. */
+	fd = raw_sctp(p);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(8, write(fd, bad, 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	/* A good header, then a frame longer than SP_RCVMAXSIZE. */
+	fd = raw_sctp(p);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_raw_handshake(fd, SP_PROTO_REQ, h));
+	sp_be64(frame, (1 << 20) + 1);
+	ASSERT_EQ(8, write(fd, frame, 8));
+	EXPECT_TRUE(sp_peer_closed(fd, 5000));
+	close(fd);
+	/* A request one byte an SCTP message: a byte stream, answered. */
+	fd = raw_sctp(p);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sp_raw_handshake(fd, SP_PROTO_REQ, h));
+	sp_be64(frame, 6);
+	memcpy(frame + 8, "\x80\0\0\x01hi", 6);
+	for (i = 0; i < (int)sizeof(frame); i++)
+		ASSERT_EQ(1, write(fd, frame + i, 1));
+	{
+		char got[32];
+		char buf[8];
+
+		ASSERT_EQ(2, recv(rep, buf, sizeof(buf), 0));
+		EXPECT_EQ(0, memcmp(buf, "hi", 2));
+		ASSERT_EQ(2, send(rep, "ok", 2, 0));
+		/* The reply: length 6, the request id back, "ok". */
+		ASSERT_EQ(14, sp_read_full(fd, got, 14, 5000));
+		EXPECT_EQ(0, memcmp(got + 8, "\x80\0\0\x01ok", 6));
+	}
+	close(fd);
+	/* Nothing else was affected. */
+	ASSERT_EQ(0, sp_connect_port(req, p));
+	EXPECT_EQ(0, sp_req_rep(req, rep));
+	close(req);
+	close(rep);
+}
+
 /* SP_SCTP_ADDRS reads back what was set; an empty array clears it. */
 TEST(addrs_read_back)
 {

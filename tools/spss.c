@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/un.h>
 
 #include "spdiag.h"
 
@@ -42,7 +43,7 @@ static const char *transport(int proto)
 
 static const char *addr(const struct sockaddr_storage *ss, int have)
 {
-	static char out[4][INET6_ADDRSTRLEN + 24];
+	static char out[4][128];
 	static int k;
 	char ip[INET6_ADDRSTRLEN], *o = out[k++ % 4];
 
@@ -62,6 +63,16 @@ static const char *addr(const struct sockaddr_storage *ss, int have)
 				 ntohs(a->sin6_port));
 		else
 			snprintf(o, sizeof(out[0]), "[%s]:%u", ip, ntohs(a->sin6_port));
+	} else if (ss->ss_family == AF_UNIX) {
+		/* As /proc/net/sp names them (NNG's URL schemes; unnamed: ipc://). */
+		const struct sockaddr_un *a = (const void *)ss;
+
+		if (a->sun_path[0] || !a->sun_path[1])
+			snprintf(o, sizeof(out[0]), "ipc://%.*s", (int)sizeof(a->sun_path),
+				 a->sun_path);
+		else
+			snprintf(o, sizeof(out[0]), "abstract://%.*s",
+				 (int)sizeof(a->sun_path) - 1, a->sun_path + 1);
 	} else {
 		return "?";
 	}
