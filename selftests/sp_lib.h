@@ -87,6 +87,19 @@ static inline int sp_connect_port(int fd, uint16_t port)
 	return connect(fd, (struct sockaddr *)&sin, sizeof(sin));
 }
 
+/* A @family socket of @type and @proto connected to 127.0.0.1:@port, or -1. */
+static inline int sp_inet_dial(int family, int type, int proto, uint16_t port)
+{
+	struct sockaddr_in sin = sp_loopback(port);
+	int fd = socket(family, type, proto);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static inline int sp_dial(int type, uint16_t port)
 {
 	int fd = socket(PF_SP, type, 0);

@@ -360,23 +360,10 @@ static void sp_do_listen(struct sk *s, uint16_t *port)
 	sp_prep(s);
 }
 
-/* A @family socket of @type and @proto connected to 127.0.0.1:@port, or -1. */
-static int inet_dial(int family, int type, int proto, uint16_t port)
-{
-	struct sockaddr_in sin = sp_loopback(port);
-	int fd = socket(family, type, proto);
-
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static void sp_do_dial(struct sk *s, uint16_t port)
 {
 	if (opt.sctp)
-		s->fd = inet_dial(PF_SP, sp_types[s->pat], IPPROTO_SCTP, port);
+		s->fd = sp_inet_dial(PF_SP, sp_types[s->pat], IPPROTO_SCTP, port);
 	else
 		s->fd = opt.ipc ? ipc_dial(PF_SP, sp_types[s->pat], port)
 				: sp_dial(sp_types[s->pat], port);
@@ -661,7 +648,7 @@ static void tcp_listen(struct sk *s, uint16_t *port)
 static void tcp_dial(struct sk *s, uint16_t port)
 {
 	int fd = opt.ipc    ? ipc_dial(AF_UNIX, SOCK_STREAM, port)
-		 : opt.sctp ? inet_dial(AF_INET, SOCK_STREAM, IPPROTO_SCTP, port)
+		 : opt.sctp ? sp_inet_dial(AF_INET, SOCK_STREAM, IPPROTO_SCTP, port)
 			    : sp_raw_connect(port);
 
 	if (fd < 0)
