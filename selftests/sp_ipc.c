@@ -1108,6 +1108,25 @@ TEST(nngcat_over_ipc)
 	cat_interop(_metadata, "nngcat");
 }
 
+/*
+ * Messages far larger than a Unix socket's buffer: the sender waits for
+ * room many times, the reader reads many buffers a message.
+ */
+TEST(large_messages)
+{
+	char name[108];
+	int pull, push;
+
+	tabstract(name, "big");
+	pull = ipc_socket(SOCK_PULL, name, 1);
+	push = ipc_socket(SOCK_PUSH, name, 0);
+	ASSERT_LE(0, pull);
+	ASSERT_LE(0, push);
+	EXPECT_EQ(0, sp_big_messages(push, pull, 1 << 20, 3));
+	close(push);
+	close(pull);
+}
+
 /* spss names an IPC pipe's transport and its abstract name, as /proc does. */
 TEST(spss_names_ipc_pipes)
 {

@@ -1036,6 +1036,31 @@ static inline int sp_exchange(int ta, int a, int b)
 	return r;
 }
 
+/*
+ * @n messages of @len patterned bytes from @push to @pull (connected, with
+ * timeouts), each read back whole: 0, or -1 for one lost or mangled.
+ */
+static inline int sp_big_messages(int push, int pull, size_t len, int n)
+{
+	char *out = malloc(len), *in = malloc(len);
+	int r = -1, k;
+	size_t i;
+
+	if (!out || !in || sp_setsockopt_int(pull, SP_RCVMAXSIZE, 0))
+		goto out;
+	for (i = 0; i < len; i++)
+		out[i] = (char)(i * 7 + i / 4096);
+	for (k = 0; k < n; k++)
+		if (send(push, out, len, 0) != (ssize_t)len ||
+		    recv(pull, in, len, 0) != (ssize_t)len || memcmp(in, out, len))
+			goto out;
+	r = 0;
+out:
+	free(out);
+	free(in);
+	return r;
+}
+
 /* Every socket type with a peer type, both ways round. */
 static const int sp_peers[][2] __attribute__((unused)) = {
 	{ SOCK_PAIR, SOCK_PAIR }, { SOCK_REQ, SOCK_REP }, { SOCK_REP, SOCK_REQ },

@@ -1076,6 +1076,14 @@ impl Watcher for Pipe {
                 this.rx_wanted.store(false, Ordering::Relaxed);
             }
         }
+        // Send space while no write waits for it: an AF_UNIX sender hears
+        // of every skb its peer reads (sock_wfree() calls sk_write_space),
+        // and would run the work item once a message for nothing. A write
+        // that found no room left `tx_busy` set before it was tried; a
+        // message queued since kicks the pipe itself.
+        if ev.is_writable_only() && this.up.load(Ordering::Acquire) && !this.tx_busy() {
+            return;
+        }
         let p: Arc<Pipe> = this.into();
         p.kick();
     }

@@ -45,6 +45,7 @@ const TCP_LISTEN: c_int = 10;
 
 // `enum sp_stream_event` in `sp/sp_glue.c`.
 const SP_STREAM_READABLE: u32 = 1;
+const SP_STREAM_WRITABLE: u32 = 2;
 
 /// The connection states sp cares about (a Unix socket uses TCP's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +66,11 @@ impl Events {
     /// Data arrived, and nothing else happened.
     pub(crate) fn is_readable_only(self) -> bool {
         self.0 == SP_STREAM_READABLE
+    }
+
+    /// Send space was freed, and nothing else happened.
+    pub(crate) fn is_writable_only(self) -> bool {
+        self.0 == SP_STREAM_WRITABLE
     }
 }
 

@@ -204,7 +204,11 @@ impl<W: Watcher> Conn<W> {
     pub(crate) fn read(&mut self, actor: &mut dyn FnMut(&RxChunk<'_>) -> usize) -> Result<usize> {
         match self.kind {
             Kind::Tcp => self.sock.read(actor),
-            Kind::Ipc | Kind::Sctp => self.rx_buf.read(&self.sock, actor),
+            // A Unix read takes every skb queued, up to the buffer's size:
+            // one that comes back short emptied the socket. An SCTP read
+            // stops at the end of its message.
+            Kind::Ipc => self.rx_buf.read(&self.sock, actor, true),
+            Kind::Sctp => self.rx_buf.read(&self.sock, actor, false),
         }
     }
 
@@ -268,14 +272,20 @@ impl RxBuf {
 
     /// Lends `actor` the bytes left from the last read, then what `sock`
     /// holds, until the actor takes fewer than offered or nothing is
-    /// left. Returns the bytes taken.
+    /// left (`short_is_empty`: a read shorter than the buffer says so,
+    /// saving the read that would find nothing). Returns the bytes taken.
     fn read<W: Watcher>(
         &mut self,
         sock: &StreamSocket<W>,
         actor: &mut dyn FnMut(&RxChunk<'_>) -> usize,
+        short_is_empty: bool,
     ) -> Result<usize> {
         let mut taken = 0;
+        let mut emptied = false;
         loop {
+            if self.lo == self.hi && emptied {
+                return Ok(taken);
+            }
             if self.lo == self.hi {
                 if self.buf.is_empty() {
                     self.buf.resize(RX_BUF, 0, msg_gfp())?;
@@ -288,6 +298,7 @@ impl RxBuf {
                     Err(e) => return Err(e),
                 };
                 (self.lo, self.hi) = (0, n);
+                emptied = short_is_empty && n < self.buf.len();
             }
             let c = RxChunk::from_slice(&self.buf[self.lo..self.hi]);
             let used = actor(&c).min(c.len());
